@@ -4,12 +4,14 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 
+#include "sandbox/identity.h"
 #include "sandbox/unique_fd.h"
 
 namespace sbx {
@@ -20,22 +22,16 @@ enum class StartMode {
           // launcher, CLONE_INTO_CGROUP and a pidfd where the kernel has them
 };
 
-struct BuildUser {
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  uint32_t count = 1;  // ids the build user owns, starting at uid/gid
-};
-
 struct StartConfig {
   StartMode mode = StartMode::kLix;
   bool use_user_namespace = true;
-  bool private_network = true;           // CLONE_NEWNET (all but fixed-output builds)
-  std::optional<BuildUser> build_user;   // none: map the caller's own ids
-  std::string build_dir = "/build";      // home in the generated passwd
-  std::string sandbox_root;              // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
-  std::optional<std::string> cgroup;     // directory of a cgroup v2 to place the child in
+  bool private_network = true;          // CLONE_NEWNET (all but fixed-output builds)
+  std::optional<BuildUser> build_user;  // none: map the caller's own ids
+  std::string build_dir = "/build";     // home in the generated passwd
+  std::string sandbox_root;             // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
+  std::optional<std::string> cgroup;    // directory of a cgroup v2 to place the child in
   bool require_drop_supplementary_groups = (getuid() == 0);  // spec 10
-  bool force_clone_fallback = false;     // fast mode: use clone() + cgroup.procs, not clone3
+  bool force_clone_fallback = false;  // fast mode: use clone() + cgroup.procs, not clone3
 };
 
 // Microseconds spent in each phase, as the parent sees them.
@@ -61,7 +57,7 @@ class Child {
   ~Child();
 
   pid_t pid() const { return pid_; }
-  int pidfd() const { return pidfd_.get(); }       // -1 where the kernel has no pidfds
+  int pidfd() const { return pidfd_.get(); }  // -1 where the kernel has no pidfds
   int mnt_ns_fd() const { return mnt_ns_.get(); }
   int user_ns_fd() const { return user_ns_.get(); }  // -1 without a user namespace
   const PhaseTimings& timings() const { return timings_; }

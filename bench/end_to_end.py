@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""End to end, process level: how long `sbx run -- /bin/true` takes against its peers.
+
+Peers, all with the same isolation as far as each allows (new user, pid, mount, ipc, uts and
+network namespaces; ids 1000/100 where it can map them; hostname localhost):
+  bwrap --unshare-all, unshare -Upfnimu --map-root-user --fork, crun run on an OCI bundle.
+`direct` (plain /bin/true) is the process-spawn floor. Commands are interleaved, one of each
+per round with the order rotated every round, so drift of a shared machine hits all alike.
+hyperfine runs one command at a time, hence this loop. Writes a JSON report.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oci_bundle  # noqa: E402
+
+TRUE = "/bin/true"
+
+
+def private_mounts_without_hybrid_cgroup2():
+    """crun 1.8 refuses a host with cgroup v1 plus a v2 hierarchy holding controllers
+    ("hybrid mode"). In a private mount namespace of our own, hide the v2 mount under an
+    empty tmpfs: crun then sees plain v1 and, with its cgroup manager disabled, leaves the
+    host's cgroups alone. Every command runs from this same namespace, so all pay alike."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    clone_newns, ms_rec, ms_private = 0x00020000, 0x4000, 1 << 18
+    if libc.unshare(clone_newns) != 0:
+        return "unshare(CLONE_NEWNS): " + os.strerror(ctypes.get_errno())
+    if libc.mount(None, b"/", None, ms_rec | ms_private, None) != 0:
+        return "make / private: " + os.strerror(ctypes.get_errno())
+    unified = b"/sys/fs/cgroup/unified"
+    if os.path.isdir(unified) and libc.mount(b"none", unified, b"tmpfs", 0, None) != 0:
+        return "hide cgroup2: " + os.strerror(ctypes.get_errno())
+    return None
+
+
+def bwrap_argv():
+    argv = ["bwrap", "--unshare-all", "--uid", "1000", "--gid", "100",
+            "--hostname", "localhost", "--proc", "/proc", "--dev", "/dev"]
+    for path in ("/usr", "/bin", "/lib", "/lib64"):
+        if os.path.islink(path):
+            argv += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            argv += ["--ro-bind", path, path]
+    return argv + [TRUE]
+
+
+def commands(sbx, bundle, crun_state):
+    cmds = {"direct": [TRUE]}
+    if sbx:
+        cmds["sbx_run"] = [sbx, "run", "--mode", "fast", "--", TRUE]
+        cmds["sbx_run_lix"] = [sbx, "run", "--mode", "lix", "--", TRUE]
+    cmds["bwrap"] = bwrap_argv()
+    cmds["unshare"] = ["unshare", "-Upfnimu", "--map-root-user", "--fork", TRUE]
+    # crun needs a fresh container id per run; {n} is filled in for each.
+    cmds["crun"] = ["crun", "--root", crun_state, "--cgroup-manager=disabled", "run",
+                    "--bundle", bundle, "sbx-bench-%d-{n}" % os.getpid()]
+    return cmds
+
+
+def concrete(argv, n):
+    return [a.replace("{n}", str(n)) for a in argv]
+
+
+def run_once(argv):
+    """Runs argv with no output; returns (seconds, exit status). posix_spawn (vfork in glibc)
+    keeps the harness's own cost per run small and equal for every command."""
+    actions = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
+    start = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
+    _, status = os.waitpid(pid, 0)
+    return time.perf_counter() - start, os.waitstatus_to_exitcode(status)
+
+
+def probe(argv):
+    """None if argv runs and exits 0, else the reason (its stderr)."""
+    try:
+        res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return str(e)
+    if res.returncode != 0:
+        err = res.stderr.decode(errors="replace").strip().splitlines()
+        return "exit %d: %s" % (res.returncode, err[-1] if err else "")
+    return None
+
+
+def summarize(samples):
+    ms = sorted(s * 1e3 for s in samples)
+    q = statistics.quantiles(ms, n=10) if len(ms) >= 2 else [ms[0]] * 9
+    return {"median_ms": statistics.median(ms), "mean_ms": statistics.fmean(ms),
+            "p10_ms": q[0], "p90_ms": q[8], "runs": len(ms)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sbx", help="path of the sbx binary (left out if not given)")
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--out", required=True, help="JSON report to write")
+    args = parser.parse_args()
+
+    report = {"rounds": args.rounds, "commands": {}, "unavailable": {}}
+    why = private_mounts_without_hybrid_cgroup2()
+    if why:
+        report["setup_warning"] = why
+        print("end_to_end: warning: " + why, file=sys.stderr)
+
+    with tempfile.TemporaryDirectory(prefix="sbx-bench-e2e-") as tmp:
+        bundle = os.path.join(tmp, "bundle")
+        crun_state = os.path.join(tmp, "crun-state")
+        os.makedirs(crun_state)
+        oci_bundle.write_bundle(bundle, [TRUE])
+        cmds = commands(args.sbx, bundle, crun_state)
+
+        runnable = {}
+        for name, argv in cmds.items():
+            reason = probe(concrete(argv, "probe"))
+            if reason:
+                report["unavailable"][name] = reason
+                print("end_to_end: %s unavailable: %s" % (name, reason), file=sys.stderr)
+            else:
+                runnable[name] = argv
+        names = list(runnable)
+        samples = {n: [] for n in names}
+        failures = {n: 0 for n in names}
+        for i in range(args.warmup + args.rounds):
+            # Rotate the order every round: no command always runs first or after another.
+            for k in range(len(names)):
+                name = names[(i + k) % len(names)]
+                seconds, status = run_once(concrete(runnable[name], i))
+                if i < args.warmup:
+                    continue
+                if status == 0:
+                    samples[name].append(seconds)
+                else:
+                    failures[name] += 1
+            if (i + 1) % max(1, (args.warmup + args.rounds) // 5) == 0:
+                print("end_to_end: round %d/%d" % (i + 1, args.warmup + args.rounds),
+                      file=sys.stderr)
+
+    for name, argv in runnable.items():
+        if samples[name]:
+            entry = summarize(samples[name])
+        else:
+            entry = {}
+            report["unavailable"][name] = "every run failed"
+        entry["argv"] = argv
+        entry["failures"] = failures[name]
+        report["commands"][name] = entry
+
+    med = {n: c["median_ms"] for n, c in report["commands"].items() if "median_ms" in c}
+    report["ratios"] = {
+        "%s_over_%s" % (a, b): med[a] / med[b]
+        for a in ("sbx_run", "sbx_run_lix") for b in ("bwrap", "unshare", "crun", "direct")
+        if a in med and b in med}
+    with open(args.out, "w") as f:
+        json.dump(report, f, indent=2)
+    for name, m in sorted(med.items(), key=lambda kv: kv[1]):
+        print("end_to_end: %-12s %8.2f ms median" % (name, m), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

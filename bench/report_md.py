@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Renders summary.json as markdown tables (out/bench/summary.md): headline, targets,
+per-flag latency, parent size, threads, churn, phases and end to end. Every latency table
+carries the ratio against the floor measured in the same run."""
+
+import argparse
+import json
+import sys
+
+IMPLS = ("floor", "lix", "fast")
+
+
+def us(v):
+    return "–" if v is None else "%.0f" % v if v >= 100 else "%.1f" % v
+
+
+def x(v):
+    return "–" if v is None else "%.2fx" % v
+
+
+def div(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
+
+
+def latency_table(first, keys, data, label=str):
+    """Rows by key; columns floor, lix, fast latency and lix, fast over floor."""
+    rows = []
+    for k in keys:
+        v = {i: data[i].get(k) for i in IMPLS}
+        if all(n is None for n in v.values()):
+            continue  # not run (e.g. a size left out of a quick run)
+        rows.append([label(k)] + [us(v[i]) for i in IMPLS] +
+                    [x(div(v["lix"], v["floor"])), x(div(v["fast"], v["floor"]))])
+    return table([first, "floor µs", "lix µs", "fast µs", "lix/floor", "fast/floor"], rows)
+
+
+def render(s):
+    out = ["# Clone-to-release latency%s\n" % (" (quick run)" if s.get("quick") else ""),
+           "Kernel %s, %s CPUs. Medians over repetitions; µs per start as the parent sees "
+           "it, from the call to the release.\n" % (s["host"]["kernel"], s["host"]["cpus"])]
+
+    out.append("## Targets\n")
+    names = {"fast_over_floor": "fast over floor (seed flags)",
+             "rss_growth_fast": "fast at 4 GiB over 16 MiB parent",
+             "sbx_run_over_bwrap": "sbx run over bwrap",
+             "sbx_run_over_unshare": "sbx run over unshare",
+             "sbx_run_over_crun": "sbx run over crun"}
+    rows = []
+    for k, t in s["targets"].items():
+        met = "pending" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        rows.append([names.get(k, k), x(t["value"]), "≤ %.2fx" % t["at_most"], met])
+    out.append(table(["target", "measured", "limit", "met"], rows))
+
+    r = s["ratios"]
+    out.append("\n## Headline (seed flags, small parent)\n")
+    out.append(table(["", "floor", "lix", "fast"],
+                     [["clone to release, µs"] + [us(s["clone_to_release_us"][i]) for i in IMPLS],
+                      ["over floor", "1.00x", x(r["lix_over_floor"]), x(r["fast_over_floor"])],
+                      ["4 GiB over 16 MiB parent"] + [x(s["rss_growth"][i]) for i in IMPLS]]))
+    out.append("\nfast over lix with a 4 GiB parent: %s\n" % x(r["fast_over_lix_at_4gib"]))
+
+    out.append("\n## By namespace flag\n")
+    out.append(latency_table("flags", list(s["per_flag_us"]["floor"]), s["per_flag_us"]))
+    out.append("\n## By parent resident size\n")
+    out.append(latency_table("parent MiB", list(s["parent_rss_us"]["floor"]),
+                             s["parent_rss_us"]))
+    out.append("\n## By threads starting at once (latency each starter sees)\n")
+    out.append(latency_table("threads", list(s["threads_us"]["floor"]), s["threads_us"]))
+    out.append("\n## With network namespace churn in the background\n")
+    out.append(latency_table("churn", ["off", "on"], s["churn_us"]))
+
+    out.append("\n## Phases (seed flags, µs)\n")
+    phases = list(s["phases_us"]["floor"])
+    out.append(table(["phase"] + list(IMPLS),
+                     [[p.replace("_us", "")] + [us(s["phases_us"][i][p]) for i in IMPLS]
+                      for p in phases]))
+
+    out.append("\n## End to end: `/bin/true` in a sandbox, ms\n")
+    e = s["end_to_end_ms"]
+    rows = []
+    for n, v in e.items():
+        rows.append([n, "–" if v is None else "%.2f" % v,
+                     x(div(v, e.get("bwrap"))), x(div(v, e.get("direct")))])
+    out.append(table(["command", "median ms", "over bwrap", "over direct"], rows))
+    missing = s.get("end_to_end_unavailable", {})
+    if missing:
+        out.append("".join("- %s unavailable: %s\n" % kv for kv in missing.items()))
+    if s.get("errors"):
+        out.append("## Errors\n")
+        out.append("".join("- `%s`: %s\n" % kv for kv in sorted(s["errors"].items())))
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("summary", help="summary.json")
+    parser.add_argument("out", help="markdown file to write")
+    args = parser.parse_args()
+    with open(args.summary) as f:
+        s = json.load(f)
+    with open(args.out, "w") as f:
+        f.write(render(s))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

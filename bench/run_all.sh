@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Runs every benchmark of issue 7 and writes the report; what `harness bench` calls.
+#
+#   bench/run_all.sh [--quick] [--compare BASELINE.json] [--out DIR]
+#
+# Builds with -c opt, runs the clone-to-release families (flags, threads, churn, parent
+# size; each against the floor in the same process) and the end-to-end peers, then writes
+# into DIR (default out/bench): Google Benchmark JSON per family, end_to_end.json,
+# summary.json, summary.md and SVG plots. --quick: fewer repetitions and sizes, under about
+# 2 minutes; full: under about 10. --compare: fail (exit 1) if a ratio regressed against the
+# baseline beyond its tolerance (bench/compare_summary.py), and print Google Benchmark's
+# compare.py view for each family whose JSON sits in BASELINE's sibling directory
+# (bench/baseline.json -> bench/baseline/flags.json, ...).
+# Env: BAZEL (default bazel), PYTHON (default /usr/bin/python3, Debian's).
+set -euo pipefail
+
+BAZEL="${BAZEL:-bazel}"
+PYTHON="${PYTHON:-/usr/bin/python3}"
+GBENCH_COMPARE="${GBENCH_COMPARE:-/usr/share/benchmark/compare.py}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here/.."
+
+quick=0
+baseline=""
+out="out/bench"
+while (($#)); do
+  case "$1" in
+    --quick) quick=1 ;;
+    --compare)
+      baseline="${2:?--compare needs a BASELINE.json}"
+      shift
+      ;;
+    --out)
+      out="${2:?--out needs a directory}"
+      shift
+      ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$here/run_all.sh" | sed '$d; s/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "bench: unknown argument: $1" >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+if [[ -n "$baseline" && ! -f "$baseline" ]]; then
+  echo "bench: baseline not found: $baseline" >&2
+  exit 2
+fi
+
+log() { echo "bench: $*" >&2; }
+started=$SECONDS
+
+if [[ "$(id -u)" != 0 ]]; then
+  log "warning: not root: the clone-to-release benchmarks will skip with that reason"
+fi
+
+# SBX_BENCH_PENDING=1: measure the floor and the peers only, while //sandbox:start_child
+# is not there yet (lix, fast and sbx run are then reported as missing).
+build_flags=(-c opt)
+targets=(//bench:clone_to_release_bench //sandbox:sbx)
+if [[ "${SBX_BENCH_PENDING:-0}" == 1 ]]; then
+  log "SBX_BENCH_PENDING=1: lix, fast and sbx run are not measured"
+  build_flags+=(--define sbx_start_child=pending)
+  targets=(//bench:clone_to_release_bench)
+fi
+log "building with ${build_flags[*]}"
+"$BAZEL" build "${build_flags[@]}" "${targets[@]}"
+bin="$("$BAZEL" info "${build_flags[@]}" bazel-bin 2>/dev/null)"
+bench_bin="$bin/bench/clone_to_release_bench"
+sbx_bin="$bin/sandbox/sbx"
+[[ -x "$sbx_bin" ]] || sbx_bin=""
+
+mkdir -p "$out"
+rm -f "$out"/*.json "$out"/*.svg "$out"/summary.md
+
+if ((quick)); then
+  reps=3 min_time=0.05 rounds=30 family_timeout=120
+  rss='(16|4096)'
+  threads='(1|4)'
+else
+  reps=10 min_time=0.2 rounds=200 family_timeout=600
+  rss='(16|256|1024|4096)'
+  threads='(1|2|4|8)'
+fi
+
+# One process per family. Within a family, repetitions of floor, lix and fast are
+# interleaved at random, so the machine's drift hits all three alike; the parent-size
+# family runs in order instead, so each ballast is built once.
+failed=()
+run_family() {  # name filter [extra flags]
+  local name="$1" filter="$2" status=0
+  shift 2
+  log "running $name ($reps repetitions, min time ${min_time}s)"
+  # A start that hangs must not hang the harness: the family fails after a bound, the
+  # others still run, and the run ends with a failure naming it.
+  timeout --kill-after=10 "$family_timeout" "$bench_bin" --benchmark_filter="$filter" \
+    --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+    --benchmark_display_aggregates_only=true \
+    --benchmark_out="$out/$name.json" --benchmark_out_format=json "$@" || status=$?
+  if ((status == 124)); then
+    log "error: $name timed out after ${family_timeout}s"
+    failed+=("$name")
+  elif ((status != 0)); then
+    log "error: $name failed (exit $status)"
+    failed+=("$name")
+  fi
+}
+run_family flags '^flags/' --benchmark_enable_random_interleaving=true
+run_family threads "^threads/[a-z]+/manual_time/threads:$threads\$" \
+  --benchmark_enable_random_interleaving=true
+run_family churn '^churn/' --benchmark_enable_random_interleaving=true
+run_family parent_rss "^parent_rss/[a-z]+/$rss/"
+
+log "running end to end ($rounds interleaved rounds)"
+"$PYTHON" "$here/end_to_end.py" ${sbx_bin:+--sbx "$sbx_bin"} --rounds "$rounds" \
+  --out "$out/end_to_end.json"
+
+log "summarizing"
+summary_flags=()
+((quick)) && summary_flags+=(--quick)
+"$PYTHON" "$here/summarize.py" "$out" "${summary_flags[@]}"
+"$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md"
+"$PYTHON" "$here/plots.py" "$out/summary.json" "$out"
+cat "$out/summary.md"
+log "done in $((SECONDS - started))s: $out/summary.json, $out/summary.md, $out/*.svg"
+if ((${#failed[@]})); then
+  log "error: benchmark families failed: ${failed[*]} (their numbers are missing above)"
+  exit 1
+fi
+
+if [[ -n "$baseline" ]]; then
+  base_dir="${baseline%.json}"
+  for family in flags threads churn parent_rss; do
+    if [[ -f "$base_dir/$family.json" && -f "$out/$family.json" ]]; then
+      log "compare.py view of $family against $base_dir/$family.json (informational)"
+      "$PYTHON" "$GBENCH_COMPARE" benchmarks "$base_dir/$family.json" "$out/$family.json" ||
+        log "compare.py could not compare $family (needs python3-scipy)"
+    fi
+  done
+  log "checking ratios against $baseline"
+  "$PYTHON" "$here/compare_summary.py" "$out/summary.json" "$baseline"
+fi

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Reads the benchmark JSON of one run (out/bench/*.json) and writes summary.json: the
+headline numbers of issue 7, every ratio against the floor measured in the same run, and
+the tables the report and plots are drawn from.
+
+Values are the median over repetitions of the per-start latency counter (latency_us); a
+benchmark that failed or was not run is null, with its error under "errors".
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+
+IMPLS = ("floor", "lix", "fast")
+FLAG_SETS = ("none", "user", "pid", "ns", "ipc", "uts", "net", "seed_no_net", "seed")
+PHASES = ("clone_us", "maps_us", "files_us", "nsfds_us", "cgroup_us", "release_us",
+          "outside_phases_us")
+# What the issue asks of the implementation (docs/benchmarks.md).
+TARGETS = {
+    "fast_over_floor": 1.10,
+    "rss_growth_fast": 1.10,
+    "sbx_run_over_bwrap": 0.6,
+    "sbx_run_over_unshare": 1.0,
+    "sbx_run_over_crun": 1.0,
+}
+
+
+def key_of(run_name):
+    """'threads/fast/manual_time/threads:4' -> ('threads', 'fast', '4');
+    'flags/floor/seed/manual_time' -> ('flags', 'floor', 'seed')."""
+    parts = [p for p in run_name.split("/") if p != "manual_time"]
+    threads = [p for p in parts if p.startswith("threads:")]
+    parts = [p for p in parts if not p.startswith("threads:")]
+    if threads:
+        parts.append(threads[0].split(":", 1)[1])
+    return tuple(parts)
+
+
+def load_runs(paths):
+    """{key: {counter: median}} and {key: error} over all Google Benchmark JSON files."""
+    per_rep, medians, errors = {}, {}, {}
+    for path in paths:
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except ValueError:  # a family killed mid-run leaves half a file
+            errors[os.path.basename(path)] = "unreadable: the run did not finish"
+            continue
+        for b in data.get("benchmarks", []):
+            key = key_of(b["run_name"])
+            if b.get("error_occurred"):
+                errors["/".join(key)] = b.get("error_message", "error")
+                continue
+            if b.get("run_type") == "aggregate":
+                if b.get("aggregate_name") == "median":
+                    medians[key] = b
+            else:
+                per_rep.setdefault(key, []).append(b)
+    values = {}
+    for key, reps in per_rep.items():
+        src = medians.get(key)
+        if src is None:  # one repetition: no aggregates
+            src = {c: statistics.median(r[c] for r in reps if c in r)
+                   for c in reps[0] if isinstance(reps[0][c], (int, float))}
+        values[key] = {c: v for c, v in src.items() if isinstance(v, (int, float))}
+    return values, errors
+
+
+def lat(values, *key):
+    v = values.get(tuple(str(k) for k in key))
+    return None if v is None else v.get("latency_us")
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def summarize(bench_dir, quick):
+    paths = sorted(os.path.join(bench_dir, n) for n in os.listdir(bench_dir)
+                   if n.endswith(".json") and n not in ("summary.json", "end_to_end.json"))
+    values, errors = load_runs(paths)
+
+    seed = {i: lat(values, "flags", i, "seed") for i in IMPLS}
+    rss = {i: {m: lat(values, "parent_rss", i, m) for m in (16, 256, 1024, 4096)}
+           for i in IMPLS}
+    s = {
+        "quick": quick,
+        "host": {"kernel": platform.release(), "cpus": os.cpu_count()},
+        "clone_to_release_us": seed,
+        "ratios": {
+            "fast_over_floor": ratio(seed["fast"], seed["floor"]),
+            "lix_over_floor": ratio(seed["lix"], seed["floor"]),
+            "fast_over_lix_at_4gib": ratio(rss["fast"][4096], rss["lix"][4096]),
+        },
+        "rss_growth": {i: ratio(rss[i][4096], rss[i][16]) for i in IMPLS},
+        "per_flag_us": {i: {f: lat(values, "flags", i, f) for f in FLAG_SETS} for i in IMPLS},
+        "parent_rss_us": {i: {str(m): v for m, v in rss[i].items()} for i in IMPLS},
+        "threads_us": {i: {str(n): lat(values, "threads", i, n) for n in (1, 2, 4, 8)}
+                       for i in IMPLS},
+        "churn_us": {i: {c: lat(values, "churn", i, c) for c in ("off", "on")} for i in IMPLS},
+        "phases_us": {i: {p: values.get(("flags", i, "seed"), {}).get(p) for p in PHASES}
+                      for i in IMPLS},
+        "errors": errors,
+    }
+    s["ratios"]["churn_on_over_off"] = {
+        i: ratio(s["churn_us"][i]["on"], s["churn_us"][i]["off"]) for i in IMPLS}
+
+    e2e_path = os.path.join(bench_dir, "end_to_end.json")
+    e2e = {}
+    if os.path.exists(e2e_path):
+        with open(e2e_path) as f:
+            e2e = json.load(f)
+    med = {n: c.get("median_ms") for n, c in e2e.get("commands", {}).items()}
+    s["end_to_end_ms"] = {n: med.get(n) for n in
+                          ("sbx_run", "sbx_run_lix", "bwrap", "unshare", "crun", "direct")}
+    s["end_to_end_unavailable"] = e2e.get("unavailable", {})
+    s["end_to_end_ratios"] = {
+        "sbx_run_over_" + p: ratio(med.get("sbx_run"), med.get(p))
+        for p in ("bwrap", "unshare", "crun", "direct")}
+
+    checks = {
+        "fast_over_floor": s["ratios"]["fast_over_floor"],
+        "rss_growth_fast": s["rss_growth"]["fast"],
+        "sbx_run_over_bwrap": s["end_to_end_ratios"]["sbx_run_over_bwrap"],
+        "sbx_run_over_unshare": s["end_to_end_ratios"]["sbx_run_over_unshare"],
+        "sbx_run_over_crun": s["end_to_end_ratios"]["sbx_run_over_crun"],
+    }
+    s["targets"] = {
+        name: {"value": v, "at_most": TARGETS[name],
+               "met": None if v is None else v <= TARGETS[name]}
+        for name, v in checks.items()}
+    return s
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("bench_dir", help="directory holding the run's JSON (out/bench)")
+    parser.add_argument("--quick", action="store_true", help="record that the run was quick")
+    args = parser.parse_args()
+    s = summarize(args.bench_dir, args.quick)
+    with open(os.path.join(args.bench_dir, "summary.json"), "w") as f:
+        json.dump(s, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,269 @@
+// Fuzzes the identity rules (spec 19-22) and the /etc/passwd, /etc/group generator (spec
+// 24-26) with structured input: whether there is a user namespace, who the build user is
+// (none, explicit ids and count, or an auto-allocated slot), the caller's ids and the build
+// dir. Accepted output must be exactly the spec's lines and must read back through glibc's
+// fgetpwent_r/fgetgrent_r to exactly the fields given; every rejection must be explained by
+// something the files or the kernel cannot represent.
+#include <fuzzer/FuzzedDataProvider.h>
+#include <grp.h>
+#include <pwd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/identity.h"
+#include "sandbox/passwd.h"
+
+namespace {
+
+constexpr uint64_t kInvalidId = 4294967295;  // (uid_t)-1; the last usable id is one less
+
+std::string Escaped(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
+struct Case {
+  sbx::IdentityInput input;
+  std::string build_dir;
+  std::string Describe() const {
+    std::string s = "userns=" + std::to_string(input.use_user_namespace);
+    if (input.build_user) {
+      s += " build_user=" + std::to_string(input.build_user->uid) + "/" +
+           std::to_string(input.build_user->gid) + " count " +
+           std::to_string(input.build_user->count);
+    }
+    s += " caller=" + std::to_string(input.caller_uid) + "/" + std::to_string(input.caller_gid);
+    return s + " build_dir=\"" + Escaped(build_dir) + "\"";
+  }
+};
+
+[[noreturn]] void Fail(const char* property, const Case& c, const std::string& detail = "") {
+  std::fprintf(stderr, "passwd_group property violated: %s\n%s\n%s\n", property,
+               c.Describe().c_str(), Escaped(detail).c_str());
+  __builtin_trap();
+}
+
+uint32_t PickId(FuzzedDataProvider& fdp) {
+  static constexpr uint32_t kEdges[] = {
+      0,     1,         100,        1000,        30000,       30001,       65534,      65535,
+      65536, 872415232, 2147483647, 2147483648u, 4294901759u, 4294967294u, 4294967295u};
+  return fdp.ConsumeBool() ? fdp.PickValueInArray(kEdges) : fdp.ConsumeIntegral<uint32_t>();
+}
+
+uint32_t PickCount(FuzzedDataProvider& fdp) {
+  static constexpr uint32_t kCounts[] = {1, 1, 65536, 0, 2, 4294967295u};
+  return fdp.ConsumeBool() ? fdp.PickValueInArray(kCounts) : fdp.ConsumeIntegral<uint32_t>();
+}
+
+bool FitsKernel(uint64_t first, uint64_t count) {
+  return first != kInvalidId && first + count - 1 < kInvalidId;
+}
+
+void CheckAutoBuildUser(uint32_t slot, bool uid_range, const Case& c) {
+  std::string error;
+  std::optional<sbx::BuildUser> user = sbx::AutoBuildUser(slot, uid_range, &error);
+  uint64_t uid = 872415232 + uint64_t{slot} * 65536;
+  uint32_t count = uid_range ? 65536 : 1;
+  if (user.has_value() != FitsKernel(uid, count)) Fail("auto build user range check", c, error);
+  if (!user) {
+    if (error.empty()) Fail("auto build user rejected without a reason", c);
+    return;
+  }
+  if (user->uid != uid || user->gid != uid || user->count != count) {
+    Fail("auto build user ids", c);
+  }
+}
+
+// Spec 19-22, restated: which identity is expected, or nullopt when it must be refused.
+std::optional<sbx::Identity> ExpectedIdentity(const sbx::IdentityInput& in) {
+  sbx::Identity id;
+  const std::optional<sbx::BuildUser>& user = in.build_user;
+  id.host_uid = user ? user->uid : in.caller_uid;
+  id.host_gid = user ? user->gid : in.caller_gid;
+  id.count = user ? user->count : 1;
+  if (id.count == 0) return std::nullopt;
+  if (!in.use_user_namespace) {
+    if (!user || id.count != 1) return std::nullopt;
+    id.sandbox_uid = id.host_uid;
+    id.sandbox_gid = id.host_gid;
+    return id;
+  }
+  if (!FitsKernel(id.host_uid, id.count) || !FitsKernel(id.host_gid, id.count)) {
+    return std::nullopt;
+  }
+  bool single = id.count == 1;
+  id.sandbox_uid = single ? 1000 : 0;
+  id.sandbox_gid = single ? 100 : 0;
+  id.setgroups_denied = single;
+  auto map = [&](uint32_t inside, uint32_t outside) {
+    return std::to_string(inside) + " " + std::to_string(outside) + " " + std::to_string(id.count);
+  };
+  id.writes.push_back({"uid_map", map(id.sandbox_uid, id.host_uid)});
+  if (single) id.writes.push_back({"setgroups", "deny"});
+  id.writes.push_back({"gid_map", map(id.sandbox_gid, id.host_gid)});
+  return id;
+}
+
+bool Representable(std::string_view dir) {
+  if (dir.empty() || dir.front() != '/') return false;
+  for (unsigned char c : dir) {
+    if (c == ':' || c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+struct PwFields {
+  std::string name, passwd, gecos, dir, shell;
+  uint32_t uid, gid;
+  bool operator==(const PwFields&) const = default;
+};
+
+struct GrFields {
+  std::string name, passwd;
+  uint32_t gid;
+  size_t members;
+  bool operator==(const GrFields&) const = default;
+};
+
+// Reads `text` the way NSS "files" reads /etc/passwd.
+std::vector<PwFields> ReadPasswd(const std::string& text) {
+  std::vector<PwFields> entries;
+  FILE* file = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
+  if (!file) return entries;
+  std::vector<char> buffer(text.size() + 256);
+  passwd entry;
+  passwd* result = nullptr;
+  while (fgetpwent_r(file, &entry, buffer.data(), buffer.size(), &result) == 0 && result) {
+    entries.push_back({entry.pw_name, entry.pw_passwd, entry.pw_gecos, entry.pw_dir, entry.pw_shell,
+                       entry.pw_uid, entry.pw_gid});
+  }
+  std::fclose(file);
+  return entries;
+}
+
+std::vector<GrFields> ReadGroup(const std::string& text) {
+  std::vector<GrFields> entries;
+  FILE* file = fmemopen(const_cast<char*>(text.data()), text.size(), "r");
+  if (!file) return entries;
+  std::vector<char> buffer(text.size() + 256);
+  group entry;
+  group* result = nullptr;
+  while (fgetgrent_r(file, &entry, buffer.data(), buffer.size(), &result) == 0 && result) {
+    size_t members = 0;
+    while (entry.gr_mem && entry.gr_mem[members]) ++members;
+    entries.push_back({entry.gr_name, entry.gr_passwd, entry.gr_gid, members});
+  }
+  std::fclose(file);
+  return entries;
+}
+
+void CheckEtcFiles(uint32_t uid, uint32_t gid, const Case& c) {
+  std::string error;
+  std::optional<sbx::EtcFiles> files = sbx::GenerateEtcFiles(uid, gid, c.build_dir, &error);
+  if (files.has_value() != Representable(c.build_dir)) {
+    Fail(files ? "accepted an unrepresentable build dir" : "rejected a representable build dir", c,
+         error);
+  }
+  if (!files) {
+    if (error.find("build dir") == std::string::npos) Fail("rejection does not name the field", c);
+    return;
+  }
+  const std::string& home = c.build_dir;
+  const std::string u = std::to_string(uid), g = std::to_string(gid);
+  // Spec 24, line for line.
+  std::string passwd = "root:x:0:0:Nix build user:" + home + ":/noshell\n" + "nixbld:x:" + u + ":" +
+                       g + ":Nix build user:" + home + ":/noshell\n" +
+                       "nobody:x:65534:65534:Nobody:/:/noshell\n";
+  std::string group = "root:x:0:\nnixbld:!:" + g + ":\nnogroup:x:65534:\n";
+  if (files->passwd != passwd) Fail("passwd differs from the spec's lines", c, files->passwd);
+  if (files->group != group) Fail("group differs from the spec's lines", c, files->group);
+
+  std::vector<PwFields> want_pw = {{"root", "x", "Nix build user", home, "/noshell", 0, 0},
+                                   {"nixbld", "x", "Nix build user", home, "/noshell", uid, gid},
+                                   {"nobody", "x", "Nobody", "/", "/noshell", 65534, 65534}};
+  if (ReadPasswd(files->passwd) != want_pw) {
+    Fail("glibc reads passwd back differently", c, files->passwd);
+  }
+  std::vector<GrFields> want_gr = {
+      {"root", "x", 0, 0}, {"nixbld", "!", gid, 0}, {"nogroup", "x", 65534, 0}};
+  if (ReadGroup(files->group) != want_gr) Fail("glibc reads group back differently", c);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider fdp(data, size);
+  Case c;
+  c.input.use_user_namespace = fdp.ConsumeBool();
+  c.input.caller_uid = PickId(fdp);
+  c.input.caller_gid = PickId(fdp);
+  std::optional<std::pair<uint32_t, bool>> auto_slot;
+  switch (fdp.ConsumeIntegralInRange(0, 2)) {
+    case 0:
+      break;  // no build user: the caller's own ids
+    case 1:
+      c.input.build_user = sbx::BuildUser{PickId(fdp), PickId(fdp), PickCount(fdp)};
+      break;
+    case 2: {
+      // Slots near the end of the id space matter most; the first few are the common case.
+      uint32_t slot = fdp.ConsumeBool() ? fdp.ConsumeIntegralInRange<uint32_t>(0, 8)
+                                        : fdp.ConsumeIntegralInRange<uint32_t>(0, 65535);
+      auto_slot = {slot, fdp.ConsumeBool()};
+      break;
+    }
+  }
+  c.build_dir =
+      fdp.ConsumeBool() ? std::string(sbx::kDefaultBuildDir) : fdp.ConsumeRemainingBytesAsString();
+
+  if (auto_slot) {
+    CheckAutoBuildUser(auto_slot->first, auto_slot->second, c);
+    std::optional<sbx::BuildUser> user =
+        sbx::AutoBuildUser(auto_slot->first, auto_slot->second, nullptr);
+    if (!user) return 0;
+    c.input.build_user = user;
+  }
+
+  std::string error;
+  std::optional<sbx::Identity> id = sbx::ComputeIdentity(c.input, &error);
+  // SBX_FUZZ_VERBOSE=1 shows how an input decodes (for writing seeds, reading crashes).
+  static const bool verbose = std::getenv("SBX_FUZZ_VERBOSE") != nullptr;
+  if (verbose) {
+    std::string dir_error;
+    sbx::ValidateBuildDir(c.build_dir, &dir_error);
+    std::fprintf(stderr, "  %s\n  identity: %s; build dir: %s\n", c.Describe().c_str(),
+                 id ? "accepted" : error.c_str(), dir_error.empty() ? "ok" : dir_error.c_str());
+  }
+  std::optional<sbx::Identity> want = ExpectedIdentity(c.input);
+  if (id.has_value() != want.has_value()) {
+    Fail(id ? "identity accepted what cannot be mapped" : "identity refused a valid input", c,
+         error);
+  }
+  if (!id) {
+    if (error.empty()) Fail("identity refused without a reason", c);
+    return 0;
+  }
+  if (id->sandbox_uid != want->sandbox_uid || id->sandbox_gid != want->sandbox_gid ||
+      id->host_uid != want->host_uid || id->host_gid != want->host_gid ||
+      id->count != want->count || id->setgroups_denied != want->setgroups_denied) {
+    Fail("identity ids differ from spec 19-21", c);
+  }
+  if (id->writes != want->writes) Fail("map writes differ from spec 22", c);
+  CheckEtcFiles(id->sandbox_uid, id->sandbox_gid, c);
+  return 0;
+}

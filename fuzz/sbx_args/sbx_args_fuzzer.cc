@@ -1,0 +1,253 @@
+// Fuzzes the `sbx` argument parser (sandbox/sbx_args.h). The input is an argument vector,
+// arguments separated by NUL as in /proc/PID/cmdline. Properties: the parser is
+// deterministic; every rejection is one clear line ("sbx: error: " + it is what users see)
+// with the right exit code; every accepted command is self-consistent, reflects the values
+// given, and survives being written back as canonical arguments and parsed again.
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "sandbox/sbx_args.h"
+
+namespace {
+
+using sbx::CheckMapCommand;
+using sbx::FilesCommand;
+using sbx::HelpRequest;
+using sbx::RunCommand;
+
+std::vector<std::string> SplitArgs(std::string_view input) {
+  std::vector<std::string> args;
+  if (input.empty()) return args;
+  size_t start = 0;
+  for (;;) {
+    size_t nul = input.find('\0', start);
+    args.emplace_back(input.substr(start, nul - start));
+    if (nul == std::string_view::npos) break;
+    start = nul + 1;
+  }
+  return args;
+}
+
+[[noreturn]] void Fail(const char* property, const std::vector<std::string>& args,
+                       const sbx::ParsedArgs& parsed) {
+  std::fprintf(stderr, "sbx_args property violated: %s\nargs:", property);
+  for (const std::string& arg : args) {
+    std::fprintf(stderr, " \"");
+    for (unsigned char c : arg) {
+      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        std::fputc(c, stderr);
+      } else {
+        std::fprintf(stderr, "\\x%02x", c);
+      }
+    }
+    std::fprintf(stderr, "\"");
+  }
+  std::fprintf(stderr, "\ncommand_name: \"%s\" error: \"%s\"\n", parsed.command_name.c_str(),
+               parsed.error.c_str());
+  __builtin_trap();
+}
+
+std::string Num(std::optional<uint32_t> value) { return std::to_string(value.value_or(0)); }
+
+// Canonical arguments for an accepted command; text values inline ("--opt=VALUE") since a
+// separate value may not start with "--".
+std::vector<std::string> Canonical(const sbx::SbxCommand& command) {
+  std::vector<std::string> args;
+  auto build_user = [&args](std::optional<uint32_t> uid, std::optional<uint32_t> gid,
+                            std::optional<uint32_t> count) {
+    if (uid) args.insert(args.end(), {"--build-uid", Num(uid), "--build-gid", Num(gid)});
+    if (count) args.push_back("--uid-count=" + Num(count));
+  };
+  if (const auto* files = std::get_if<FilesCommand>(&command)) {
+    args.push_back("files");
+    build_user(files->build_uid, files->build_gid, files->uid_count);
+    if (!files->use_user_namespace) args.push_back("--no-user-namespace");
+    args.push_back("--build-dir=" + files->build_dir);
+  } else if (const auto* check = std::get_if<CheckMapCommand>(&command)) {
+    args.push_back("check-map");
+    if (check->unprivileged)
+      args.insert(args.end(), {"--unprivileged", "--euid", Num(check->euid)});
+  } else if (const auto* run = std::get_if<RunCommand>(&command)) {
+    args.push_back("run");
+    args.push_back(run->mode == sbx::Mode::kLix ? "--mode=lix" : "--mode=fast");
+    build_user(run->build_uid, run->build_gid, run->uid_count);
+    if (run->share_network) args.push_back("--share-network");
+    if (!run->use_user_namespace) args.push_back("--no-user-namespace");
+    args.push_back("--build-dir=" + run->build_dir);
+    if (run->cgroup) args.push_back("--cgroup=" + *run->cgroup);
+    if (run->root) args.push_back("--root=" + *run->root);
+    if (run->timing) args.push_back("--timing");
+    args.push_back("--");
+    args.insert(args.end(), run->argv.begin(), run->argv.end());
+  }
+  return args;
+}
+
+bool Same(const sbx::SbxCommand& a, const sbx::SbxCommand& b) {
+  if (a.index() != b.index()) return false;
+  if (const auto* x = std::get_if<HelpRequest>(&a)) return x->text == std::get<HelpRequest>(b).text;
+  if (const auto* x = std::get_if<FilesCommand>(&a)) {
+    const auto& y = std::get<FilesCommand>(b);
+    return x->build_uid == y.build_uid && x->build_gid == y.build_gid &&
+           x->uid_count == y.uid_count && x->use_user_namespace == y.use_user_namespace &&
+           x->build_dir == y.build_dir;
+  }
+  if (const auto* x = std::get_if<CheckMapCommand>(&a)) {
+    const auto& y = std::get<CheckMapCommand>(b);
+    return x->unprivileged == y.unprivileged && x->euid == y.euid;
+  }
+  const auto& x = std::get<RunCommand>(a);
+  const auto& y = std::get<RunCommand>(b);
+  return x.mode == y.mode && x.build_uid == y.build_uid && x.build_gid == y.build_gid &&
+         x.uid_count == y.uid_count && x.share_network == y.share_network &&
+         x.use_user_namespace == y.use_user_namespace && x.build_dir == y.build_dir &&
+         x.cgroup == y.cgroup && x.root == y.root && x.timing == y.timing && x.argv == y.argv;
+}
+
+// The arguments before "--" (the options a user wrote).
+std::vector<std::string> OptionPart(const std::vector<std::string>& args) {
+  std::vector<std::string> part;
+  for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) part.push_back(args[i]);
+  return part;
+}
+
+// Value given for --NAME (inline or as the next argument), if any.
+std::optional<std::string> Given(const std::vector<std::string>& options, std::string_view name) {
+  std::string flag = "--" + std::string(name);
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (options[i].starts_with(flag + "=")) return options[i].substr(flag.size() + 1);
+    if (options[i] == flag && i + 1 < options.size()) return options[i + 1];
+  }
+  return std::nullopt;
+}
+
+bool Present(const std::vector<std::string>& options, std::string_view flag) {
+  for (const std::string& option : options) {
+    if (option == flag) return true;
+  }
+  return false;
+}
+
+// A number option must hold the value the user wrote (decimal, leading zeros allowed).
+bool Reflects(const std::vector<std::string>& options, std::string_view name,
+              std::optional<uint32_t> value) {
+  std::optional<std::string> text = Given(options, name);
+  if (text.has_value() != value.has_value()) return false;
+  if (!text) return true;
+  uint64_t parsed = 0;
+  for (char c : *text) {
+    if (c < '0' || c > '9') return false;
+    parsed = parsed * 10 + static_cast<uint64_t>(c - '0');
+    if (parsed > 0xFFFFFFFFu) return false;
+  }
+  return !text->empty() && parsed == *value;
+}
+
+void CheckBuildUser(const std::vector<std::string>& args, const sbx::ParsedArgs& parsed,
+                    std::optional<uint32_t> uid, std::optional<uint32_t> gid,
+                    std::optional<uint32_t> count) {
+  std::vector<std::string> options = OptionPart(args);
+  if (uid.has_value() != gid.has_value()) Fail("build uid without gid or back", args, parsed);
+  if (count && (!uid || *count == 0)) Fail("uid count without build user or zero", args, parsed);
+  if (!Reflects(options, "build-uid", uid) || !Reflects(options, "build-gid", gid) ||
+      !Reflects(options, "uid-count", count)) {
+    Fail("build user differs from the arguments", args, parsed);
+  }
+}
+
+void CheckAccepted(const std::vector<std::string>& args, const sbx::ParsedArgs& parsed) {
+  const sbx::SbxCommand& command = *parsed.command;
+  std::vector<std::string> options = OptionPart(args);
+  if (const auto* help = std::get_if<HelpRequest>(&command)) {
+    if (!help->text.starts_with("usage: sbx")) Fail("help text is not a usage text", args, parsed);
+    return;
+  }
+  if (parsed.command_name != args[0]) Fail("command name differs from argv[1]", args, parsed);
+  if (const auto* files = std::get_if<FilesCommand>(&command)) {
+    CheckBuildUser(args, parsed, files->build_uid, files->build_gid, files->uid_count);
+    if (files->use_user_namespace == Present(options, "--no-user-namespace")) {
+      Fail("--no-user-namespace not reflected", args, parsed);
+    }
+    if (files->build_dir != Given(options, "build-dir").value_or("/build")) {
+      Fail("build dir differs from the arguments", args, parsed);
+    }
+  } else if (const auto* check = std::get_if<CheckMapCommand>(&command)) {
+    if (check->unprivileged != Present(options, "--unprivileged")) {
+      Fail("--unprivileged not reflected", args, parsed);
+    }
+    if (!Reflects(options, "euid",
+                  check->unprivileged ? std::optional<uint32_t>(check->euid) : std::nullopt)) {
+      Fail("euid differs from the arguments", args, parsed);
+    }
+  } else if (const auto* run = std::get_if<RunCommand>(&command)) {
+    CheckBuildUser(args, parsed, run->build_uid, run->build_gid, run->uid_count);
+    if (run->argv.empty()) Fail("run accepted without a command", args, parsed);
+    size_t dashes = options.size() + 1;
+    if (dashes >= args.size() || args[dashes] != "--" ||
+        !std::equal(run->argv.begin(), run->argv.end(), args.begin() + dashes + 1, args.end()) ||
+        run->argv.size() != args.size() - dashes - 1) {
+      Fail("run's command is not exactly the words after '--'", args, parsed);
+    }
+    if (run->share_network != Present(options, "--share-network") ||
+        run->timing != Present(options, "--timing") ||
+        run->use_user_namespace == Present(options, "--no-user-namespace") ||
+        run->cgroup != Given(options, "cgroup") || run->root != Given(options, "root") ||
+        run->build_dir != Given(options, "build-dir").value_or("/build")) {
+      Fail("run's options differ from the arguments", args, parsed);
+    }
+  }
+  std::vector<std::string> canonical = Canonical(command);
+  sbx::ParsedArgs again = sbx::ParseSbxArgs(canonical);
+  if (!again.command || !Same(*again.command, command)) {
+    Fail("canonical arguments do not parse to the same command", canonical, again);
+  }
+}
+
+void CheckRejected(const std::vector<std::string>& args, const sbx::ParsedArgs& parsed) {
+  const std::string& error = parsed.error;
+  if (error.empty()) Fail("rejected without a message", args, parsed);
+  // Printed after "sbx: error: " as one line of a terminal.
+  if (error.find('\n') != std::string::npos || error.find('\r') != std::string::npos) {
+    Fail("error message is not one line", args, parsed);
+  }
+  unsigned char first = static_cast<unsigned char>(error[0]);
+  if (!(std::islower(first) || first == '-' || first == '\'') || error.starts_with("sbx")) {
+    Fail("error message does not start with a lower-case word or the option", args, parsed);
+  }
+  const std::string& name = parsed.command_name;
+  bool known = !args.empty() && (args[0] == "files" || args[0] == "check-map" || args[0] == "run");
+  if (name != (known ? args[0] : "")) Fail("command_name is not the command given", args, parsed);
+  if (sbx::UsageErrorExitCode(parsed) != (name == "run" ? 125 : 2)) {
+    Fail("usage error exit code", args, parsed);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::vector<std::string> args =
+      SplitArgs(std::string_view(reinterpret_cast<const char*>(data), size));
+  sbx::ParsedArgs parsed = sbx::ParseSbxArgs(args);
+  sbx::ParsedArgs again = sbx::ParseSbxArgs(args);
+  if (parsed.error != again.error || parsed.command_name != again.command_name ||
+      parsed.command.has_value() != again.command.has_value() ||
+      (parsed.command && !Same(*parsed.command, *again.command))) {
+    Fail("parsing is not deterministic", args, parsed);
+  }
+  if (parsed.command.has_value() == !parsed.error.empty()) {
+    Fail("exactly one of command and error must be set", args, parsed);
+  }
+  if (parsed.command) {
+    CheckAccepted(args, parsed);
+  } else {
+    CheckRejected(args, parsed);
+  }
+  return 0;
+}

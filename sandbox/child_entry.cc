@@ -1,0 +1,38 @@
+// The first code the builder runs, in both modes.
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "sandbox/launcher.h"
+#include "sandbox/raw_syscall.h"
+#include "sandbox/release_channel.h"
+
+namespace sbx {
+namespace {
+
+int Fail(const char* message, int length) {
+  raw::Syscall3(SYS_write, 2, reinterpret_cast<long>(message), length);
+  return 1;
+}
+
+}  // namespace
+
+int ChildEntry(void* p) {
+  const auto& args = *static_cast<const ChildEntryArgs*>(p);
+  // The death signal first, so a parent that dies from here on takes the child with it.
+  raw::Syscall3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0);
+  if (args.exec_notify_read_fd >= 0) raw::Syscall3(SYS_close, args.exec_notify_read_fd, 0, 0);
+  if (!ReleaseChannel::AwaitRelease(args.release_read_fd, args.release_write_fd)) {
+    static const char kMessage[] = "sbx: user namespace initialisation failed\n";
+    return Fail(kMessage, sizeof kMessage - 1);
+  }
+  raw::Syscall3(SYS_close, args.release_read_fd, 0, 0);
+  if (args.unshare_cgroup && raw::Syscall3(SYS_unshare, CLONE_NEWCGROUP, 0, 0) < 0) {
+    static const char kMessage[] = "sbx: unsharing the cgroup namespace failed\n";
+    return Fail(kMessage, sizeof kMessage - 1);
+  }
+  return (*args.main)();
+}
+
+}  // namespace sbx

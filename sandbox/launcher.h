@@ -1,0 +1,49 @@
+// How the builder process comes to be, blocked on the release channel: the seed's forked
+// helper (start_lix.cc) or a vfork-style launcher that never copies the parent
+// (start_fast.cc). Internal to start_child.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+
+#include "sandbox/start_child.h"
+
+namespace sbx {
+
+// What the builder runs first (child_entry.cc). Lives in the parent's memory: the fast
+// mode's builder reads it in place, the lix mode's builder in its copy.
+struct ChildEntryArgs {
+  int release_read_fd = -1;
+  int release_write_fd = -1;
+  int exec_notify_read_fd = -1;  // fast mode: the parent's end, closed in the child
+  bool unshare_cgroup = false;
+  const ChildMain* main = nullptr;
+};
+
+// Waits for release, then runs *main. Raw syscalls only until released.
+int ChildEntry(void* child_entry_args);
+
+// Spec 11: the namespaces of a sandboxed build (CLONE_NEWCGROUP comes later, in the child).
+int NamespaceFlags(const StartConfig& config);
+
+// Spec 10: drops supplementary groups before CLONE_NEWUSER. Throws SysError with the seed's
+// messages.
+void DropSupplementaryGroups(bool required);
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  // Creates the builder and returns its pid (a child of the caller). Throws SysError.
+  virtual pid_t Launch(ChildEntryArgs& entry) = 0;
+  // True when the builder was created inside config.cgroup (CLONE_INTO_CGROUP).
+  virtual bool placed_in_cgroup() const { return false; }
+  // After release; the fast launcher waits here until the builder has left the parent's
+  // memory (exec or exit).
+  virtual void AfterRelease() {}
+};
+
+std::unique_ptr<Launcher> MakeLixLauncher(const StartConfig& config, const OpenSlave& open_slave);
+std::unique_ptr<Launcher> MakeFastLauncher(const StartConfig& config, const OpenSlave& open_slave);
+
+}  // namespace sbx

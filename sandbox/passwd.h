@@ -1,0 +1,28 @@
+// The sandbox's /etc/passwd and /etc/group (spec 24-26), byte for byte as the seed writes
+// them, plus the validation the seed lacks: a home that would corrupt passwd is refused.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sbx {
+
+inline constexpr std::string_view kDefaultBuildDir = "/build";
+
+struct EtcFiles {
+  std::string passwd;  // three lines, each ending in '\n'
+  std::string group;   // three lines, each ending in '\n'
+};
+
+// A build dir (the nixbld and root home) must be absolute and hold no ':', newline or other
+// control character (bytes below 0x20 and 0x7F). Returns false with *error naming the field.
+bool ValidateBuildDir(std::string_view build_dir, std::string* error);
+
+// passwd and group for the given sandbox ids and home. nullopt (and nothing produced) with
+// *error set when the build dir is invalid.
+std::optional<EtcFiles> GenerateEtcFiles(uint32_t sandbox_uid, uint32_t sandbox_gid,
+                                         std::string_view build_dir, std::string* error);
+
+}  // namespace sbx

@@ -1,0 +1,264 @@
+// Runs the built `sbx` binary (a data dependency) and checks stdout, stderr and exit codes
+// against DESIGN.md's contract.
+#include <fcntl.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string SbxPath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return std::string(srcdir ? srcdir : ".") + "/" + (workspace ? workspace : "sbx") +
+         "/sandbox/sbx";
+}
+
+std::string ReadAll(int fd) {
+  std::string out;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
+  return out;
+}
+
+// Runs sbx with `args`, feeding `input` on stdin; as uid/gid `as` when given (needs root).
+Outcome Sbx(const std::vector<std::string>& args, const std::string& input = "",
+            std::optional<std::pair<uid_t, gid_t>> as = std::nullopt) {
+  int in[2], out[2], err[2];
+  EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
+  EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
+  EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
+  std::string path = SbxPath();
+  std::vector<char*> argv = {path.data()};
+  std::vector<std::string> copy = args;
+  for (std::string& arg : copy) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  // Opened here and run with fexecve, so that another uid needs no access to the runfiles.
+  int binary = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(binary, 0) << path;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    if (as && (setgroups(0, nullptr) != 0 || setresgid(as->second, as->second, as->second) != 0 ||
+               setresuid(as->first, as->first, as->first) != 0)) {
+      _exit(99);
+    }
+    fexecve(binary, argv.data(), environ);
+    _exit(98);
+  }
+  close(binary);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  size_t done = 0;
+  while (done < input.size()) {
+    ssize_t n = write(in[1], input.data() + done, input.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  close(in[1]);
+  Outcome outcome;
+  outcome.out = ReadAll(out[0]);
+  outcome.err = ReadAll(err[0]);
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return outcome;
+}
+
+std::string FilesOutput(const std::string& uid_map, const std::string& gid_map, bool deny,
+                        const std::string& uid, const std::string& gid,
+                        const std::string& home = "/build") {
+  std::string text = "# uid_map\n" + uid_map + "\n";
+  if (deny) text += "# setgroups\ndeny\n";
+  text += "# gid_map\n" + gid_map + "\n";
+  text +=
+      "# passwd\n"
+      "root:x:0:0:Nix build user:" +
+      home +
+      ":/noshell\n"
+      "nixbld:x:" +
+      uid + ":" + gid + ":Nix build user:" + home +
+      ":/noshell\n"
+      "nobody:x:65534:65534:Nobody:/:/noshell\n";
+  text += "# group\nroot:x:0:\nnixbld:!:" + gid + ":\nnogroup:x:65534:\n";
+  return text;
+}
+
+void ExpectUsageError(const Outcome& outcome, int code, const std::string& word) {
+  EXPECT_EQ(outcome.exit_code, code) << outcome.err;
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_EQ(outcome.err.rfind("sbx: error: ", 0), 0u) << outcome.err;
+  EXPECT_EQ(std::count(outcome.err.begin(), outcome.err.end(), '\n'), 1) << outcome.err;
+  EXPECT_NE(outcome.err.find(word), std::string::npos) << outcome.err;
+}
+
+// Spec 22's four cases, through the command line, byte for byte.
+TEST(SbxCli, FilesRootWithBuildUser) {
+  Outcome o = Sbx({"files", "--build-uid", "30001", "--build-gid", "30000"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.err, "");
+  EXPECT_EQ(o.out, FilesOutput("1000 30001 1", "100 30000 1", true, "1000", "100"));
+}
+
+TEST(SbxCli, FilesUnprivilegedCaller) {
+  std::string uid = std::to_string(getuid()), gid = std::to_string(getgid());
+  Outcome o = Sbx({"files"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, FilesOutput("1000 " + uid + " 1", "100 " + gid + " 1", true, "1000", "100"));
+  if (geteuid() != 0) GTEST_SKIP() << "running sbx as another user needs root";
+  o = Sbx({"files"}, "", std::make_pair(uid_t{54321}, gid_t{54322}));
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, FilesOutput("1000 54321 1", "100 54322 1", true, "1000", "100"));
+}
+
+TEST(SbxCli, FilesAutoUidWithoutUidRange) {
+  Outcome o = Sbx({"files", "--build-uid", "872415232", "--build-gid", "872415232"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, FilesOutput("1000 872415232 1", "100 872415232 1", true, "1000", "100"));
+}
+
+TEST(SbxCli, FilesAutoUidWithUidRange) {
+  Outcome o = Sbx(
+      {"files", "--build-uid", "872415232", "--build-gid", "872415232", "--uid-count", "65536"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  // No setgroups section, uid 0 twice in passwd.
+  EXPECT_EQ(o.out, FilesOutput("0 872415232 65536", "0 872415232 65536", false, "0", "0"));
+}
+
+TEST(SbxCli, FilesOtherShapes) {
+  Outcome o = Sbx({"files", "--build-uid", "4294967294", "--build-gid", "2147483648", "--build-dir",
+                   "/tmp/nix-build-1"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, FilesOutput("1000 4294967294 1", "100 2147483648 1", true, "1000", "100",
+                               "/tmp/nix-build-1"));
+
+  // Without a user namespace: no map sections, the build user is itself.
+  o = Sbx({"files", "--build-uid", "30001", "--build-gid", "30000", "--no-user-namespace"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out,
+            "# passwd\n"
+            "root:x:0:0:Nix build user:/build:/noshell\n"
+            "nixbld:x:30001:30000:Nix build user:/build:/noshell\n"
+            "nobody:x:65534:65534:Nobody:/:/noshell\n"
+            "# group\nroot:x:0:\nnixbld:!:30000:\nnogroup:x:65534:\n");
+}
+
+TEST(SbxCli, FilesBadInput) {
+  const std::pair<std::vector<std::string>, const char*> cases[] = {
+      {{"files", "--build-dir", "/a:b"}, "':'"},
+      {{"files", "--build-dir", "/a\nb"}, "newline"},
+      {{"files", "--build-dir",
+        "/a\x01"
+        "b"},
+       "control"},
+      {{"files", "--build-dir", "relative"}, "absolute"},
+      {{"files", "--no-user-namespace"}, "user namespaces"},
+      {{"files", "--build-uid", "4294967295", "--build-gid", "1"}, "uid_map"},
+      {{"files", "--build-uid", "1", "--build-gid", "1", "--uid-count", "4294967295"}, "wraps"},
+      {{"files", "--build-uid", "30001"}, "--build-gid"},
+      {{"files", "--build-uid", "-3", "--build-gid", "1"}, "negative"},
+      {{"files", "--bogus"}, "unknown option"},
+      {{}, "no command"},
+      {{"bogus"}, "unknown command"},
+  };
+  for (const auto& [args, word] : cases) ExpectUsageError(Sbx(args), 2, word);
+}
+
+TEST(SbxCli, CheckMapAccepts) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"0 0 1", "0 0 1\n"},
+      {"0 0 1\n5 5 2\n", "0 0 1\n5 5 2\n"},
+      {"  0\t0\xa0"
+       "1 \r\n",
+       "0 0 1\n"},
+      {"0010 4294967306 01", "10 10 1\n"},  // leading zeros; 2^32+10 wraps to 10
+      {std::string("7 8 9\0 junk", 11), "7 8 9\n"},
+      {"9 9 1\n0 0 1", "9 9 1\n0 0 1\n"},  // input order
+  };
+  for (const auto& [input, expected] : cases) {
+    Outcome o = Sbx({"check-map"}, input);
+    EXPECT_EQ(o.exit_code, 0) << input << ": " << o.err;
+    EXPECT_EQ(o.out, expected);
+    EXPECT_EQ(o.err, "");
+  }
+}
+
+TEST(SbxCli, CheckMapRejects) {
+  const std::pair<std::string, const char*> cases[] = {
+      {"", "empty"},
+      {"0 0 0", "count is zero"},
+      {"0 0 1\n\n", "empty line"},
+      {"-1 0 1", "inside"},
+      {"0 0 10\n5 20 1", "overlaps"},
+      {"4294967295 0 1", "4294967295"},
+      {std::string(4096, ' '), "page"},
+  };
+  for (const auto& [input, word] : cases) {
+    Outcome o = Sbx({"check-map"}, input);
+    EXPECT_EQ(o.exit_code, 1) << input;
+    EXPECT_EQ(o.out, "");
+    EXPECT_EQ(o.err.rfind("sbx: check-map: ", 0), 0u) << o.err;
+    EXPECT_NE(o.err.find(word), std::string::npos) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  }
+}
+
+TEST(SbxCli, CheckMapUnprivileged) {
+  Outcome o = Sbx({"check-map", "--unprivileged", "--euid", "1000"}, "0 1000 1\n");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "0 1000 1\n");
+  o = Sbx({"check-map", "--unprivileged", "--euid", "1000"}, "0 1001 1\n");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("EPERM"), std::string::npos) << o.err;
+  o = Sbx({"check-map", "--unprivileged", "--euid", "1000"}, "0 1000 2\n");
+  EXPECT_EQ(o.exit_code, 1);
+  // Root may map the same range.
+  o = Sbx({"check-map"}, "0 1000 2\n");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "0 1000 2\n");
+}
+
+TEST(SbxCli, CheckMapUsageErrors) {
+  ExpectUsageError(Sbx({"check-map", "--unprivileged"}, "0 0 1"), 2, "--euid");
+  ExpectUsageError(Sbx({"check-map", "--euid", "x"}, "0 0 1"), 2, "--euid");
+}
+
+TEST(SbxCli, Help) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--help"},
+                                               {"help"},
+                                               {"files", "--help"},
+                                               {"help", "check-map"},
+                                               {"run", "--help"}}) {
+    Outcome o = Sbx(args);
+    EXPECT_EQ(o.exit_code, 0);
+    EXPECT_NE(o.out.find("usage: sbx"), std::string::npos) << o.out;
+    EXPECT_EQ(o.err, "");
+  }
+}
+
+TEST(SbxCli, RunUsageErrorsExit125) {
+  ExpectUsageError(Sbx({"run"}), 125, "--");
+  ExpectUsageError(Sbx({"run", "--mode", "slow", "--", "true"}), 125, "--mode");
+  ExpectUsageError(Sbx({"run", "--build-gid", "5", "--", "true"}), 125, "--build-uid");
+}
+
+}  // namespace

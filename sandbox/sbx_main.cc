@@ -1,0 +1,130 @@
+// The `sbx` binary (DESIGN.md, "Contracts"): files, check-map and run.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "sandbox/id_map.h"
+#include "sandbox/id_map_kernel_rules.h"
+#include "sandbox/identity.h"
+#include "sandbox/passwd.h"
+#include "sandbox/sbx_args.h"
+#include "sandbox/sbx_run.h"
+
+namespace sbx {
+namespace {
+
+constexpr int kFilesInvalidInput = 2;
+constexpr int kCheckMapRejected = 1;
+constexpr int kCheckMapUsage = 2;
+
+void PrintError(const std::string& message) {
+  std::string line = "sbx: error: " + message + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+// Writes all of `text` to stdout; false when stdout fails (e.g. a closed pipe).
+bool WriteStdout(const std::string& text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) return false;
+  return std::fflush(stdout) == 0;
+}
+
+int Files(const FilesCommand& command) {
+  IdentityInput input;
+  input.use_user_namespace = command.use_user_namespace;
+  if (command.build_uid) {
+    input.build_user =
+        BuildUser{*command.build_uid, *command.build_gid, command.uid_count.value_or(1)};
+  }
+  input.caller_uid = getuid();
+  input.caller_gid = getgid();
+  std::string error;
+  std::optional<Identity> identity = ComputeIdentity(input, &error);
+  if (!identity) {
+    PrintError(error);
+    return kFilesInvalidInput;
+  }
+  std::optional<EtcFiles> etc =
+      GenerateEtcFiles(identity->sandbox_uid, identity->sandbox_gid, command.build_dir, &error);
+  if (!etc) {
+    PrintError(error);
+    return kFilesInvalidInput;
+  }
+  // Build everything first so nothing reaches stdout on error.
+  std::string out;
+  for (const ProcWrite& write : identity->writes) {
+    // These files have no trailing newline; one is added here to end the section.
+    out += "# " + write.file + "\n" + write.content + "\n";
+  }
+  out += "# passwd\n" + etc->passwd;
+  out += "# group\n" + etc->group;
+  if (!WriteStdout(out)) {
+    PrintError(std::string("writing stdout: ") + std::strerror(errno));
+    return kFilesInvalidInput;
+  }
+  return 0;
+}
+
+int CheckMap(const CheckMapCommand& command) {
+  std::string bytes;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      PrintError(std::string("check-map: reading stdin: ") + std::strerror(errno));
+      return kCheckMapUsage;
+    }
+    bytes.append(buffer, static_cast<size_t>(n));
+  }
+  MapWriter writer;
+  writer.privileged = !command.unprivileged;
+  writer.euid = command.euid;
+  MapVerdict verdict = CheckMapWrite(bytes, MapKind::kUid, writer);
+  if (!verdict.accepted) {
+    std::string line = "sbx: check-map: " + verdict.reason + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    return kCheckMapRejected;
+  }
+  std::string out;
+  for (const IdExtent& extent : verdict.extents) out += FormatIdExtent(extent) + "\n";
+  if (!WriteStdout(out)) {
+    PrintError(std::string("writing stdout: ") + std::strerror(errno));
+    return kCheckMapUsage;
+  }
+  return 0;
+}
+
+int Main(const std::vector<std::string>& args) {
+  ParsedArgs parsed = ParseSbxArgs(args);
+  if (!parsed.command) {
+    PrintError(parsed.error);
+    return UsageErrorExitCode(parsed);
+  }
+  const SbxCommand& command = *parsed.command;
+  if (const auto* help = std::get_if<HelpRequest>(&command)) {
+    return WriteStdout(help->text) ? 0 : kFilesInvalidInput;
+  }
+  if (const auto* files = std::get_if<FilesCommand>(&command)) return Files(*files);
+  if (const auto* check = std::get_if<CheckMapCommand>(&command)) return CheckMap(*check);
+  return RunCommandMain(std::get<RunCommand>(command));
+}
+
+}  // namespace
+}  // namespace sbx
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  try {
+    return sbx::Main(args);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sbx: error: %s\n", e.what());
+    return args.empty() || args[0] != "run" ? 2 : 125;
+  }
+}

@@ -1,0 +1,162 @@
+// The fast way: nothing copies the parent's page tables or runs at-fork handlers. A
+// launcher shares the parent's memory while the calling thread is suspended (CLONE_VM |
+// CLONE_VFORK, as posix_spawn does); it opens the pty slave and drops supplementary groups
+// (only its own credentials change), then clones the builder with CLONE_VM | CLONE_PARENT
+// and the namespace flags, straight into the cgroup with clone3's CLONE_INTO_CGROUP, and
+// exits. The builder waits for release on its own stack using raw syscalls only (it shares
+// the calling thread's TLS); after release the parent waits until the builder has exec'd
+// or exited, so that from then on the two never run on the same memory at once.
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/launcher.h"
+#include "sandbox/sys_error.h"
+#include "sandbox/syscalls.h"
+#include "sandbox/unique_fd.h"
+
+namespace sbx {
+namespace {
+
+constexpr size_t kLauncherStackSize = 256 << 10;
+constexpr size_t kBuilderStackSize = 1 << 20;
+
+// True when the environment asks for the clone() + cgroup.procs path (tests use it to
+// cover both paths on kernels that have clone3).
+bool FallbackForced(const StartConfig& config) {
+  const char* env = std::getenv("SBX_FORCE_CLONE_FALLBACK");
+  return config.force_clone_fallback || (env && std::strcmp(env, "1") == 0);
+}
+
+// clone3 returns these where it, or CLONE_INTO_CGROUP, is unknown to the kernel.
+bool Clone3Unsupported(int error) { return error == ENOSYS || error == E2BIG || error == EINVAL; }
+
+class Stack {
+ public:
+  explicit Stack(size_t size) : size_(size) {
+    base_ =
+        mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (base_ == MAP_FAILED) throw SysError("allocating a stack", errno);
+  }
+  ~Stack() { munmap(base_, size_); }
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+  void* base() const { return base_; }
+  void* top() const { return static_cast<char*>(base_) + size_; }
+  size_t size() const { return size_; }
+
+ private:
+  size_t size_;
+  void* base_;
+};
+
+class FastLauncher : public Launcher {
+ public:
+  FastLauncher(const StartConfig& config, const OpenSlave& open_slave)
+      : config_(config),
+        open_slave_(open_slave),
+        launcher_stack_(kLauncherStackSize),
+        builder_stack_(kBuilderStackSize) {}
+
+  pid_t Launch(ChildEntryArgs& entry) override {
+    int fds[2];
+    if (sys::Pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the exec-notify pipe", errno);
+    exec_notify_.reset(fds[0]);
+    UniqueFd notify_write(fds[1]);
+    entry.exec_notify_read_fd = exec_notify_.get();
+    entry_ = &entry;
+    if (config_.cgroup && !FallbackForced(config_)) cgroup_fd_ = OpenCgroup(*config_.cgroup);
+
+    pid_t launcher = sys::Clone(&FastLauncher::LauncherMain, launcher_stack_.top(),
+                                CLONE_VM | CLONE_VFORK | SIGCHLD, this, nullptr);
+    if (launcher < 0) throw SysError("starting the launcher", errno);
+    int status = 0;
+    while (sys::WaitPid(launcher, &status, 0) < 0) {
+      if (errno != EINTR) throw SysError("waiting for the launcher", errno);
+    }
+    if (builder_ < 0) throw SysError(error_step_, error_);
+    return builder_;
+  }
+
+  bool placed_in_cgroup() const override { return in_cgroup_; }
+
+  void AfterRelease() override {
+    char byte;
+    while (sys::Read(exec_notify_.get(), &byte, 1) < 0 && errno == EINTR) {
+    }
+    exec_notify_.reset();
+  }
+
+ private:
+  // Runs in the launcher, on the parent's memory, while the calling thread is suspended.
+  static int LauncherMain(void* self) {
+    auto& l = *static_cast<FastLauncher*>(self);
+    try {
+      if (l.open_slave_) l.open_slave_();  // before CLONE_NEWUSER (nix#8072)
+      DropSupplementaryGroups(l.config_.require_drop_supplementary_groups);
+      l.builder_ = l.CloneBuilder();
+    } catch (const SysError& e) {
+      l.error_step_ = e.step();
+      l.error_ = e.error();
+    } catch (const std::exception& e) {
+      l.error_step_ = e.what();
+      l.error_ = 0;
+    }
+    return 0;
+  }
+
+  pid_t CloneBuilder() {
+    const int flags = NamespaceFlags(config_) | CLONE_VM | CLONE_PARENT;
+    if (!FallbackForced(config_)) {
+      clone_args args;
+      std::memset(&args, 0, sizeof args);
+      args.flags = static_cast<uint64_t>(flags);
+      args.stack = reinterpret_cast<uint64_t>(builder_stack_.base());
+      args.stack_size = builder_stack_.size();
+      if (cgroup_fd_) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<uint64_t>(cgroup_fd_.get());
+      }
+      // exit_signal stays 0: with CLONE_PARENT the builder takes the launcher's (SIGCHLD).
+      long pid = sys::Clone3(&args, sizeof args, ChildEntry, entry_);
+      if (pid > 0) {
+        in_cgroup_ = static_cast<bool>(cgroup_fd_);
+        return static_cast<pid_t>(pid);
+      }
+      if (!Clone3Unsupported(errno)) throw SysError("clone3 of the builder", errno);
+    }
+    pid_t pid = sys::Clone(ChildEntry, builder_stack_.top(), flags | SIGCHLD, entry_, nullptr);
+    if (pid < 0) throw SysError("cloning the builder", errno);
+    return pid;
+  }
+
+  const StartConfig& config_;
+  const OpenSlave& open_slave_;
+  Stack launcher_stack_;
+  Stack builder_stack_;
+  UniqueFd exec_notify_, cgroup_fd_;
+  ChildEntryArgs* entry_ = nullptr;
+  // Written by the launcher, read by the parent once it has exited.
+  pid_t builder_ = -1;
+  bool in_cgroup_ = false;
+  std::string error_step_;
+  int error_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Launcher> MakeFastLauncher(const StartConfig& config, const OpenSlave& open_slave) {
+  return std::make_unique<FastLauncher>(config, open_slave);
+}
+
+}  // namespace sbx

@@ -1,0 +1,98 @@
+#include "sandbox/syscalls.h"
+
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+
+#include "sandbox/raw_syscall.h"
+
+namespace sbx::sys {
+namespace {
+
+std::atomic<int> g_calls{0};
+std::atomic<int> g_fail_at{0};
+std::atomic<int> g_fail_errno{0};
+
+// True when this call is the one armed to fail; errno is then set.
+bool Injected() {
+  int n = ++g_calls;
+  int at = g_fail_at.load(std::memory_order_relaxed);
+  if (at == 0 || n != at) return false;
+  errno = g_fail_errno.load(std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace
+
+void FailNthCall(int nth, int error) {
+  g_calls = 0;
+  g_fail_errno = error;
+  g_fail_at = nth;
+}
+
+int CallCount() { return g_calls.load(); }
+
+int Pipe2(int fds[2], int flags) { return Injected() ? -1 : ::pipe2(fds, flags); }
+
+pid_t Fork() { return Injected() ? -1 : ::fork(); }
+
+int Clone(int (*fn)(void*), void* stack_top, int flags, void* arg, int* pidfd) {
+  if (Injected()) return -1;
+  // With CLONE_PIDFD the kernel stores the pidfd through the parent_tid argument.
+  return ::clone(fn, stack_top, flags, arg, pidfd);
+}
+
+long Clone3(void* clone_args, size_t size, int (*fn)(void*), void* arg) {
+  if (Injected()) return -1;
+  long ret = sbx_clone3(clone_args, size, fn, arg);
+  if (ret < 0) {
+    errno = static_cast<int>(-ret);
+    return -1;
+  }
+  return ret;
+}
+
+pid_t WaitPid(pid_t pid, int* status, int options) {
+  return Injected() ? -1 : ::waitpid(pid, status, options);
+}
+
+ssize_t Read(int fd, void* buf, size_t count) { return Injected() ? -1 : ::read(fd, buf, count); }
+
+ssize_t Write(int fd, const void* buf, size_t count) {
+  return Injected() ? -1 : ::write(fd, buf, count);
+}
+
+int OpenAt(int dirfd, const char* path, int flags, mode_t mode) {
+  return Injected() ? -1 : ::openat(dirfd, path, flags, mode);
+}
+
+int RenameAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) {
+  return Injected() ? -1 : ::renameat(olddirfd, oldpath, newdirfd, newpath);
+}
+
+int UnlinkAt(int dirfd, const char* path, int flags) {
+  return Injected() ? -1 : ::unlinkat(dirfd, path, flags);
+}
+
+int Fchmod(int fd, mode_t mode) { return Injected() ? -1 : ::fchmod(fd, mode); }
+
+int Setgroups(size_t size, const gid_t* list) { return Injected() ? -1 : ::setgroups(size, list); }
+
+int Kill(pid_t pid, int sig) { return Injected() ? -1 : ::kill(pid, sig); }
+
+int PidfdOpen(pid_t pid) {
+  return Injected() ? -1 : static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
+int Prctl(int option, unsigned long arg) { return Injected() ? -1 : ::prctl(option, arg); }
+
+}  // namespace sbx::sys

@@ -1,0 +1,39 @@
+// The one seam every syscall of the parent's side of the sandbox start goes through, so a
+// test can make the Nth call fail and check what happens (DESIGN.md, Conventions).
+//
+// Each wrapper behaves like the syscall it names (result, or -1 with errno set). When a
+// fault is armed and this is the Nth seam call in this process, the wrapper does nothing
+// and fails with the armed errno instead. Counting is per process: a forked helper goes on
+// counting in its own copy. The fast mode's child uses raw_syscall.h instead (it may not
+// touch errno), so no fault reaches it.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace sbx::sys {
+
+// Arms the fault: the nth call from now (1-based) fails with `error`. nth 0 disarms.
+void FailNthCall(int nth, int error);
+// Seam calls made in this process since the last FailNthCall.
+int CallCount();
+
+int Pipe2(int fds[2], int flags);
+pid_t Fork();
+int Clone(int (*fn)(void*), void* stack_top, int flags, void* arg, int* pidfd);
+long Clone3(void* clone_args, size_t size, int (*fn)(void*), void* arg);  // -1/errno
+pid_t WaitPid(pid_t pid, int* status, int options);
+ssize_t Read(int fd, void* buf, size_t count);
+ssize_t Write(int fd, const void* buf, size_t count);
+int OpenAt(int dirfd, const char* path, int flags, mode_t mode = 0);
+int RenameAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath);
+int UnlinkAt(int dirfd, const char* path, int flags);
+int Fchmod(int fd, mode_t mode);
+int Setgroups(size_t size, const gid_t* list);
+int Kill(pid_t pid, int sig);
+int PidfdOpen(pid_t pid);
+int Prctl(int option, unsigned long arg);
+
+}  // namespace sbx::sys

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Builds and runs every VM test (tag `vm`), then prints each test's result with its boot time
+# and the closing line `N passed, N failed`. What `./harness vm` calls.
+#
+# Usage: vm/run_all.sh [TARGET_PATTERN...]   (default //...)
+# Environment: BAZEL (default `bazel`); SBX_VM_KERNEL and SBX_VM_ACCEL reach the tests.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+read -ra bazel <<<"${BAZEL:-bazel}"
+patterns=("$@")
+[[ ${#patterns[@]} -gt 0 ]] || patterns=(//...)
+
+flags=(--config=ci --test_tag_filters=vm --build_tests_only --cache_test_results=no)
+for name in SBX_VM_KERNEL SBX_VM_ACCEL; do
+  [[ -z "${!name:-}" ]] || flags+=("--test_env=$name=${!name}")
+done
+
+output=$(mktemp)
+trap 'rm -f "$output"' EXIT
+status=0
+"${bazel[@]}" test "${flags[@]}" -- "${patterns[@]}" 2>&1 | tee "$output" || status=$?
+testlogs=$("${bazel[@]}" info --config=ci bazel-testlogs 2>/dev/null)
+
+echo
+echo "VM tests:"
+passed=0
+failed=0
+# Bazel's summary lines: `//pkg:name   PASSED in 4.0s`, `... FAILED in ...`, `NO STATUS`, ...
+while read -r label result; do
+  log="$testlogs/$(sed 's|^//||; s|:|/|' <<<"$label")/test.log"
+  boot=$(grep -ho '^vm: boot [0-9.]* s' "$log" 2>/dev/null | sed 's/^vm: //' | paste -sd, -) || true
+  echo "  $label: $result${boot:+ ($boot)}"
+  if [[ "$result" == PASSED* ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+done < <(sed -n 's/^\(\/\/[^ ]*\) \+\(.*\)$/\1 \2/p' "$output")
+
+if [[ $status -ne 0 && $failed -eq 0 ]]; then
+  echo "  bazel exited with status $status before any VM test failed (build error or no VM test)"
+  failed=1
+fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,232 @@
+"""Runs one test binary inside a QEMU VM and reports it to Bazel as if it had run on the host:
+the guest's console goes to stdout (the test log), the gtest XML to $XML_OUTPUT_FILE, and the
+test's exit status becomes ours.
+
+Usage: run_vm.py --initramfs CPIO --binary GUEST_PATH [--user root|rootless]
+                 [--kernel PATH] -- [TEST_ARGS...]
+Environment: SBX_VM_KERNEL (kernel image), SBX_VM_ACCEL (kvm|tcg), and Bazel's TEST_TIMEOUT,
+TEST_TMPDIR, TEST_WORKSPACE, XML_OUTPUT_FILE, TESTBRIDGE_TEST_ONLY.
+"""
+
+import argparse
+import base64
+import collections
+import os
+import secrets
+import select
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+import kernel
+import newc
+
+# Trimmed for boot time under TCG: no console chatter, no calibrations (TSC, delay loop,
+# timer check), no crypto self-tests, no PS/2 probing; panic reboots, which -no-reboot
+# turns into QEMU exiting.
+_KERNEL_ARGS = ("console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check lpj=8000000 "
+                "cryptomgr.notests i8042.noaux i8042.nokbd")
+_CONSOLE_TAIL = 30
+_GUEST_OUTPUT = "/tmp/sbx-out/test.xml"
+_GUEST_TMPDIR = "/tmp/sbx-test-tmp"
+# Host-side slack for booting, reporting and powering off around the guest's time limit.
+_BOOT_ALLOWANCE_S = 60
+_FORWARDED_PREFIXES = ("GTEST_", "SBX_")
+
+
+def _parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--initramfs", required=True)
+    parser.add_argument("--binary", required=True, help="the test's path inside the guest")
+    parser.add_argument("--user", choices=("root", "rootless"), default="root")
+    parser.add_argument("--kernel")
+    parser.add_argument("test_args", nargs="*")
+    return parser.parse_args()
+
+
+def _accel():
+    """kvm or tcg: SBX_VM_ACCEL if set, else kvm only with a hardware KVM module and a usable
+    /dev/kvm (a paravirtual KVM such as kvm_pvm hangs a stock guest kernel)."""
+    forced = os.environ.get("SBX_VM_ACCEL")
+    if forced:
+        if forced not in ("kvm", "tcg"):
+            raise SystemExit(f"vm: error: SBX_VM_ACCEL must be kvm or tcg, not {forced!r}")
+        return forced
+    if not any(os.path.isdir(f"/sys/module/{m}") for m in ("kvm_intel", "kvm_amd")):
+        return "tcg"
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError:
+        return "tcg"
+    return "kvm"
+
+
+def _test_script(args):
+    """The guest's /sbx/test.sh: the environment Bazel gives a test, then the test itself."""
+    workspace = os.environ.get("TEST_WORKSPACE", "sbx")
+    home = "/home/sbx" if args.user == "rootless" else "/root"
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name == "TESTBRIDGE_TEST_ONLY"
+        or (name.startswith(_FORWARDED_PREFIXES) and not name.startswith("SBX_VM_"))
+    }
+    # Host paths mean nothing in the guest; these replace any forwarded above.
+    env.update({
+        "HOME": home,
+        "USER": "sbx" if args.user == "rootless" else "root",
+        "TEST_SRCDIR": "/runfiles",
+        "RUNFILES_DIR": "/runfiles",
+        "TEST_WORKSPACE": workspace,
+        "TEST_TMPDIR": _GUEST_TMPDIR,
+        "GTEST_TMP_DIR": _GUEST_TMPDIR,
+        # The guest console is a terminal, Bazel's test log is not: no colour codes in the log.
+        "TERM": "dumb",
+    })
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
+    lines.append('mkdir -p "$TEST_TMPDIR"')
+    lines.append(f"cd /runfiles/{shlex.quote(workspace)}")
+    command = [args.binary, *args.test_args, f"--gtest_output=xml:{_GUEST_OUTPUT}"]
+    lines.append("exec " + " ".join(shlex.quote(word) for word in command))
+    return "\n".join(lines) + "\n"
+
+
+def _initrd(args, nonce, guest_timeout, scratch_dir):
+    """The packed initramfs followed by this run's files; the kernel unpacks both in order."""
+    run = newc.Archive()
+    run.add_file("sbx/nonce", nonce.encode(), 0o600)
+    run.add_file("sbx/config",
+                 f"SBX_USER={args.user}\nSBX_GUEST_TIMEOUT={guest_timeout}\n".encode(), 0o644)
+    run.add_file("sbx/test.sh", _test_script(args).encode(), 0o644)
+    path = os.path.join(scratch_dir, "initrd.cpio")
+    with open(path, "wb") as out, open(args.initramfs, "rb") as base:
+        out.write(base.read())
+        run.write(out)
+    return path
+
+
+def _qemu_command(kernel_image, initrd, accel):
+    # One vCPU under TCG keeps each VM on one host core, so Bazel can run VMs side by side.
+    cpu = ["-accel", "kvm", "-cpu", "host", "-smp", "2"] if accel == "kvm" else [
+        "-accel", "tcg", "-cpu", "max", "-smp", "1"]
+    return ["qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none",
+            "-machine", "q35", *cpu, "-m", "1G", "-kernel", kernel_image, "-initrd", initrd,
+            "-append", _KERNEL_ARGS, "-serial", "stdio", "-no-reboot"]
+
+
+class _Console:
+    """Follows the guest's console: prints what the guest prints, takes out the report."""
+
+    def __init__(self, nonce, accel, started):
+        self._marker = f"SBX-{nonce}-"
+        self._accel = accel
+        self._started = started
+        self._tail = collections.deque(maxlen=_CONSOLE_TAIL)
+        self._xml_lines = None  # a list while inside the XML block
+        self.xml = None
+        self.exit_status = None
+
+    def tail(self):
+        return "\n".join(self._tail)
+
+    def line(self, text):
+        text = text.rstrip("\r")
+        at = text.find(self._marker)
+        before, report = (text, None) if at < 0 else (text[:at], text[at + len(self._marker):])
+        if self._xml_lines is not None and report is None:
+            self._xml_lines.append(text)
+            return
+        if before:
+            print(before, flush=True)
+            self._tail.append(before)
+        if report is not None:
+            self._report(report)
+
+    def _report(self, report):
+        word, _, rest = report.partition(" ")
+        if word == "RUN":
+            boot = time.monotonic() - self._started
+            print(f"vm: boot {boot:.2f} s (QEMU start to the test's first line; guest kernel "
+                  f"up {rest} s; {self._accel})", flush=True)
+        elif word == "XML-BEGIN":
+            self._xml_lines = []
+        elif word == "XML-END" and self._xml_lines is not None:
+            self.xml = base64.b64decode("".join(self._xml_lines))
+            self._xml_lines = None
+        elif word == "EXIT":
+            self.exit_status = int(rest)
+
+
+def _follow(qemu, console, deadline):
+    """Feeds the console line by line until QEMU exits; False if the deadline came first."""
+    pending = b""
+    fd = qemu.stdout.fileno()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        ready, _, _ = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            if pending:
+                console.line(pending.decode(errors="replace"))
+            return True
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            console.line(line.decode(errors="replace"))
+
+
+def _fail(message, console):
+    print(f"vm: error: {message}; last {_CONSOLE_TAIL} console lines:\n{console.tail()}",
+          file=sys.stderr, flush=True)
+    return 1
+
+
+def main():
+    args = _parse_args()
+    host_budget = int(os.environ.get("TEST_TIMEOUT", "300")) - 5
+    guest_timeout = max(host_budget - _BOOT_ALLOWANCE_S, 10)
+    accel = _accel()
+    kernel_path = kernel.choose(args.kernel)
+    # The extracted kernel and the initrd are tens of MB per run: gone when the run is.
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as scratch_dir:
+        kernel_image = kernel.bootable(kernel_path, scratch_dir)
+        nonce = secrets.token_hex(16)
+        initrd = _initrd(args, nonce, guest_timeout, scratch_dir)
+        print(f"vm: {accel}, kernel {kernel_path}, {args.user}, guest time limit "
+              f"{guest_timeout} s", flush=True)
+        return _run(_qemu_command(kernel_image, initrd, accel), nonce, accel, host_budget)
+
+
+def _run(command, nonce, accel, host_budget):
+    """Boots the VM, follows its console and returns the test's exit status."""
+    started = time.monotonic()
+    qemu = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    console = _Console(nonce, accel, started)
+    finished = _follow(qemu, console, started + host_budget)
+    if not finished:
+        qemu.kill()
+    qemu.wait()
+    if not finished:
+        return _fail(f"no result within {host_budget} s (host time limit)", console)
+    if console.exit_status is None:
+        return _fail("the guest stopped without reporting the test's exit status (boot failure, "
+                     f"kernel panic or QEMU error; QEMU exit status {qemu.returncode})", console)
+    # GTEST_SHARD_* reach the guest, so gtest shards there; Bazel checks this file for that.
+    if os.environ.get("TEST_SHARD_STATUS_FILE"):
+        open(os.environ["TEST_SHARD_STATUS_FILE"], "a").close()
+    xml_path = os.environ.get("XML_OUTPUT_FILE")
+    if console.xml is not None and xml_path:
+        with open(xml_path, "wb") as f:
+            f.write(console.xml)
+    return console.exit_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
