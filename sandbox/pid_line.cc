@@ -4,8 +4,8 @@
 
 namespace sbx {
 namespace {
-// PID_MAX_LIMIT on 64-bit kernels (include/linux/threads.h).
-constexpr int64_t kPidMaxLimit = 4 * 1024 * 1024;
+// The largest pid a 64-bit kernel hands out: PID_MAX_LIMIT (include/linux/threads.h) - 1.
+constexpr int64_t kMaxPid = 4 * 1024 * 1024 - 1;
 }  // namespace
 
 std::string FormatPidLine(pid_t pid) { return std::to_string(pid) + "\n"; }
@@ -24,7 +24,7 @@ std::optional<pid_t> ParsePidLine(std::string_view bytes, std::string* why) {
   for (char c : digits) {
     if (c < '0' || c > '9') return fail("pid line holds something other than one decimal number");
     value = value * 10 + (c - '0');
-    if (value > kPidMaxLimit) return fail("pid is out of range");
+    if (value > kMaxPid) return fail("pid is out of range");
   }
   return static_cast<pid_t>(value);
 }

@@ -13,8 +13,8 @@ namespace sbx {
 // Formats a pid exactly as the helper writes it.
 std::string FormatPidLine(pid_t pid);
 
-// Parses the bytes the parent read from the pipe (up to EOF). Accepts only
-// "[1-9][0-9]*\n" whose value is a valid pid (1..2^22, the kernel's PID_MAX_LIMIT).
+// Parses the line the parent read from the pipe. Accepts only "[1-9][0-9]*\n" whose value
+// is a valid pid: 1 to PID_MAX_LIMIT - 1 (2^22 - 1; pids are below pid_max <= PID_MAX_LIMIT).
 // On rejection returns nullopt and sets *why to a short reason.
 std::optional<pid_t> ParsePidLine(std::string_view bytes, std::string* why);
 

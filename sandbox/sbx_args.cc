@@ -191,10 +191,26 @@ std::string TakeBuildUser(const std::vector<Option>& options, std::optional<uint
   return "";
 }
 
-ParsedArgs Error(std::string command, std::string message) {
+// Control bytes from the arguments are shown escaped, so the error stays one line.
+std::string Printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+ParsedArgs Error(std::string command, std::string_view message) {
   ParsedArgs parsed;
   parsed.command_name = std::move(command);
-  parsed.error = std::move(message);
+  parsed.error = Printable(message);
   return parsed;
 }
 
@@ -283,9 +299,9 @@ ParsedArgs ParseSbxArgs(const std::vector<std::string>& args) {
   if (!error.empty()) return Error(first, error);
   if (auto mode = ValueOf(scan.options, "mode")) {
     if (*mode == "lix") {
-      run.mode = Mode::kLix;
+      run.mode = StartMode::kLix;
     } else if (*mode == "fast") {
-      run.mode = Mode::kFast;
+      run.mode = StartMode::kFast;
     } else {
       return Error(first, "--mode '" + *mode + "' is not one of: lix, fast");
     }

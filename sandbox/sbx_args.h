@@ -9,10 +9,12 @@
 #include <variant>
 #include <vector>
 
+#include "sandbox/start_mode.h"
+
 namespace sbx {
 
 // How `sbx run` starts the child: as the seed (Lix) does, or the faster variant.
-enum class Mode { kLix, kFast };
+
 
 struct FilesCommand {
   std::optional<uint32_t> build_uid;  // set together with build_gid
@@ -28,7 +30,7 @@ struct CheckMapCommand {
 };
 
 struct RunCommand {
-  Mode mode = Mode::kLix;
+  StartMode mode = StartMode::kLix;
   std::optional<uint32_t> build_uid;  // set together with build_gid
   std::optional<uint32_t> build_gid;
   std::optional<uint32_t> uid_count;  // only with a build user; >= 1

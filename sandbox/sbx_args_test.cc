@@ -64,7 +64,7 @@ TEST(SbxArgs, CheckMap) {
 
 TEST(SbxArgs, RunDefaults) {
   RunCommand run = Expect<RunCommand>({"run", "--", "/bin/true"});
-  EXPECT_EQ(run.mode, Mode::kLix);
+  EXPECT_EQ(run.mode, StartMode::kLix);
   EXPECT_FALSE(run.build_uid);
   EXPECT_FALSE(run.share_network);
   EXPECT_TRUE(run.use_user_namespace);
@@ -100,7 +100,7 @@ TEST(SbxArgs, RunAllOptions) {
                                        "echo --help",
                                        "--",
                                        "-h"});
-  EXPECT_EQ(run.mode, Mode::kFast);
+  EXPECT_EQ(run.mode, StartMode::kFast);
   EXPECT_EQ(run.build_uid, 30001u);
   EXPECT_EQ(run.build_gid, 30000u);
   EXPECT_EQ(run.uid_count, 1u);
@@ -112,7 +112,7 @@ TEST(SbxArgs, RunAllOptions) {
   EXPECT_TRUE(run.timing);
   // Everything after the first "--" is the command, options and "--" included.
   EXPECT_EQ(run.argv, (Args{"sh", "-c", "echo --help", "--", "-h"}));
-  EXPECT_EQ(Expect<RunCommand>({"run", "--mode=lix", "--", "x"}).mode, Mode::kLix);
+  EXPECT_EQ(Expect<RunCommand>({"run", "--mode=lix", "--", "x"}).mode, StartMode::kLix);
 }
 
 TEST(SbxArgs, Help) {
@@ -178,6 +178,9 @@ TEST(SbxArgs, RejectsBadInput) {
       {{"run", "--cgroup", "", "--", "x"}, "non-empty", 125},
       {{"run", "--unprivileged", "--", "x"}, "unknown option", 125},
       {{"run", "--timing", "--timing", "--", "x"}, "more than once", 125},
+      // Control bytes in a quoted argument are escaped, so the error stays one line.
+      {{"fi\nles"}, "'fi\\nles'", 2},
+      {{"files", "--bu\rild\x7f"}, "--bu\\x0dild\\x7f", 2},
   };
   for (const BadCase& c : cases) {
     ParsedArgs parsed = ParseSbxArgs(c.args);

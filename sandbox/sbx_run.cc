@@ -25,7 +25,7 @@ constexpr int kErrorBeforeCommand = 125;
 
 StartConfig ConfigFor(const RunCommand& command, const std::string& root) {
   StartConfig config;
-  config.mode = command.mode == Mode::kFast ? StartMode::kFast : StartMode::kLix;
+  config.mode = command.mode;
   config.use_user_namespace = command.use_user_namespace;
   config.private_network = !command.share_network;
   if (command.build_uid) {

@@ -12,15 +12,10 @@
 #include <string>
 
 #include "sandbox/identity.h"
+#include "sandbox/start_mode.h"
 #include "sandbox/unique_fd.h"
 
 namespace sbx {
-
-enum class StartMode {
-  kLix,   // what the seed does: fork a helper that clones with CLONE_PARENT
-  kFast,  // same observable result without forking the parent: clone3 from a vfork-style
-          // launcher, CLONE_INTO_CGROUP and a pidfd where the kernel has them
-};
 
 struct StartConfig {
   StartMode mode = StartMode::kLix;

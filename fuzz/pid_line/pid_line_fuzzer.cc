@@ -16,8 +16,8 @@
 
 namespace {
 
-// The parser's documented range (pid_line.h): 1..PID_MAX_LIMIT.
-constexpr int64_t kMaxPid = int64_t{1} << 22;
+// The parser's documented range (pid_line.h): 1..PID_MAX_LIMIT - 1.
+constexpr int64_t kMaxPid = (int64_t{1} << 22) - 1;
 
 [[noreturn]] void Fail(const char* property, std::string_view input) {
   std::fprintf(stderr, "pid_line property violated: %s; input (%zu bytes): \"", property,

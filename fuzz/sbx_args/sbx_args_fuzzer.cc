@@ -76,7 +76,7 @@ std::vector<std::string> Canonical(const sbx::SbxCommand& command) {
       args.insert(args.end(), {"--unprivileged", "--euid", Num(check->euid)});
   } else if (const auto* run = std::get_if<RunCommand>(&command)) {
     args.push_back("run");
-    args.push_back(run->mode == sbx::Mode::kLix ? "--mode=lix" : "--mode=fast");
+    args.push_back(run->mode == sbx::StartMode::kLix ? "--mode=lix" : "--mode=fast");
     build_user(run->build_uid, run->build_gid, run->uid_count);
     if (run->share_network) args.push_back("--share-network");
     if (!run->use_user_namespace) args.push_back("--no-user-namespace");
