@@ -22,7 +22,6 @@ int ChildEntry(void* p) {
   const auto& args = *static_cast<const ChildEntryArgs*>(p);
   // The death signal first, so a parent that dies from here on takes the child with it.
   raw::Syscall3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0);
-  if (args.exec_notify_read_fd >= 0) raw::Syscall3(SYS_close, args.exec_notify_read_fd, 0, 0);
   if (!ReleaseChannel::AwaitRelease(args.release_read_fd, args.release_write_fd)) {
     static const char kMessage[] = "sbx: user namespace initialisation failed\n";
     return Fail(kMessage, sizeof kMessage - 1);

@@ -16,7 +16,6 @@ namespace sbx {
 struct ChildEntryArgs {
   int release_read_fd = -1;
   int release_write_fd = -1;
-  int exec_notify_read_fd = -1;  // fast mode: the parent's end, closed in the child
   bool unshare_cgroup = false;
   const ChildMain* main = nullptr;
 };

@@ -71,8 +71,10 @@ class Child {
 
 // Runs in the lix helper before CLONE_NEWUSER (the seed opens the pty slave here).
 using OpenSlave = std::function<void()>;
-// Runs in the child after release; its return value is the child's exit status. It must
-// not return into the caller's stack frames: StartChild runs it on a stack of its own.
+// Runs in the child after release, on a stack of its own; its return value is the child's
+// exit status. In fast mode it runs on the parent's memory, like a vfork child, and
+// StartChild returns only once it has exec'd or returned: it should do little but
+// prepare and exec, allocate nothing the parent relies on, and not wait for the parent.
 using ChildMain = std::function<int()>;
 
 // Starts the child. Throws SysError (sandbox/sys_error.h) naming the step that failed; on

@@ -5,12 +5,16 @@
 // and the namespace flags, straight into the cgroup with clone3's CLONE_INTO_CGROUP, and
 // exits. The builder waits for release on its own stack using raw syscalls only (it shares
 // the calling thread's TLS); after release the parent waits until the builder has exec'd
-// or exited, so that from then on the two never run on the same memory at once.
+// or exited, so that from then on the two never run on the same memory at once. That wait
+// uses CLONE_CHILD_CLEARTID, which the kernel honours on exec as on exit (as pthread_join
+// relies on), not a pipe's EOF, which a stray holder of the write end could delay.
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,20 +73,21 @@ class FastLauncher : public Launcher {
         builder_stack_(kBuilderStackSize) {}
 
   pid_t Launch(ChildEntryArgs& entry) override {
-    int fds[2];
-    if (sys::Pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the exec-notify pipe", errno);
-    exec_notify_.reset(fds[0]);
-    UniqueFd notify_write(fds[1]);
-    entry.exec_notify_read_fd = exec_notify_.get();
     entry_ = &entry;
     if (config_.cgroup && !FallbackForced(config_)) cgroup_fd_ = OpenCgroup(*config_.cgroup);
 
     pid_t launcher = sys::Clone(&FastLauncher::LauncherMain, launcher_stack_.top(),
                                 CLONE_VM | CLONE_VFORK | SIGCHLD, this, nullptr);
     if (launcher < 0) throw SysError("starting the launcher", errno);
-    int status = 0;
-    while (sys::WaitPid(launcher, &status, 0) < 0) {
-      if (errno != EINTR) throw SysError("waiting for the launcher", errno);
+    // CLONE_VFORK: the launcher has exited by now; reaping it cannot block.
+    if (sys::WaitPid(launcher, nullptr, 0) < 0) {
+      const int error = errno;
+      waitpid(launcher, nullptr, 0);
+      if (builder_ > 0) {
+        kill(builder_, SIGKILL);
+        waitpid(builder_, nullptr, 0);
+      }
+      throw SysError("waiting for the launcher", error);
     }
     if (builder_ < 0) throw SysError(error_step_, error_);
     return builder_;
@@ -91,10 +96,9 @@ class FastLauncher : public Launcher {
   bool placed_in_cgroup() const override { return in_cgroup_; }
 
   void AfterRelease() override {
-    char byte;
-    while (sys::Read(exec_notify_.get(), &byte, 1) < 0 && errno == EINTR) {
+    for (pid_t tid; (tid = __atomic_load_n(&in_our_memory_, __ATOMIC_ACQUIRE)) != 0;) {
+      syscall(SYS_futex, &in_our_memory_, FUTEX_WAIT, tid, nullptr, nullptr, 0);
     }
-    exec_notify_.reset();
   }
 
  private:
@@ -116,13 +120,14 @@ class FastLauncher : public Launcher {
   }
 
   pid_t CloneBuilder() {
-    const int flags = NamespaceFlags(config_) | CLONE_VM | CLONE_PARENT;
+    const int flags = NamespaceFlags(config_) | CLONE_VM | CLONE_PARENT | CLONE_CHILD_CLEARTID;
     if (!FallbackForced(config_)) {
       clone_args args;
       std::memset(&args, 0, sizeof args);
       args.flags = static_cast<uint64_t>(flags);
       args.stack = reinterpret_cast<uint64_t>(builder_stack_.base());
       args.stack_size = builder_stack_.size();
+      args.child_tid = reinterpret_cast<uint64_t>(&in_our_memory_);
       if (cgroup_fd_) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = static_cast<uint64_t>(cgroup_fd_.get());
@@ -135,7 +140,8 @@ class FastLauncher : public Launcher {
       }
       if (!Clone3Unsupported(errno)) throw SysError("clone3 of the builder", errno);
     }
-    pid_t pid = sys::Clone(ChildEntry, builder_stack_.top(), flags | SIGCHLD, entry_, nullptr);
+    pid_t pid =
+        sys::Clone(ChildEntry, builder_stack_.top(), flags | SIGCHLD, entry_, &in_our_memory_);
     if (pid < 0) throw SysError("cloning the builder", errno);
     return pid;
   }
@@ -144,10 +150,12 @@ class FastLauncher : public Launcher {
   const OpenSlave& open_slave_;
   Stack launcher_stack_;
   Stack builder_stack_;
-  UniqueFd exec_notify_, cgroup_fd_;
+  UniqueFd cgroup_fd_;
   ChildEntryArgs* entry_ = nullptr;
   // Written by the launcher, read by the parent once it has exited.
   pid_t builder_ = -1;
+  // Non-zero until the builder execs or exits: the kernel then clears it and wakes us.
+  pid_t in_our_memory_ = -1;
   bool in_cgroup_ = false;
   std::string error_step_;
   int error_ = 0;

@@ -31,17 +31,17 @@ std::string DescribeStatus(int status) {
 }
 
 // Spec 8: one line, not to EOF: the builder holds a copy of the write end until it execs.
-// A failing helper writes its message instead and exits, so EOF ends that.
-std::string ReadLine(int fd) {
-  std::string text;
+// A failing helper writes its message instead and exits, so EOF ends that. Appends to
+// *line as it goes, so a caller that catches a failure still has what was read.
+void ReadLine(int fd, std::string* line) {
   char c;
   for (;;) {
     ssize_t n = sys::Read(fd, &c, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw SysError("reading the builder's pid from the helper", errno);
-    if (n == 0) return text;
-    text += c;
-    if (c == '\n') return text;
+    if (n == 0) return;
+    *line += c;
+    if (c == '\n') return;
   }
 }
 
@@ -59,10 +59,20 @@ void WriteAll(int fd, const std::string& text) {
 // builder, which only the parent can reap.
 constexpr char kKilledBuilder[] = " [killed builder ";
 
-void ReapKilledBuilder(const std::string& message) {
-  size_t at = message.rfind(kKilledBuilder);
-  if (at == std::string::npos) return;
-  pid_t pid = std::atoi(message.c_str() + at + sizeof kKilledBuilder - 1);
+// Reaps the builder the helper's output names, if any: a pid line (the helper succeeded,
+// but we failed) or a killed-builder note (the helper failed after cloning). Plain
+// syscalls: this is the cleanup after a failure.
+void ReapBuilderNamedIn(std::string output, int fd) {
+  fcntl(fd, F_SETFL, O_NONBLOCK);  // the helper has exited: all it wrote is in the pipe
+  char buf[256];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
+  pid_t pid = -1;
+  if (std::optional<pid_t> line = ParsePidLine(output, nullptr)) {
+    pid = *line;
+    kill(pid, SIGKILL);
+  } else if (size_t at = output.rfind(kKilledBuilder); at != std::string::npos) {
+    pid = std::atoi(output.c_str() + at + sizeof kKilledBuilder - 1);
+  }
   if (pid > 0) waitpid(pid, nullptr, 0);
 }
 
@@ -83,12 +93,21 @@ class LixLauncher : public Launcher {
     }
     send_pid.reset();
     int status = 0;
-    while (sys::WaitPid(helper, &status, 0) < 0) {
-      if (errno != EINTR) throw SysError("waiting for the helper", errno);
+    std::string line;
+    try {
+      while (sys::WaitPid(helper, &status, 0) < 0) {
+        if (errno != EINTR) throw SysError("waiting for the helper", errno);
+      }
+      ReadLine(read_pid.get(), &line);
+    } catch (const SysError&) {
+      // Let the helper finish (it is short-lived), then reap the builder it may have made:
+      // that one is our child.
+      waitpid(helper, nullptr, 0);
+      ReapBuilderNamedIn(line, read_pid.get());
+      throw;
     }
-    std::string line = ReadLine(read_pid.get());
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      ReapKilledBuilder(line);
+      ReapBuilderNamedIn(line, read_pid.get());
       // nix#11664: say why, with the helper's own message.
       throw SysError("unable to start build process: helper " + DescribeStatus(status) +
                          (line.empty() ? "" : ": " + line),
@@ -111,8 +130,7 @@ class LixLauncher : public Launcher {
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
       if (stack == MAP_FAILED) throw SysError("allocating the builder's stack", errno);
       int flags = NamespaceFlags(config_) | CLONE_PARENT | SIGCHLD;
-      builder = sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry,
-                           nullptr);
+      builder = sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry);
       if (builder < 0) throw SysError("cloning the builder", errno);
       WriteAll(send_pid, FormatPidLine(builder));
       _exit(0);

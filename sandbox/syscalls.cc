@@ -45,10 +45,9 @@ int Pipe2(int fds[2], int flags) { return Injected() ? -1 : ::pipe2(fds, flags);
 
 pid_t Fork() { return Injected() ? -1 : ::fork(); }
 
-int Clone(int (*fn)(void*), void* stack_top, int flags, void* arg, int* pidfd) {
+int Clone(int (*fn)(void*), void* stack_top, int flags, void* arg, pid_t* child_tid) {
   if (Injected()) return -1;
-  // With CLONE_PIDFD the kernel stores the pidfd through the parent_tid argument.
-  return ::clone(fn, stack_top, flags, arg, pidfd);
+  return ::clone(fn, stack_top, flags, arg, nullptr, nullptr, child_tid);
 }
 
 long Clone3(void* clone_args, size_t size, int (*fn)(void*), void* arg) {

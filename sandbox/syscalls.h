@@ -22,7 +22,7 @@ int CallCount();
 
 int Pipe2(int fds[2], int flags);
 pid_t Fork();
-int Clone(int (*fn)(void*), void* stack_top, int flags, void* arg, int* pidfd);
+int Clone(int (*fn)(void*), void* stack_top, int flags, void* arg, pid_t* child_tid = nullptr);
 long Clone3(void* clone_args, size_t size, int (*fn)(void*), void* arg);  // -1/errno
 pid_t WaitPid(pid_t pid, int* status, int options);
 ssize_t Read(int fd, void* buf, size_t count);

@@ -1,0 +1,429 @@
+// What a builder observes, and what the parent is left with, after StartChild in each mode
+// (spec sections 1-4, 7; the matrix of issue 4). Runs as root and rootless on the host and
+// in the VM (integration/BUILD.bazel).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/test_util.h"
+#include "sandbox/cgroup.h"
+#include "sandbox/start_child.h"
+#include "sandbox/sys_error.h"
+#include "sandbox/syscalls.h"
+#include "sandbox/unique_fd.h"
+
+namespace sbx {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::BaseConfig;
+using testing::NoChildrenLeft;
+using testing::NormalizeMap;
+using testing::Observe;
+using testing::OpenFds;
+using testing::ReadAvailable;
+using testing::ReadFile;
+
+std::string NsInode(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? std::to_string(st.st_ino) : "missing " + path;
+}
+
+// A child that stays alive until the parent closes `fd`'s write end, then exits with
+// `status`. It execs (a shell reading stdin), since a fast-mode child shares the parent's
+// memory until it execs and StartChild waits for that.
+int ExecWaitingOn(int fd, int status) {
+  if (dup2(fd, 0) < 0) return 100;
+  const std::string script = "read -r line; exit " + std::to_string(status);
+  execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+  return 101;
+}
+
+class StartChildTest : public ::testing::TestWithParam<StartMode> {
+ protected:
+  void SetUp() override {
+    const std::string why = testing::UserNamespaceUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    fds_before_ = OpenFds();
+  }
+  void TearDown() override {
+    if (IsSkipped()) return;
+    EXPECT_EQ(OpenFds(), fds_before_) << "fds leaked";
+    EXPECT_TRUE(NoChildrenLeft()) << "a child was left behind";
+  }
+  StartConfig Config() const { return BaseConfig(GetParam()); }
+
+ private:
+  std::set<int> fds_before_;
+};
+
+std::string MapsSeenFromInside() {
+  return NormalizeMap(ReadFile("/proc/self/uid_map")) + "|" +
+         ReadFile("/proc/self/setgroups") + "|" + NormalizeMap(ReadFile("/proc/self/gid_map")) +
+         "|" + std::to_string(getuid()) + ":" + std::to_string(getgid());
+}
+
+TEST_P(StartChildTest, SingleIdCallerIsNixbld1000) {
+  // Spec 22, "unprivileged caller U/G" (and root without a build user).
+  const std::string expected = "1000 " + std::to_string(getuid()) + " 1|deny\n|100 " +
+                               std::to_string(getgid()) + " 1|1000:100";
+  EXPECT_EQ(Observe(Config(), MapsSeenFromInside), expected);
+}
+
+TEST_P(StartChildTest, BuildUserWithOneId) {
+  if (getuid() != 0) GTEST_SKIP() << "mapping another user's id needs root";
+  StartConfig config = Config();
+  config.build_user = BuildUser{.uid = 30001, .gid = 30000, .count = 1};
+  // Our own (host root) ids are not mapped: the overflow id until run_child switches ids.
+  EXPECT_EQ(Observe(config, MapsSeenFromInside), "1000 30001 1|deny\n|100 30000 1|65534:65534");
+}
+
+TEST_P(StartChildTest, UidRangeMapsZeroAndLeavesSetgroupsAllowed) {
+  std::optional<BuildUser> user = testing::MappableBuildUser(65536);
+  if (!user) GTEST_SKIP() << "needs root, or a 65536-id range in /etc/subuid and /etc/subgid";
+  StartConfig config = Config();
+  config.build_user = *user;
+  // Our own (host) ids are not in the range, so inside they show as the overflow id.
+  const std::string expected = "0 " + std::to_string(user->uid) + " 65536|allow\n|0 " +
+                               std::to_string(user->gid) + " 65536|65534:65534";
+  EXPECT_EQ(Observe(config, MapsSeenFromInside), expected);
+}
+
+TEST_P(StartChildTest, IsPidOneInNamespacesOfItsOwn) {
+  auto namespaces = [] {
+    std::string seen = std::to_string(getpid());
+    for (const char* ns : {"user", "pid", "mnt", "ipc", "uts", "net"}) {
+      seen += std::string(" ") + ns + "=" + NsInode(std::string("/proc/self/ns/") + ns);
+    }
+    return seen;
+  };
+  std::string ours = "1";
+  for (const char* ns : {"user", "pid", "mnt", "ipc", "uts", "net"}) {
+    ours += std::string(" ") + ns + "=" + NsInode(std::string("/proc/self/ns/") + ns);
+  }
+  const std::string private_net = Observe(Config(), namespaces);
+  std::istringstream theirs(private_net), mine(ours);
+  std::string a, b;
+  theirs >> a;
+  mine >> b;
+  EXPECT_EQ(a, "1") << "the builder is pid 1 of its pid namespace";
+  while (theirs >> a && mine >> b) EXPECT_NE(a, b) << "namespace shared with the parent";
+
+  StartConfig shared = Config();
+  shared.private_network = false;
+  EXPECT_THAT(Observe(shared, namespaces), HasSubstr(" net=" + NsInode("/proc/self/ns/net")))
+      << "with a shared network the builder stays in the parent's network namespace";
+}
+
+TEST_P(StartChildTest, SavedNamespaceFdsNameTheChildsNamespaces) {
+  int hold[2];
+  ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
+  UniqueFd hold_read(hold[0]), hold_write(hold[1]);
+  Child child = StartChild(Config(), nullptr, [fd = hold[0]] { return ExecWaitingOn(fd, 0); });
+  const std::string proc = "/proc/" + std::to_string(child.pid()) + "/ns/";
+  for (auto [fd, ns] : {std::pair{child.mnt_ns_fd(), "mnt"}, {child.user_ns_fd(), "user"}}) {
+    struct stat st;
+    ASSERT_EQ(fstat(fd, &st), 0) << ns;
+    EXPECT_EQ(std::to_string(st.st_ino), NsInode(proc + ns)) << ns;
+    EXPECT_NE(std::to_string(st.st_ino), NsInode(std::string("/proc/self/ns/") + ns)) << ns;
+  }
+  EXPECT_GE(child.pidfd(), 0) << "a pidfd on a kernel that has them";
+  hold_write.reset();
+  EXPECT_EQ(child.Wait(), 0);
+}
+
+TEST_P(StartChildTest, ChildIsTheParentsChildAndIsReaped) {
+  int hold[2];
+  ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
+  UniqueFd hold_read(hold[0]), hold_write(hold[1]);
+  Child child = StartChild(Config(), nullptr, [fd = hold[0]] { return ExecWaitingOn(fd, 7); });
+  const std::string status = ReadFile("/proc/" + std::to_string(child.pid()) + "/status");
+  EXPECT_THAT(status, HasSubstr("\nPPid:\t" + std::to_string(getpid()) + "\n"))
+      << "CLONE_PARENT: the builder is ours, not the helper's";
+  const pid_t pid = child.pid();
+  hold_write.reset();
+  const int wait_status = child.Wait();
+  EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 7) << wait_status;
+  EXPECT_NE(access(("/proc/" + std::to_string(pid)).c_str(), F_OK), 0) << "no zombie";
+}
+
+TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
+  constexpr int kInjected = ENOTRECOVERABLE;
+  int iterations = 0;
+  for (int nth = 1; nth < 200; ++nth, ++iterations) {
+    int marker[2];
+    ASSERT_EQ(pipe2(marker, O_CLOEXEC), 0);
+    UniqueFd marker_read(marker[0]), marker_write(marker[1]);
+    sys::FailNthCall(nth, kInjected);
+    bool failed = false;
+    try {
+      Child child = StartChild(Config(), nullptr, [fd = marker[1]]() -> int {
+        return write(fd, "ran", 3) == 3 ? 0 : 1;
+      });
+      const bool fault_fired = sys::CallCount() >= nth;
+      sys::FailNthCall(0, 0);
+      EXPECT_EQ(child.Wait(), 0) << "call " << nth;
+      if (!fault_fired) break;  // every call of a start has been failed once
+    } catch (const SysError& e) {
+      failed = true;
+      sys::FailNthCall(0, 0);
+      EXPECT_THAT(e.what(), HasSubstr(std::strerror(kInjected))) << "call " << nth;
+    }
+    marker_write.reset();
+    if (failed) {
+      EXPECT_EQ(ReadAvailable(marker_read.get()), "") << "user code ran although call " << nth
+                                                      << " failed";
+    }
+    ASSERT_TRUE(NoChildrenLeft()) << "a process was left behind when call " << nth << " failed";
+  }
+  EXPECT_GE(iterations, 8) << "a start makes more calls than that";
+  EXPECT_LT(iterations, 199) << "the fault never stopped firing";
+}
+
+TEST_P(StartChildTest, HelperFailureCarriesItsOwnMessage) {
+  try {
+    StartChild(Config(), [] { throw std::runtime_error("no pty slave here"); }, [] { return 0; });
+    FAIL() << "StartChild succeeded although opening the slave failed";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no pty slave here"));
+    if (GetParam() == StartMode::kLix) {
+      EXPECT_THAT(e.what(), HasSubstr("unable to start build process: helper exited with status 1"));
+    }
+  }
+}
+
+// Writes `text` to every write-only pipe the helper holds (its sendPid end among them),
+// then ends the helper as if it had succeeded.
+[[noreturn]] void HelperSends(const char* text) {
+  for (int fd : OpenFds()) {
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+      (void)!write(fd, text, std::strlen(text));
+    }
+  }
+  _exit(0);
+}
+
+TEST_P(StartChildTest, JunkOrNothingOnThePidLineIsAnError) {
+  if (GetParam() != StartMode::kLix) GTEST_SKIP() << "only the lix mode has a pid line";
+  const std::pair<const char*, const char*> cases[] = {
+      {"12 junk\n", "one decimal number"}, {"", "no pid"}, {"0\n", "zero"}};
+  for (const auto& [text, reason] : cases) {
+    try {
+      const char* sent = text;
+      StartChild(Config(), [sent] { HelperSends(sent); }, [] { return 0; });
+      ADD_FAILURE() << "accepted pid line '" << text << "'";
+    } catch (const SysError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("unable to start build process")) << text;
+      EXPECT_THAT(e.what(), HasSubstr(reason)) << text;
+    }
+  }
+}
+
+// A stray process that holds a copy of the release pipe's write end (nix#13923: any
+// forked-but-not-exec'd process) must not keep the builder from starting.
+TEST_P(StartChildTest, StrayHolderOfTheReleasePipeDoesNotDelayTheChild) {
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);  // so that we can reap the stray
+  int stray_pid[2];
+  ASSERT_EQ(pipe2(stray_pid, O_CLOEXEC), 0);
+  UniqueFd stray_read(stray_pid[0]), stray_write(stray_pid[1]);
+  const auto start = std::chrono::steady_clock::now();
+  {
+    Child child = StartChild(
+        Config(),
+        [fd = stray_pid[1]] {  // runs in the helper (lix) or launcher (fast): holds every fd
+          pid_t stray = fork();
+          if (stray == 0) {
+            sleep(30);
+            _exit(0);
+          }
+          (void)!write(fd, &stray, sizeof stray);
+        },
+        [] { return 0; });
+    EXPECT_EQ(child.Wait(), 0);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::seconds(10)) << "the builder waited for the stray's EOF";
+  pid_t stray = -1;
+  ASSERT_EQ(read(stray_read.get(), &stray, sizeof stray), static_cast<ssize_t>(sizeof stray));
+  kill(stray, SIGKILL);
+  waitpid(stray, nullptr, 0);
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+// The parent dies between clone and release: the builder must exit, not hang, and must
+// never run user code. The parent is held in the cgroup step by making cgroup.procs a FIFO.
+TEST_P(StartChildTest, ParentKilledMidStartTakesTheChildDown) {
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);  // the orphaned builder comes to us
+  char dir[] = "/tmp/sbx-fifo-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string fifo = std::string(dir) + "/cgroup.procs";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  int marker[2];
+  ASSERT_EQ(pipe2(marker, O_CLOEXEC), 0);
+  UniqueFd marker_read(marker[0]), marker_write(marker[1]);
+
+  pid_t parent = fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    StartConfig config = Config();
+    config.cgroup = dir;
+    config.force_clone_fallback = true;  // cgroup.procs, not CLONE_INTO_CGROUP
+    try {
+      StartChild(config, nullptr, [fd = marker[1]] { return write(fd, "ran", 3) == 3 ? 0 : 1; });
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  marker_write.reset();
+  // Wait until the builder exists and the parent blocks opening the FIFO.
+  pid_t builder = -1;
+  const std::string children =
+      "/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children";
+  for (int i = 0; i < 500 && builder <= 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::istringstream(ReadFile(children)) >> builder;
+  }
+  ASSERT_GT(builder, 0) << "no builder appeared";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  kill(parent, SIGKILL);
+  waitpid(parent, nullptr, 0);
+
+  int status = 0;
+  pid_t reaped = 0;
+  for (int i = 0; i < 500 && reaped == 0; ++i) {
+    reaped = waitpid(builder, &status, WNOHANG);
+    if (reaped == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(reaped, builder) << "the builder outlived its parent by more than 5 s";
+  if (reaped == 0) {
+    kill(builder, SIGKILL);
+    waitpid(builder, nullptr, 0);
+  }
+  EXPECT_EQ(ReadAvailable(marker_read.get()), "") << "user code ran without a release";
+  unlink(fifo.c_str());
+  rmdir(dir);
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+// Spec 10, nix#8342: under `unshare --map-root-user` getuid() is 0 but setgroups is denied,
+// so the default (drop required when uid is 0) fails, and succeeds once not required.
+TEST_P(StartChildTest, SetgroupsDeniedInRootMappedNamespace) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string uid = std::to_string(geteuid()), gid = std::to_string(getegid());
+    if (unshare(CLONE_NEWUSER) < 0) _exit(20);
+    auto write_file = [](const char* path, const std::string& text) {
+      int fd = open(path, O_WRONLY | O_CLOEXEC);
+      bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      close(fd);
+      return ok;
+    };
+    if (!write_file("/proc/self/uid_map", "0 " + uid + " 1") ||
+        !write_file("/proc/self/setgroups", "deny") ||
+        !write_file("/proc/self/gid_map", "0 " + gid + " 1")) {
+      _exit(21);
+    }
+    StartConfig config = Config();  // require_drop_supplementary_groups: getuid() == 0
+    if (!config.require_drop_supplementary_groups) _exit(22);
+    try {
+      StartChild(config, nullptr, [] { return 0; });
+      _exit(23);  // should have failed
+    } catch (const SysError& e) {
+      if (!std::strstr(e.what(), "require-drop-supplementary-groups option to false")) _exit(24);
+    }
+    config.require_drop_supplementary_groups = false;
+    try {
+      _exit(StartChild(config, nullptr, [] { return 0; }).Wait() == 0 ? 0 : 25);
+    } catch (const SysError& e) {
+      _exit(26);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "20 unshare, 21 maps, 22 default, 23 default succeeded, 24 message, 25/26 optional";
+}
+
+TEST_P(StartChildTest, ManyThreadsStartAtOnce) {
+  constexpr int kThreads = 4, kStartsEach = 10;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kStartsEach; ++i) {
+        try {
+          if (StartChild(Config(), nullptr, [] { return 0; }).Wait() == 0) ++ok;
+        } catch (const SysError& e) {
+          ADD_FAILURE() << e.what();
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok, kThreads * kStartsEach);
+}
+
+// Rejected input produces neither a process nor a file (spec 26).
+TEST_P(StartChildTest, InvalidBuildDirStartsNothing) {
+  char root[] = "/tmp/sbx-root-XXXXXX";
+  ASSERT_NE(mkdtemp(root), nullptr);
+  const std::string etc = std::string(root) + "/etc";
+  ASSERT_EQ(mkdir(etc.c_str(), 0755), 0);
+  StartConfig config = Config();
+  config.sandbox_root = root;
+  config.build_dir = "/build:evil";
+  EXPECT_THROW(StartChild(config, nullptr, [] { return 0; }), SysError);
+  EXPECT_NE(access((etc + "/passwd").c_str(), F_OK), 0) << "a rejected input wrote passwd";
+  rmdir(etc.c_str());
+  rmdir(root);
+}
+
+// The generated files replace, and never follow, a symlink planted in the root (guide:
+// never follow a symlink you did not create).
+TEST_P(StartChildTest, PlantedSymlinkIsReplacedNotFollowed) {
+  char root[] = "/tmp/sbx-root-XXXXXX";
+  ASSERT_NE(mkdtemp(root), nullptr);
+  const std::string etc = std::string(root) + "/etc", victim = std::string(root) + "/victim";
+  ASSERT_EQ(mkdir(etc.c_str(), 0755), 0);
+  { std::ofstream(victim) << "untouched"; }
+  ASSERT_EQ(symlink(victim.c_str(), (etc + "/passwd").c_str()), 0);
+  StartConfig config = Config();
+  config.sandbox_root = root;
+  EXPECT_EQ(StartChild(config, nullptr, [] { return 0; }).Wait(), 0);
+  EXPECT_EQ(ReadFile(victim), "untouched");
+  EXPECT_THAT(ReadFile(etc + "/passwd"), HasSubstr("nixbld:x:1000:100:"));
+  struct stat st;
+  ASSERT_EQ(lstat((etc + "/passwd").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  for (const char* name : {"/passwd", "/group"}) unlink((etc + name).c_str());
+  rmdir(etc.c_str());
+  unlink(victim.c_str());
+  rmdir(root);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, StartChildTest,
+                         ::testing::Values(StartMode::kLix, StartMode::kFast),
+                         [](const auto& info) {
+                           return info.param == StartMode::kLix ? "lix" : "fast";
+                         });
+
+}  // namespace
+}  // namespace sbx

@@ -1,0 +1,47 @@
+// What the integration suites check around every start: open fds, children left behind,
+// the privileges at hand, and a child that reports what it observes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "sandbox/identity.h"
+#include "sandbox/start_child.h"
+
+namespace sbx::testing {
+
+// The fd numbers open in this process.
+std::set<int> OpenFds();
+
+// True when this process has no child left, reaped or not.
+bool NoChildrenLeft();
+
+// Why this process cannot create user namespaces, or "" when it can.
+std::string UserNamespaceUnavailableReason();
+
+// The whole content of a file, or "" when it cannot be read.
+std::string ReadFile(const std::string& path);
+
+// The extents of a /proc/PID/{uid,gid}_map text (the kernel pads them), one "I O C" per line.
+std::string NormalizeMap(const std::string& proc_text);
+
+// A build user with `count` ids that this process may map: any for root; for others, the
+// first matching range of /etc/subuid and /etc/subgid (newuidmap), else nullopt.
+std::optional<BuildUser> MappableBuildUser(uint32_t count);
+
+// Starts a child that runs `probe` after release, and returns what the probe returned; the
+// child's exit status must be 0.
+std::string Observe(const StartConfig& config, const std::function<std::string()>& probe);
+
+// Reads everything available from fd without blocking.
+std::string ReadAvailable(int fd);
+
+// The calling test's base config: the given mode; supplementary groups must be droppable
+// only when we are real root (a rootless variant runs as an unprivileged user).
+StartConfig BaseConfig(StartMode mode);
+
+}  // namespace sbx::testing
