@@ -32,6 +32,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::BaseConfig;
+using testing::ExecWaitingOn;
 using testing::NoChildrenLeft;
 using testing::NormalizeMap;
 using testing::Observe;
@@ -42,16 +43,6 @@ using testing::ReadFile;
 std::string NsInode(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? std::to_string(st.st_ino) : "missing " + path;
-}
-
-// A child that stays alive until the parent closes `fd`'s write end, then exits with
-// `status`. It execs (a shell reading stdin), since a fast-mode child shares the parent's
-// memory until it execs and StartChild waits for that.
-int ExecWaitingOn(int fd, int status) {
-  if (dup2(fd, 0) < 0) return 100;
-  const std::string script = "read -r line; exit " + std::to_string(status);
-  execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
-  return 101;
 }
 
 class StartChildTest : public ::testing::TestWithParam<StartMode> {
@@ -207,15 +198,18 @@ TEST_P(StartChildTest, HelperFailureCarriesItsOwnMessage) {
   }
 }
 
-// Writes `text` to every write-only pipe the helper holds (its sendPid end among them),
-// then ends the helper as if it had succeeded.
+// In the helper: writes `text` to its sendPid pipe (the write-only pipe opened last, after
+// the release pipe), then ends the helper as if it had succeeded.
 [[noreturn]] void HelperSends(const char* text) {
+  int send_pid = -1;
   for (int fd : OpenFds()) {
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
-      (void)!write(fd, text, std::strlen(text));
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+        (fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+      send_pid = fd;
     }
   }
+  if (send_pid >= 0) (void)!write(send_pid, text, std::strlen(text));
   _exit(0);
 }
 

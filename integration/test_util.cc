@@ -119,6 +119,13 @@ std::string Observe(const StartConfig& config, const std::function<std::string()
   return ReadAvailable(read_end.get());
 }
 
+int ExecWaitingOn(int fd, int status) {
+  if (dup2(fd, 0) < 0) return 100;
+  const std::string script = "read -r line; exit " + std::to_string(status);
+  execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
+  return 101;
+}
+
 StartConfig BaseConfig(StartMode mode) {
   StartConfig config;
   config.mode = mode;

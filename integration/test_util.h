@@ -40,6 +40,11 @@ std::string Observe(const StartConfig& config, const std::function<std::string()
 // Reads everything available from fd without blocking.
 std::string ReadAvailable(int fd);
 
+// For child_main: a child that stays alive until the parent closes `fd`'s write end, then
+// exits with `status`. It execs (a shell reading stdin): a fast-mode child shares the
+// parent's memory until it execs, and StartChild waits for that.
+int ExecWaitingOn(int fd, int status);
+
 // The calling test's base config: the given mode; supplementary groups must be droppable
 // only when we are real root (a rootless variant runs as an unprivileged user).
 StartConfig BaseConfig(StartMode mode);

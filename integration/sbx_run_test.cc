@@ -1,0 +1,173 @@
+// What a command run by `sbx run` observes (spec 29, DESIGN.md's contract for `sbx run`), in
+// both modes. Runs as root and rootless on the host and in the VM (integration/BUILD.bazel).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/test_util.h"
+#include "sandbox/testing/sbx_process.h"
+
+namespace sbx {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using testing::Outcome;
+
+class SbxRunTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string why = testing::UserNamespaceUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+  }
+  // sbx run --mode MODE OPTIONS -- sh -c SCRIPT
+  Outcome Run(const std::string& script, std::vector<std::string> options = {}) {
+    std::vector<std::string> args = {"run", "--mode", GetParam()};
+    args.insert(args.end(), options.begin(), options.end());
+    for (const char* word : {"--", "/bin/sh", "-c"}) args.push_back(word);
+    args.push_back(script);
+    return testing::Sbx(args);
+  }
+  std::vector<std::string> UidRangeOptions() {
+    std::optional<BuildUser> user = testing::MappableBuildUser(65536);
+    if (!user) return {};
+    return {"--build-uid", std::to_string(user->uid), "--build-gid", std::to_string(user->gid),
+            "--uid-count", "65536"};
+  }
+};
+
+TEST_P(SbxRunTest, IdIsNixbldWithOneId) {
+  Outcome o = Run("id");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "uid=1000(nixbld) gid=100(nixbld) groups=100(nixbld)\n");
+}
+
+TEST_P(SbxRunTest, IdIsRootWithAUidRange) {
+  std::vector<std::string> options = UidRangeOptions();
+  if (options.empty()) GTEST_SKIP() << "needs root, or 65536 ids in /etc/subuid and /etc/subgid";
+  Outcome o = Run("id", options);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "uid=0(root) gid=0(root) groups=0(root)\n");
+}
+
+TEST_P(SbxRunTest, SeesTheSpecsMapsAndSetgroups) {
+  Outcome o = Run("cat /proc/self/uid_map /proc/self/setgroups /proc/self/gid_map");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(testing::NormalizeMap(o.out), "1000 " + std::to_string(getuid()) + " 1\n100 " +
+                                              std::to_string(getgid()) + " 1");
+  EXPECT_THAT(o.out, HasSubstr("deny\n"));
+
+  std::vector<std::string> options = UidRangeOptions();
+  if (options.empty()) return;
+  o = Run("cat /proc/self/uid_map /proc/self/setgroups", options);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("allow\n"));
+  EXPECT_EQ(testing::NormalizeMap(o.out), "0 " + options[1] + " 65536");
+}
+
+TEST_P(SbxRunTest, IsPidOneOnLocalhost) {
+  Outcome o = Run("echo $$; hostname; cat /proc/sys/kernel/domainname; pwd");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "1\nlocalhost\n(none)\n/build\n");
+}
+
+// Interface names in /proc/net/dev (after the two header lines).
+std::set<std::string> Interfaces(const std::string& proc_net_dev) {
+  std::set<std::string> names;
+  std::istringstream lines(proc_net_dev);
+  std::string line;
+  for (int i = 0; std::getline(lines, line); ++i) {
+    if (i < 2 || line.find(':') == std::string::npos) continue;
+    std::string name = line.substr(0, line.find(':'));
+    name.erase(0, name.find_first_not_of(' '));
+    names.insert(name);
+  }
+  return names;
+}
+
+TEST_P(SbxRunTest, PrivateNetworkHasOnlyLoopbackAndItIsUp) {
+  Outcome o = Run("cat /proc/net/dev");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(Interfaces(o.out), std::set<std::string>{"lo"});
+  o = Run("command -v ip >/dev/null || exit 3; ip -o link show lo");
+  if (o.exit_code == 3) GTEST_SKIP() << "no `ip` in the sandbox to show lo's flags";
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("<LOOPBACK,UP,LOWER_UP>"));
+}
+
+TEST_P(SbxRunTest, SharedNetworkSeesTheHostsInterfaces) {
+  Outcome o = Run("cat /proc/net/dev", {"--share-network"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(Interfaces(o.out), Interfaces(testing::ReadFile("/proc/net/dev")));
+}
+
+TEST_P(SbxRunTest, EtcIsReadOnly) {
+  Outcome o = Run("echo x >> /etc/passwd && echo wrote; touch /etc/new && echo created; "
+                  "cat /etc/passwd /etc/group");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, ::testing::Not(HasSubstr("wrote")));
+  EXPECT_THAT(o.out, ::testing::Not(HasSubstr("created")));
+  EXPECT_THAT(o.out, HasSubstr("nixbld:x:1000:100:Nix build user:/build:/noshell\n"));
+  EXPECT_THAT(o.out, HasSubstr("nixbld:!:100:\n"));
+}
+
+TEST_P(SbxRunTest, ExitStatusComesThrough) {
+  EXPECT_EQ(Run("exit 7").exit_code, 7);
+}
+
+// pid 1 ignores signals sent from inside its namespace, so the signal comes from outside, as
+// it would from a daemon killing a build.
+TEST_P(SbxRunTest, DeathBySignalIs128PlusN) {
+  const std::string path = testing::SbxPath();
+  pid_t sbx = fork();
+  ASSERT_GE(sbx, 0);
+  if (sbx == 0) {
+    execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/sleep", "30",
+          nullptr);
+    _exit(99);
+  }
+  const std::string children =
+      "/proc/" + std::to_string(sbx) + "/task/" + std::to_string(sbx) + "/children";
+  pid_t builder = -1;
+  for (int i = 0; i < 500 && builder <= 0; ++i) {
+    usleep(10000);
+    std::istringstream(testing::ReadFile(children)) >> builder;
+  }
+  ASSERT_GT(builder, 0) << "sbx started no builder";
+  usleep(200000);  // let it exec sleep
+  kill(builder, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(sbx, &status, 0), sbx);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 128 + 9);
+}
+
+TEST_P(SbxRunTest, FailureBeforeExecIsReportedWith125) {
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--", "/no/such/program"});
+  EXPECT_EQ(o.exit_code, 125);
+  EXPECT_EQ(o.out, "");
+  EXPECT_THAT(o.err, MatchesRegex("sbx: error: in the sandbox: exec /no/such/program: "
+                                  "No such file or directory\n"));
+}
+
+TEST_P(SbxRunTest, TimingIsOneJsonLine) {
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.err, MatchesRegex("\\{\"clone\":[0-9]+,\"maps\":[0-9]+,\"files\":[0-9]+,"
+                                  "\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,\"release\":[0-9]+\\}\n"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, SbxRunTest, ::testing::Values("lix", "fast"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace sbx
