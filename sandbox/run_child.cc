@@ -1,6 +1,7 @@
 #include "sandbox/run_child.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -98,6 +99,9 @@ void MinimalDev(const RunChildPlan& plan) {
 }
 
 void SwitchIds(const RunChildPlan& plan) {
+  // Supplementary groups the helper could not drop (a rootless caller) go here, where
+  // setgroups is still allowed (uid ranges); with "deny" it fails and nothing changes.
+  if (setgroups(0, nullptr) < 0 && errno != EPERM) Fail(plan, "setgroups");
   if (setresgid(plan.gid, plan.gid, plan.gid) < 0) Fail(plan, "setgid");
   if (setresuid(plan.uid, plan.uid, plan.uid) < 0) Fail(plan, "setuid");
 }
