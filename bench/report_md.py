@@ -11,7 +11,9 @@ IMPLS = ("floor", "lix", "fast")
 
 
 def us(v):
-    return "–" if v is None else "%.0f" % v if v >= 100 else "%.1f" % v
+    if v is None:
+        return "–"
+    return "%.0f" % v if abs(v) >= 100 else "%.1f" % (0.0 if abs(v) < 0.05 else v)
 
 
 def x(v):

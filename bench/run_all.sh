@@ -136,7 +136,7 @@ if [[ -n "$baseline" ]]; then
   for family in flags threads churn parent_rss; do
     if [[ -f "$base_dir/$family.json" && -f "$out/$family.json" ]]; then
       log "compare.py view of $family against $base_dir/$family.json (informational)"
-      "$PYTHON" "$GBENCH_COMPARE" benchmarks "$base_dir/$family.json" "$out/$family.json" ||
+      "$PYTHON" "$GBENCH_COMPARE" -a --no-color benchmarks "$base_dir/$family.json" "$out/$family.json" ||
         log "compare.py could not compare $family (needs python3-scipy)"
     fi
   done

@@ -260,6 +260,19 @@ TEST_P(StartChildTest, StrayHolderOfTheReleasePipeDoesNotDelayTheChild) {
   prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+// True when pid is pid 1 of a pid namespace nested in ours (NSpid: ... 1).
+bool IsPidOneOfNestedNamespace(pid_t pid) {
+  std::istringstream lines(ReadFile("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("NSpid:", 0) != 0) continue;
+    std::istringstream ids(line.substr(6));
+    std::vector<pid_t> nspid;
+    for (pid_t id; ids >> id;) nspid.push_back(id);
+    return nspid.size() >= 2 && nspid.back() == 1;
+  }
+  return false;
+}
+
 // The parent dies between clone and release: the builder must exit, not hang, and must
 // never run user code. The parent is held in the cgroup step by making cgroup.procs a FIFO.
 TEST_P(StartChildTest, ParentKilledMidStartTakesTheChildDown) {
@@ -285,13 +298,17 @@ TEST_P(StartChildTest, ParentKilledMidStartTakesTheChildDown) {
     _exit(0);
   }
   marker_write.reset();
-  // Wait until the builder exists and the parent blocks opening the FIFO.
+  // Wait until the builder exists (the child that is pid 1 of a namespace of its own: in lix
+  // mode the helper is a child too) and the parent blocks opening the FIFO.
   pid_t builder = -1;
   const std::string children =
       "/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children";
-  for (int i = 0; i < 500 && builder <= 0; ++i) {
+  for (int i = 0; i < 1000 && builder <= 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::istringstream(ReadFile(children)) >> builder;
+    std::istringstream pids(ReadFile(children));
+    for (pid_t pid; pids >> pid;) {
+      if (IsPidOneOfNestedNamespace(pid)) builder = pid;
+    }
   }
   ASSERT_GT(builder, 0) << "no builder appeared";
   std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -4,6 +4,9 @@
 Bazel reports per target; a user wants per test case. For every target the log lists, the
 target's test.xml (bazel-testlogs/PKG/NAME/test.xml) gives its cases. A target with no
 XML (failed to build, no status) counts as one failed case. Exit status 1 if any failed.
+
+Usage: count_tests.py LOG [TESTLOGS_DIR]. The report (make_report.py) imports
+`target_results` so that its counts are these counts.
 """
 import pathlib
 import re
@@ -13,37 +16,90 @@ import xml.etree.ElementTree as ET
 STATUS = re.compile(
     r"^(//\S+)\s+(?:\(cached\) )?(PASSED|FAILED|TIMEOUT|FLAKY|NO STATUS|FAILED TO BUILD|"
     r"INCOMPLETE|SKIPPED)\b")
+# Statuses under which the target did not run in this invocation: a test.xml on disk is
+# left over from an earlier run and must not be counted.
+NOT_RUN = ("NO STATUS", "FAILED TO BUILD", "INCOMPLETE")
+
+
+def case_records(xml_path):
+    """Yields one dict per test case of a JUnit XML file: name, classname, outcome
+    ('passed' | 'failed' | 'skipped'), time (seconds) and, unless passed, message and text."""
+    root = ET.parse(xml_path).getroot()
+    for case in root.iter("testcase"):
+        bad = case.find("failure")
+        if bad is None:
+            bad = case.find("error")
+        skipped = case.find("skipped")
+        record = {"name": case.get("name", "?"), "classname": case.get("classname", ""),
+                  "time": _seconds(case.get("time")), "message": "", "text": ""}
+        if bad is not None:
+            record.update(outcome="failed", message=bad.get("message", ""),
+                          text=bad.text or "")
+        elif case.get("result") == "skipped" or skipped is not None:
+            record["outcome"] = "skipped"
+            if skipped is not None:
+                record.update(message=skipped.get("message", ""), text=skipped.text or "")
+        else:
+            record["outcome"] = "passed"
+        yield record
 
 
 def cases_of(xml_path):
     """Yields 'passed' | 'failed' | 'skipped' for each test case in a JUnit XML file."""
-    root = ET.parse(xml_path).getroot()
-    for case in root.iter("testcase"):
-        if case.find("failure") is not None or case.find("error") is not None:
-            yield "failed"
-        elif case.get("result") == "skipped" or case.find("skipped") is not None:
-            yield "skipped"
-        else:
-            yield "passed"
+    for record in case_records(xml_path):
+        yield record["outcome"]
 
 
-def main(log_path, testlogs="bazel-testlogs"):
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
-    for line in pathlib.Path(log_path).read_text(errors="replace").splitlines():
+def _seconds(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def target_statuses(log_text):
+    """[(target, status)] in log order, each target once (its last status line wins)."""
+    found = {}
+    for line in log_text.splitlines():
         m = STATUS.match(line)
-        if not m:
-            continue
-        target, status = m.groups()
+        if m:
+            found[m.group(1)] = m.group(2)
+    return list(found.items())
+
+
+def target_results(log_text, testlogs="bazel-testlogs"):
+    """[(target, status, [case record])] for every target the log lists."""
+    results = []
+    for target, status in target_statuses(log_text):
         if status == "SKIPPED":  # Bazel skipped the target (e.g. incompatible)
-            counts["skipped"] += 1
+            results.append((target, status, [{
+                "name": target, "classname": "", "time": 0.0, "outcome": "skipped",
+                "message": "Bazel skipped the target", "text": ""}]))
             continue
         pkg, _, name = target[2:].partition(":")
         xml_path = pathlib.Path(testlogs, pkg, name, "test.xml")
-        found = list(cases_of(xml_path)) if xml_path.exists() else []
-        if status not in ("PASSED", "FLAKY") and "failed" not in found:
-            found.append("failed")  # the target failed outside any case (crash, timeout)
-        for outcome in found:
-            counts[outcome] += 1
+        found = []
+        if status not in NOT_RUN and xml_path.exists():
+            found = list(case_records(xml_path))
+        if status not in ("PASSED", "FLAKY") and not any(c["outcome"] == "failed" for c in found):
+            # The target failed outside any case (crash, timeout, build error).
+            found.append({"name": target, "classname": "", "time": 0.0, "outcome": "failed",
+                          "message": status, "text": ""})
+        results.append((target, status, found))
+    return results
+
+
+def count(results):
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for _, _, cases in results:
+        for case in cases:
+            counts[case["outcome"]] += 1
+    return counts
+
+
+def main(log_path, testlogs="bazel-testlogs"):
+    text = pathlib.Path(log_path).read_text(errors="replace")
+    counts = count(target_results(text, testlogs))
     line = f"{counts['passed']} passed, {counts['failed']} failed"
     if counts["skipped"]:
         line += f", {counts['skipped']} skipped"

@@ -1,0 +1,195 @@
+"""Renders index.html: one static page, inline CSS, nothing fetched, readable offline as a
+CI artifact. Sections: summary table, failures, fuzzing, benchmarks, suites, machine."""
+import html
+
+import markdown
+
+MAX_TEXT = 8000  # characters of one failure's output; the full text is in the logs
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;
+  max-width:1100px;padding:0 16px;color:#1d2330;background:#fff}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;
+  border-bottom:1px solid #d8dde6;padding-bottom:4px}h3,h4,h5{font-size:15px;margin:16px 0 6px}
+table{border-collapse:collapse;margin:6px 0 12px;font-variant-numeric:tabular-nums}
+th,td{border:1px solid #d8dde6;padding:4px 10px;text-align:left;vertical-align:top}
+th{background:#f1f4f9}td.num{text-align:right}tr.total td{font-weight:600;background:#f7f8fb}
+.verdict{display:inline-block;padding:4px 12px;border-radius:4px;font-weight:700;color:#fff}
+.passed{color:#17743a}.failed{color:#b3261e;font-weight:600}.na{color:#8a6d00}
+.verdict.passed{background:#17743a;color:#fff}.verdict.failed{background:#b3261e;color:#fff}
+.failure{border-left:4px solid #b3261e;background:#fdf3f2;padding:6px 12px;margin:10px 0}
+.failure h3{margin:2px 0}.meta{color:#5b6475}
+pre{background:#f6f8fa;border:1px solid #e1e5ec;padding:8px;overflow:auto;max-height:360px;
+  white-space:pre-wrap;word-break:break-word;font-size:12px}
+code{font-size:12px}figure{display:inline-block;width:calc(50% - 14px);margin:8px 10px 8px 0;
+  vertical-align:top}figure img{width:100%;border:1px solid #e1e5ec}
+"""
+
+
+def esc(text):
+    return html.escape(str(text), quote=True)
+
+
+def duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return "%ds" % seconds
+    if seconds < 3600:
+        return "%dm %02ds" % divmod(seconds, 60)
+    h, rest = divmod(seconds, 3600)
+    return "%dh %02dm %02ds" % (h, rest // 60, rest % 60)
+
+
+RESULT_CLASS = {"passed": "passed", "failed": "failed", "not available": "na"}
+
+
+def summary_table(suites, totals, overall):
+    rows = []
+    for s in suites:
+        c = s["counts"]
+        result = s["result"] + (" (suite error)" if s["error"] else "")
+        rows.append(
+            '<tr data-suite="%s"><td>%s</td><td class="result %s">%s</td>'
+            '<td class="num n-passed">%d</td><td class="num n-failed">%d</td>'
+            '<td class="num n-skipped">%d</td><td class="num time">%s</td></tr>' % (
+                esc(s["name"]), esc(s["title"] or s["name"]),
+                RESULT_CLASS.get(s["result"], ""), esc(result), c["passed"], c["failed"],
+                c["skipped"], duration(s["seconds"])))
+    rows.append(
+        '<tr class="total" data-suite="total"><td>total</td><td class="result %s">%s</td>'
+        '<td class="num n-passed">%d</td><td class="num n-failed">%d</td>'
+        '<td class="num n-skipped">%d</td><td class="num time">%s</td></tr>' % (
+            RESULT_CLASS[overall], overall, totals["passed"], totals["failed"],
+            totals["skipped"], duration(totals["seconds"])))
+    return ('<table id="summary"><thead><tr><th>suite</th><th>result</th><th>passed</th>'
+            '<th>failed</th><th>skipped</th><th>time</th></tr></thead><tbody>%s</tbody>'
+            '</table>' % "".join(rows))
+
+
+def _failure(title, message, text):
+    body = text[:MAX_TEXT] + ("\n… (cut; see the log)" if len(text) > MAX_TEXT else "")
+    if " ".join(message.split()) in " ".join(body.split()):
+        message = ""  # gtest repeats the whole text as the message
+    return ('<div class="failure"><h3>%s</h3>%s%s</div>' % (
+        esc(title), '<p class="message">%s</p>' % esc(message) if message else "",
+        "<pre>%s</pre>" % esc(body) if body.strip() else ""))
+
+
+def failures_section(suites):
+    parts = []
+    for s in suites:
+        for case in s["cases"]:
+            if case["outcome"] == "failed":
+                title = " › ".join(p for p in (s["name"], case["group"], ".".join(
+                    p for p in (case["classname"], case["name"]) if p)) if p)
+                parts.append(_failure(title, case["message"], case["text"]))
+        if s["error"]:
+            parts.append(_failure("%s › suite" % s["name"], s["error"],
+                                  s.get("error_text", "")))
+    if not parts:
+        return '<p class="passed">No failures.</p>'
+    return "\n".join(parts)
+
+
+def fuzz_section(suites):
+    fuzz = next((s for s in suites if s["kind"] == "fuzz"), None)
+    if fuzz is None or "fuzz" not in fuzz["extra"]:
+        why = "the fuzz suite did not run" if fuzz is None or fuzz["state"] != "ran" else \
+            "the fuzz suite left no summary (out/fuzz/summary.json) in this run"
+        return '<p class="na">No fuzzing numbers: %s.</p>' % why
+    summary = fuzz["extra"]["fuzz"]
+    rows = []
+    for t in summary.get("targets", []):
+        if t.get("skipped"):
+            rows.append('<tr><td>%s</td><td class="na" colspan="8">skipped: %s</td></tr>' % (
+                esc(t.get("target")), esc(t.get("reason", ""))))
+            continue
+        c = t.get("coverage", {})
+        failed = t.get("crashes") or t.get("target") in summary.get("failed", [])
+        rows.append(
+            '<tr data-fuzz="%s"><td>%s</td><td class="%s">%s</td><td class="num">%s</td>'
+            '<td class="num">%s</td><td class="num">%s</td><td class="num">%s → %s → %s</td>'
+            '<td class="num">%s → %s → %s</td><td class="num">%s</td><td class="num">%s</td>'
+            '</tr>' % (
+                esc(t.get("target")), esc(t.get("target")), "failed" if failed else "passed",
+                "crash" if failed else "ok", esc(t.get("execs_per_sec")),
+                esc(t.get("executions")), esc(t.get("seconds")), esc(c.get("cov_seeds")),
+                esc(c.get("cov_start")), esc(c.get("cov_end")), esc(c.get("ft_seeds")),
+                esc(c.get("ft_start")), esc(c.get("ft_end")),
+                esc(t.get("new_corpus_entries")), esc(t.get("crashes"))))
+    return ('<p class="meta">%s s per target, finished %s. Coverage is libFuzzer\'s cov '
+            '(edges) and ft (features): checked-in seeds alone → start of this run (with '
+            'earlier finds) → end of this run.</p>'
+            '<table id="fuzz-table"><thead><tr><th>target</th><th>result</th><th>execs/s</th>'
+            '<th>executions</th><th>seconds</th><th>cov</th><th>ft</th><th>new inputs</th>'
+            '<th>crashes</th></tr></thead><tbody>%s</tbody></table>' % (
+                esc(summary.get("seconds_per_target")), esc(summary.get("finished")),
+                "".join(rows)))
+
+
+def bench_section(suites, bench_markdown, plots):
+    bench = next((s for s in suites if s["kind"] == "bench"), None)
+    if bench is None or bench["state"] != "ran":
+        note = bench["note"] if bench and bench["note"] else "the benchmark suite did not run"
+        return '<p class="na">No benchmark numbers: %s.</p>' % esc(note)
+    parts = []
+    if bench_markdown:
+        parts.append(markdown.to_html(bench_markdown))
+    else:
+        parts.append('<p class="na">No benchmark table: bench/run_all.sh wrote no '
+                     'summary.md in this run.</p>')
+    for rel in plots:
+        parts.append('<figure><img src="%s" alt="%s"><figcaption>%s</figcaption></figure>' % (
+            esc(rel), esc(rel), esc(rel.rsplit("/", 1)[-1])))
+    return "\n".join(parts)
+
+
+def suites_section(suites):
+    rows = []
+    for s in suites:
+        log = s["log"].rsplit("/", 1)[-1] if s["log"] else ""
+        rows.append('<tr><td>%s</td><td><code>%s</code></td><td class="num">%s</td>'
+                    '<td>%s</td><td>%s</td></tr>' % (
+                        esc(s["name"]), esc(s["command"]),
+                        esc(s["exit"]) if s["state"] == "ran" else "–",
+                        '<a href="logs/%s">%s</a>' % (esc(log), esc(log)) if log else "",
+                        esc(s["note"])))
+    return ('<table id="suites"><thead><tr><th>suite</th><th>command</th><th>exit</th>'
+            '<th>log</th><th>note</th></tr></thead><tbody>%s</tbody></table>' % "".join(rows))
+
+
+def machine_section(machine):
+    return '<table id="machine"><tbody>%s</tbody></table>' % "".join(
+        "<tr><th>%s</th><td>%s</td></tr>" % (esc(k), esc(v)) for k, v in machine)
+
+
+def render(suites, totals, machine, generated, bench_markdown="", plots=()):
+    overall = "failed" if totals["failed"] or totals["errors"] else "passed"
+    na = [s["name"] for s in suites if s["result"] == "not available"]
+    na_text = "not available: %s; " % ", ".join(na) if na else ""
+    return """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sbx harness run: %(overall)s</title><style>%(css)s</style></head>
+<body>
+<h1>sbx: harness run</h1>
+<p><span class="verdict %(overall)s" id="verdict">%(OVERALL)s</span>
+<span class="meta">%(na)sgenerated %(generated)s</span></p>
+<h2>Summary</h2>
+%(summary)s
+<h2 id="failures">Failures</h2>
+%(failures)s
+<h2 id="fuzzing">Fuzzing</h2>
+%(fuzz)s
+<h2 id="benchmarks">Benchmarks</h2>
+%(bench)s
+<h2>Suites</h2>
+%(suites)s
+<h2>Machine</h2>
+%(machine)s
+</body></html>
+""" % {"overall": overall, "OVERALL": overall.upper(), "css": CSS, "generated": esc(generated),
+       "na": esc(na_text),
+       "summary": summary_table(suites, totals, overall), "failures": failures_section(suites),
+       "fuzz": fuzz_section(suites), "bench": bench_section(suites, bench_markdown, plots),
+       "suites": suites_section(suites), "machine": machine_section(machine)}

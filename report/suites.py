@@ -1,0 +1,214 @@
+"""The results of one `harness run`, suite by suite, read back from what the suites left.
+
+report/run_all.sh writes one row per suite to suites.tsv; this module turns each row into
+test cases, counted the way the suite counts them itself:
+- bazel suites: count_tests.py's cases (one per gtest case; one per target without cases);
+- fuzz: one case per fuzz target in out/fuzz/summary.json, failed when it found a crash;
+- bench: one case per benchmark family run and one per ratio the regression check compared.
+A suite whose command failed without a failing case (build error, no summary) gets a
+suite-level error, kept apart from the case counts.
+"""
+import json
+import os
+import pathlib
+import re
+
+import count_tests
+
+FIELDS = ("name", "title", "kind", "state", "exit", "seconds", "started", "log", "testlogs",
+          "command", "note")
+LOG_TAIL_LINES = 40
+
+
+def read_table(path):
+    """Rows of suites.tsv as dicts; relative paths are relative to the table."""
+    base = pathlib.Path(path).parent
+    rows = []
+    for line in pathlib.Path(path).read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        values = line.split("\t") + [""] * len(FIELDS)
+        row = dict(zip(FIELDS, values))
+        row["exit"] = int(row["exit"] or 0)
+        row["seconds"] = float(row["seconds"] or 0)
+        row["started"] = float(row["started"] or 0)
+        for key in ("log", "testlogs"):
+            if row[key] and not os.path.isabs(row[key]):
+                row[key] = str(base / row[key])
+        rows.append(row)
+    return rows
+
+
+def _case(group, name, outcome, message="", text="", time=0.0, classname=""):
+    return {"group": group, "name": name, "classname": classname, "outcome": outcome,
+            "message": message, "text": text, "time": time}
+
+
+def read_text(path):
+    try:
+        return pathlib.Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _tail(text, lines=LOG_TAIL_LINES):
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _error_lines(log_text):
+    return "\n".join(l for l in log_text.splitlines() if l.startswith("ERROR:"))[:4000]
+
+
+def bazel_cases(log_text, testlogs):
+    cases = []
+    for target, status, records in count_tests.target_results(log_text, testlogs):
+        pkg, _, name = target[2:].partition(":")
+        for r in records:
+            case = _case(target, r["name"], r["outcome"], r["message"], r["text"], r["time"],
+                         r["classname"])
+            if case["outcome"] == "failed" and case["message"] in count_tests.NOT_RUN:
+                case["message"] += ": Bazel did not run this test (see the errors below)"
+            if case["outcome"] == "failed" and not case["text"].strip():
+                # Bazel's own XML says only "exited with error code 1": show the test's log.
+                if status in count_tests.NOT_RUN:
+                    case["text"] = _error_lines(log_text)
+                else:
+                    case["text"] = _tail(read_text(os.path.join(testlogs, pkg, name, "test.log")))
+            cases.append(case)
+    return cases
+
+
+def _fresh(path, started):
+    """The file, parsed, if this run wrote it (not left over from an earlier run)."""
+    try:
+        if os.path.getmtime(path) + 1 < started:
+            return None
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def fuzz_cases(summary):
+    cases = []
+    seen = set()
+    for t in summary.get("targets", []):
+        name = t.get("target", "?")
+        seen.add(name)
+        if t.get("skipped"):
+            cases.append(_case("", name, "skipped", t.get("reason", "skipped")))
+        elif t.get("crashes") or name in summary.get("failed", []) or t.get("exit_code"):
+            cases.append(_case("", name, "failed",
+                               "%s crash(es), exit %s; inputs in out/fuzz/%s/crashes/" % (
+                                   t.get("crashes", 0), t.get("exit_code"), name),
+                               _tail(read_text(t["log"])) if t.get("log") else "",
+                               t.get("seconds") or 0.0))
+        else:
+            cases.append(_case("", name, "passed", time=t.get("seconds") or 0.0))
+    for name in summary.get("failed", []):
+        if name not in seen:
+            cases.append(_case("", name, "failed", "failed before writing its numbers"))
+    return cases
+
+
+CHECK_OK = re.compile(r"^compare: (\S+) = (.*): ok$")
+CHECK_BAD = re.compile(r"^compare: REGRESSION (\S+?):? (.*)$")
+CHECK_NONE = re.compile(r"^compare: (\S+): no baseline value, not compared$")
+FAMILY_RAN = re.compile(r"^bench: running (\w+) \(")
+FAMILY_BAD = re.compile(r"^bench: error: (\w+) (failed|timed out.*)")
+
+
+def bench_cases(log_text, compared):
+    """Cases from bench/run_all.sh's own lines: families run, ratios compared."""
+    cases = []
+    families, bad = [], {}
+    for line in log_text.splitlines():
+        m = FAMILY_RAN.match(line)
+        if m and m.group(1) not in families:
+            families.append(m.group(1))
+        m = FAMILY_BAD.match(line)
+        if m:
+            bad[m.group(1)] = line
+    for family in families:
+        if family in bad:
+            cases.append(_case("benchmarks", family, "failed", bad[family]))
+        else:
+            cases.append(_case("benchmarks", family, "passed"))
+    for line in log_text.splitlines():
+        for pattern, outcome in ((CHECK_OK, "passed"), (CHECK_BAD, "failed"),
+                                 (CHECK_NONE, "skipped")):
+            m = pattern.match(line)
+            if m:
+                cases.append(_case("regression check", m.group(1), outcome,
+                                   "" if outcome == "passed" else line[len("compare: "):]))
+                break
+    if not compared:
+        cases.append(_case("regression check", "baseline", "skipped",
+                           "not available: no baseline to compare against"))
+    return cases
+
+
+def load(row, fuzz_summary=None, bench_dir=None):
+    """One suite's results: the row plus cases, counts, error and result."""
+    suite = dict(row)
+    suite["cases"], suite["error"], suite["extra"] = [], "", {}
+    log_text = read_text(row["log"]) if row["log"] else ""
+    if row["state"] != "ran":
+        suite["result"] = "not available"
+        suite["counts"] = {"passed": 0, "failed": 0, "skipped": 0}
+        return suite
+    if row["kind"] == "bazel":
+        suite["cases"] = bazel_cases(log_text, row["testlogs"] or "bazel-testlogs")
+        if row["exit"] == 4 and not suite["cases"]:
+            suite["note"] = (suite["note"] + "; " if suite["note"] else "") + \
+                "no test targets matched"
+    elif row["kind"] == "fuzz":
+        summary = _fresh(fuzz_summary, row["started"]) if fuzz_summary else None
+        if summary is not None:
+            suite["cases"] = fuzz_cases(summary)
+            suite["extra"]["fuzz"] = summary
+    elif row["kind"] == "bench":
+        compared = "--compare" in row["command"]
+        suite["cases"] = bench_cases(log_text, compared)
+        if bench_dir:
+            summary = _fresh(os.path.join(bench_dir, "summary.json"), row["started"])
+            if summary is not None:
+                suite["extra"]["bench"] = summary
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    for case in suite["cases"]:
+        counts[case["outcome"]] += 1
+    suite["counts"] = counts
+    if row["exit"] not in (0, 4) or (row["exit"] == 4 and suite["cases"]):
+        if not counts["failed"]:
+            suite["error"] = "%s exited with status %d without a failing test case" % (
+                row["title"] or row["name"], row["exit"])
+            errors = _error_lines(log_text)
+            suite["error_text"] = errors or _tail(log_text)
+    if counts["failed"] or suite["error"]:
+        suite["result"] = "failed"
+    elif row["exit"] == 4 and not suite["cases"]:
+        suite["result"] = "not available"
+    elif not suite["cases"]:
+        suite["result"] = "failed"
+        suite["error"] = "no test case ran"
+        suite["error_text"] = _tail(log_text)
+    else:
+        suite["result"] = "passed"
+    if row["kind"] == "bench" and "--compare" not in row["command"] and \
+            suite["result"] == "passed":
+        suite["result"] = "not available"  # benchmarks ran, but nothing checked them
+    return suite
+
+
+def load_all(table_path, fuzz_summary=None, bench_dir=None):
+    return [load(row, fuzz_summary, bench_dir) for row in read_table(table_path)]
+
+
+def totals(suites):
+    t = {"passed": 0, "failed": 0, "skipped": 0, "seconds": 0.0, "errors": 0}
+    for s in suites:
+        for k in ("passed", "failed", "skipped"):
+            t[k] += s["counts"][k]
+        t["seconds"] += s["seconds"]
+        t["errors"] += 1 if s["error"] else 0
+    return t
