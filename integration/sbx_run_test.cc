@@ -1,6 +1,7 @@
 // What a command run by `sbx run` observes (spec 29, DESIGN.md's contract for `sbx run`), in
 // both modes. Runs as root and rootless on the host and in the VM (integration/BUILD.bazel).
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +193,47 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.err, MatchesRegex("\\{\"clone\":[0-9]+,\"maps\":[0-9]+,\"files\":[0-9]+,"
                                   "\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,\"release\":[0-9]+\\}\n"));
+}
+
+// A static BusyBox to populate a root of our own: Debian's busybox-static on the host, the
+// guest's own in the VM.
+std::string StaticBusybox() {
+  for (const char* path : {"/usr/bin/busybox", "/bin/busybox"}) {
+    if (access(path, X_OK) == 0) return path;
+  }
+  return "";
+}
+
+TEST_P(SbxRunTest, GivenRootIsUsedAndKept) {
+  const std::string busybox = StaticBusybox();
+  if (busybox.empty()) GTEST_SKIP() << "no static busybox to put in a root";
+  char root[] = "/tmp/sbx-given-root-XXXXXX";
+  ASSERT_NE(mkdtemp(root), nullptr);
+  chmod(root, 0755);
+  const std::string dir = root;
+  ASSERT_EQ(mkdir((dir + "/bin").c_str(), 0755), 0);
+  {
+    std::ifstream in(busybox, std::ios::binary);
+    std::ofstream out(dir + "/bin/busybox", std::ios::binary);
+    out << in.rdbuf();
+  }
+  chmod((dir + "/bin/busybox").c_str(), 0755);
+
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--root", dir, "--", "/bin/busybox",
+                            "cat", "/etc/group"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, "root:x:0:\nnixbld:!:100:\nnogroup:x:65534:\n");
+  EXPECT_EQ(testing::ReadFile(dir + "/etc/group"), o.out) << "the root is the user's: kept";
+
+  // An etc that is a symlink is refused, and what it points to is left alone.
+  ASSERT_EQ(system(("rm -rf " + dir + "/etc && mkdir " + dir + "/elsewhere && ln -s elsewhere " +
+                    dir + "/etc").c_str()),
+            0);
+  o = testing::Sbx({"run", "--mode", GetParam(), "--root", dir, "--", "/bin/busybox", "true"});
+  EXPECT_EQ(o.exit_code, 125);
+  EXPECT_THAT(o.err, HasSubstr("not a symlink"));
+  EXPECT_NE(access((dir + "/elsewhere/passwd").c_str(), F_OK), 0) << "wrote through a symlink";
+  ASSERT_EQ(system(("rm -rf " + dir).c_str()), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, SbxRunTest, ::testing::Values("lix", "fast"),
