@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sandbox/id_map.h"
+#include "fuzz/print_input.h"
 
 namespace sbx_fuzz {
 namespace {
@@ -29,15 +30,7 @@ constexpr uint64_t kLastId = 4294967294;  // 2^32-1 is the invalid id
   } else {
     std::fprintf(stderr, " errno %d: %s\n", v.error_number, v.reason.c_str());
   }
-  std::fprintf(stderr, "input (%zu bytes): \"", input.size());
-  for (unsigned char c : input) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      std::fputc(c, stderr);
-    } else {
-      std::fprintf(stderr, "\\x%02x", c);
-    }
-  }
-  std::fprintf(stderr, "\"\n");
+  sbx::fuzz::PrintInput(input);
   __builtin_trap();
 }
 

@@ -15,24 +15,13 @@
 #include "fuzz/id_map_kernel/userns_child.h"
 #include "sandbox/id_map.h"
 #include "sandbox/id_map_kernel_rules.h"
+#include "fuzz/print_input.h"
 
 namespace {
 
 // Up to this many extents the kernel keeps (and shows) them in input order; beyond, sorted
 // by inside id (UID_GID_MAP_MAX_BASE_EXTENTS in include/linux/user_namespace.h).
 constexpr size_t kMaxBaseExtents = 5;
-
-void PrintInput(std::string_view input) {
-  std::fprintf(stderr, "input (%zu bytes): \"", input.size());
-  for (unsigned char c : input) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      std::fputc(c, stderr);
-    } else {
-      std::fprintf(stderr, "\\x%02x", c);
-    }
-  }
-  std::fprintf(stderr, "\"\n");
-}
 
 [[noreturn]] void Disagree(const char* what, std::string_view input, const sbx::MapVerdict& v,
                            const sbx_fuzz::UsernsChild::WriteResult& k) {
@@ -41,7 +30,7 @@ void PrintInput(std::string_view input) {
                v.error_number, v.reason.c_str(), sbx::FormatIdMap(v.extents).c_str());
   std::fprintf(stderr, "kernel:    %s (errno %d: %s)\n%s\n", k.accepted ? "accepted" : "rejected",
                k.error_number, std::strerror(k.error_number), sbx::FormatIdMap(k.extents).c_str());
-  PrintInput(input);
+  sbx::fuzz::PrintInput(input);
   __builtin_trap();
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "sandbox/pid_line.h"
+#include "fuzz/print_input.h"
 
 namespace {
 
@@ -20,16 +21,8 @@ namespace {
 constexpr int64_t kMaxPid = (int64_t{1} << 22) - 1;
 
 [[noreturn]] void Fail(const char* property, std::string_view input) {
-  std::fprintf(stderr, "pid_line property violated: %s; input (%zu bytes): \"", property,
-               input.size());
-  for (unsigned char c : input) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      std::fputc(c, stderr);
-    } else {
-      std::fprintf(stderr, "\\x%02x", c);
-    }
-  }
-  std::fprintf(stderr, "\"\n");
+  std::fprintf(stderr, "pid_line property violated: %s; ", property);
+  sbx::fuzz::PrintInput(input);
   __builtin_trap();
 }
 
