@@ -78,17 +78,17 @@ rm -f "$out"/*.json "$out"/*.svg "$out"/summary.md
 
 if ((quick)); then
   reps=3 min_time=0.05 rounds=30 family_timeout=120
-  rss='(16|4096)'
+  rss_sizes=(16 4096)
   threads='(1|4)'
 else
   reps=10 min_time=0.2 rounds=200 family_timeout=600
-  rss='(16|256|1024|4096)'
+  rss_sizes=(16 256 1024 4096)
   threads='(1|2|4|8)'
 fi
 
-# One process per family. Within a family, repetitions of floor, lix and fast are
-# interleaved at random, so the machine's drift hits all three alike; the parent-size
-# family runs in order instead, so each ballast is built once.
+# One process per family, and per parent size (so each ballast is built once and freed
+# with its process). Within a process, repetitions of floor, lix and fast are interleaved
+# at random, so the machine's drift hits all three alike.
 failed=()
 run_family() {  # name filter [extra flags]
   local name="$1" filter="$2" status=0
@@ -98,7 +98,7 @@ run_family() {  # name filter [extra flags]
   # others still run, and the run ends with a failure naming it.
   timeout --kill-after=10 "$family_timeout" "$bench_bin" --benchmark_filter="$filter" \
     --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
-    --benchmark_display_aggregates_only=true \
+    --benchmark_display_aggregates_only=true --benchmark_enable_random_interleaving=true \
     --benchmark_out="$out/$name.json" --benchmark_out_format=json "$@" || status=$?
   if ((status == 124)); then
     log "error: $name timed out after ${family_timeout}s"
@@ -108,11 +108,12 @@ run_family() {  # name filter [extra flags]
     failed+=("$name")
   fi
 }
-run_family flags '^flags/' --benchmark_enable_random_interleaving=true
-run_family threads "^threads/[a-z]+/manual_time/threads:$threads\$" \
-  --benchmark_enable_random_interleaving=true
-run_family churn '^churn/' --benchmark_enable_random_interleaving=true
-run_family parent_rss "^parent_rss/[a-z]+/$rss/"
+run_family flags '^flags/'
+run_family threads "^threads/[a-z]+/manual_time/threads:$threads\$"
+run_family churn '^churn/'
+for mib in "${rss_sizes[@]}"; do
+  run_family "parent_rss_$mib" "^parent_rss/[a-z]+/$mib/"
+done
 
 log "running end to end ($rounds interleaved rounds)"
 "$PYTHON" "$here/end_to_end.py" ${sbx_bin:+--sbx "$sbx_bin"} --rounds "$rounds" \
@@ -133,8 +134,10 @@ fi
 
 if [[ -n "$baseline" ]]; then
   base_dir="${baseline%.json}"
-  for family in flags threads churn parent_rss; do
-    if [[ -f "$base_dir/$family.json" && -f "$out/$family.json" ]]; then
+  for json in "$out"/*.json; do
+    family="$(basename "$json" .json)"
+    [[ "$family" == summary || "$family" == end_to_end ]] && continue
+    if [[ -f "$base_dir/$family.json" ]]; then
       log "compare.py view of $family against $base_dir/$family.json (informational)"
       "$PYTHON" "$GBENCH_COMPARE" -a --no-color benchmarks "$base_dir/$family.json" "$out/$family.json" ||
         log "compare.py could not compare $family (needs python3-scipy)"

@@ -140,6 +140,7 @@ class MakeReportTest(unittest.TestCase):
                        "out/fuzz/id_map/crashes/"):            # fuzz crash
             self.assertIn(needle, self.html)
             self.assertIn(needle, junit_text)
+        self.assertNotIn("PAGER", self.html)  # Bazel's test.log header is left out
 
     def test_stale_results_are_left_out(self):
         # sbx_cli_test's XML on disk predates its NO STATUS; stale_test is not in any log.
@@ -181,6 +182,32 @@ class MakeReportTest(unittest.TestCase):
             line = make_report(None, "--line", "fuzz", suites=table).stdout
         self.assertIn("0 passed, 0 failed", line)
         self.assertIn("without a failing test case", line)
+
+    def test_bazel_finding_no_test_target_is_not_available_not_failed(self):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as d:
+            log = pathlib.Path(d, "empty.log")
+            log.write_text("ERROR: No test targets were found, yet testing was requested\n")
+            table = pathlib.Path(d, "suites.tsv")
+            table.write_text("host\tintegration, host\tbazel\tran\t4\t1\t0\tempty.log\t%s"
+                             "\tbazel test\t\n" % d)
+            proc = make_report(None, "--line", "host", suites=table)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("NOT AVAILABLE", proc.stdout)
+        self.assertIn("no test targets matched", proc.stdout)
+
+    def test_a_benchmark_family_without_results_fails(self):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as d:
+            pathlib.Path(d, "bench.log").write_text(
+                "bench: running flags (3 repetitions, min time 0.05s)\n"
+                "bench/run_all.sh: line 9: killed\n")
+            table = pathlib.Path(d, "suites.tsv")
+            table.write_text("bench\tbenchmarks\tbench\tran\t137\t1\t0\tbench.log\t\t"
+                             "bench/run_all.sh --quick --compare b.json\t\n")
+            proc = subprocess.run(
+                [sys.executable, str(HERE / "make_report.py"), "--suites", str(table),
+                 "--bench-dir", d, "--line", "bench"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertTrue(proc.stdout.startswith("FAILED, 0 passed, 1 failed"), proc.stdout)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,8 @@ cat >"$ws/bench/run_all.sh" <<'EOF'
 #!/usr/bin/env bash
 [[ "$*" == --quick ]] || { echo "unexpected bench args: $*"; exit 2; }
 echo "bench: running flags (3 repetitions, min time 0.05s)"
+mkdir -p out/bench
+echo '{"benchmarks": []}' >out/bench/flags.json
 EOF
 chmod +x "$ws/bench/run_all.sh"
 status=0

@@ -55,6 +55,12 @@ def _tail(text, lines=LOG_TAIL_LINES):
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _test_log_tail(text):
+    """The end of a Bazel test.log, without the header Bazel puts above the test's output."""
+    head, sep, rest = text.partition("-" * 77 + "\n")
+    return _tail(rest if sep and "Executing tests from" in head else text)
+
+
 def _error_lines(log_text):
     return "\n".join(l for l in log_text.splitlines() if l.startswith("ERROR:"))[:4000]
 
@@ -73,7 +79,8 @@ def bazel_cases(log_text, testlogs):
                 if status in count_tests.NOT_RUN:
                     case["text"] = _error_lines(log_text)
                 else:
-                    case["text"] = _tail(read_text(os.path.join(testlogs, pkg, name, "test.log")))
+                    case["text"] = _test_log_tail(
+                        read_text(os.path.join(testlogs, pkg, name, "test.log")))
             cases.append(case)
     return cases
 
@@ -118,8 +125,9 @@ FAMILY_RAN = re.compile(r"^bench: running (\w+) \(")
 FAMILY_BAD = re.compile(r"^bench: error: (\w+) (failed|timed out.*)")
 
 
-def bench_cases(log_text, compared):
-    """Cases from bench/run_all.sh's own lines: families run, ratios compared."""
+def bench_cases(log_text, compared, bench_dir, started):
+    """Cases from bench/run_all.sh's own lines: families run, ratios compared. A family
+    passes when it reported no error and left its results (BENCH_DIR/FAMILY.json)."""
     cases = []
     families, bad = [], {}
     for line in log_text.splitlines():
@@ -132,6 +140,10 @@ def bench_cases(log_text, compared):
     for family in families:
         if family in bad:
             cases.append(_case("benchmarks", family, "failed", bad[family]))
+        elif bench_dir and _fresh(os.path.join(bench_dir, family + ".json"), started) is None:
+            cases.append(_case("benchmarks", family, "failed",
+                               "no results: %s.json missing or unreadable (the run stopped "
+                               "before the family finished)" % family))
         else:
             cases.append(_case("benchmarks", family, "passed"))
     for line in log_text.splitlines():
@@ -159,9 +171,6 @@ def load(row, fuzz_summary=None, bench_dir=None):
         return suite
     if row["kind"] == "bazel":
         suite["cases"] = bazel_cases(log_text, row["testlogs"] or "bazel-testlogs")
-        if row["exit"] == 4 and not suite["cases"]:
-            suite["note"] = (suite["note"] + "; " if suite["note"] else "") + \
-                "no test targets matched"
     elif row["kind"] == "fuzz":
         summary = _fresh(fuzz_summary, row["started"]) if fuzz_summary else None
         if summary is not None:
@@ -169,7 +178,7 @@ def load(row, fuzz_summary=None, bench_dir=None):
             suite["extra"]["fuzz"] = summary
     elif row["kind"] == "bench":
         compared = "--compare" in row["command"]
-        suite["cases"] = bench_cases(log_text, compared)
+        suite["cases"] = bench_cases(log_text, compared, bench_dir, row["started"])
         if bench_dir:
             summary = _fresh(os.path.join(bench_dir, "summary.json"), row["started"])
             if summary is not None:
@@ -178,16 +187,17 @@ def load(row, fuzz_summary=None, bench_dir=None):
     for case in suite["cases"]:
         counts[case["outcome"]] += 1
     suite["counts"] = counts
-    if row["exit"] not in (0, 4) or (row["exit"] == 4 and suite["cases"]):
-        if not counts["failed"]:
-            suite["error"] = "%s exited with status %d without a failing test case" % (
-                row["title"] or row["name"], row["exit"])
-            errors = _error_lines(log_text)
-            suite["error_text"] = errors or _tail(log_text)
+    # Bazel's exit status 4: no test target matched the filters.
+    no_tests = row["kind"] == "bazel" and row["exit"] == 4 and not suite["cases"]
+    if row["exit"] != 0 and not no_tests and not counts["failed"]:
+        suite["error"] = "%s exited with status %d without a failing test case" % (
+            row["title"] or row["name"], row["exit"])
+        suite["error_text"] = _error_lines(log_text) or _tail(log_text)
     if counts["failed"] or suite["error"]:
         suite["result"] = "failed"
-    elif row["exit"] == 4 and not suite["cases"]:
+    elif no_tests:
         suite["result"] = "not available"
+        suite["note"] = "; ".join(filter(None, (suite["note"], "no test targets matched")))
     elif not suite["cases"]:
         suite["result"] = "failed"
         suite["error"] = "no test case ran"
