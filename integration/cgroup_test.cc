@@ -1,7 +1,11 @@
 // Cgroup placement and teardown (spec 28): clone3's CLONE_INTO_CGROUP and the fallback to
 // cgroup.procs, cgroup.kill. These change the machine's cgroups, so they run in the VM, or on
 // a host only with SBX_ALLOW_HOST_CGROUP=1.
+#include "sandbox/cgroup.h"
+
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,11 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "integration/test_util.h"
-#include "sandbox/cgroup.h"
 #include "sandbox/start_child.h"
 #include "sandbox/unique_fd.h"
 
@@ -75,8 +75,8 @@ TEST_P(CgroupTest, ChildIsPlacedBeforeReleaseAndSeesItsOwnCgroupRoot) {
   int hold[2];
   ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
   UniqueFd hold_read(hold[0]), hold_write(hold[1]);
-  Child child = StartChild(Config(), nullptr,
-                           [fd = hold[0]] { return testing::ExecWaitingOn(fd, 0); });
+  Child child =
+      StartChild(Config(), nullptr, [fd = hold[0]] { return testing::ExecWaitingOn(fd, 0); });
   const std::string name = dir_.substr(dir_.rfind('/'));
   EXPECT_THAT(testing::ReadFile("/proc/" + std::to_string(child.pid()) + "/cgroup"),
               EndsWith(name + "\n"));
@@ -100,14 +100,14 @@ TEST_P(CgroupTest, DestroyKillsEveryProcessAndRemovesTheCgroup) {
   dir_.clear();
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Placements, CgroupTest,
-    ::testing::Values(Placement{StartMode::kLix, false}, Placement{StartMode::kFast, false},
-                      Placement{StartMode::kFast, true}),
-    [](const auto& info) {
-      return std::string(info.param.mode == StartMode::kLix ? "lix" : "fast") +
-             (info.param.fallback ? "_cgroup_procs" : "_clone3");
-    });
+INSTANTIATE_TEST_SUITE_P(Placements, CgroupTest,
+                         ::testing::Values(Placement{StartMode::kLix, false},
+                                           Placement{StartMode::kFast, false},
+                                           Placement{StartMode::kFast, true}),
+                         [](const auto& info) {
+                           return std::string(info.param.mode == StartMode::kLix ? "lix" : "fast") +
+                                  (info.param.fallback ? "_cgroup_procs" : "_clone3");
+                         });
 
 }  // namespace
 }  // namespace sbx

@@ -1,5 +1,9 @@
 // What a command run by `sbx run` observes (spec 29, DESIGN.md's contract for `sbx run`), in
 // both modes. Runs as root and rootless on the host and in the VM (integration/BUILD.bazel).
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,9 +14,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "integration/test_util.h"
 #include "sandbox/testing/sbx_process.h"
@@ -45,15 +46,16 @@ class SbxRunTest : public ::testing::TestWithParam<std::string> {
   std::vector<std::string> UidRangeOptions() {
     std::optional<BuildUser> user = testing::MappableBuildUser(65536);
     if (!user) return {};
-    return {"--build-uid", std::to_string(user->uid), "--build-gid", std::to_string(user->gid),
+    return {"--build-uid", std::to_string(user->uid),
+            "--build-gid", std::to_string(user->gid),
             "--uid-count", "65536"};
   }
 };
 
 // `id` as coreutils prints it (spec 25). BusyBox's id (the VM guest's) leaves out
 // "groups=" when there is no supplementary group, so there /proc/self/status shows that.
-void ExpectId(SbxRunTest* test, const std::vector<std::string>& options,
-              const std::string& user, const std::string& gid) {
+void ExpectId(SbxRunTest* test, const std::vector<std::string>& options, const std::string& user,
+              const std::string& gid) {
   Outcome o = test->Run(
       "id; id --help 2>&1 | grep -q BusyBox && echo busybox; "
       "grep ^Groups: /proc/self/status",
@@ -75,9 +77,7 @@ void ExpectId(SbxRunTest* test, const std::vector<std::string>& options,
   }
 }
 
-TEST_P(SbxRunTest, IdIsNixbldWithOneId) {
-  ExpectId(this, {}, "1000(nixbld)", "100(nixbld)");
-}
+TEST_P(SbxRunTest, IdIsNixbldWithOneId) { ExpectId(this, {}, "1000(nixbld)", "100(nixbld)"); }
 
 TEST_P(SbxRunTest, IdIsRootWithAUidRange) {
   std::vector<std::string> options = UidRangeOptions();
@@ -88,8 +88,8 @@ TEST_P(SbxRunTest, IdIsRootWithAUidRange) {
 TEST_P(SbxRunTest, SeesTheSpecsMapsAndSetgroups) {
   Outcome o = Run("cat /proc/self/uid_map /proc/self/setgroups /proc/self/gid_map");
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_EQ(testing::NormalizeMap(o.out), "1000 " + std::to_string(getuid()) + " 1\n100 " +
-                                              std::to_string(getgid()) + " 1");
+  EXPECT_EQ(testing::NormalizeMap(o.out),
+            "1000 " + std::to_string(getuid()) + " 1\n100 " + std::to_string(getgid()) + " 1");
   EXPECT_THAT(o.out, HasSubstr("deny\n"));
 
   std::vector<std::string> options = UidRangeOptions();
@@ -137,8 +137,9 @@ TEST_P(SbxRunTest, SharedNetworkSeesTheHostsInterfaces) {
 }
 
 TEST_P(SbxRunTest, EtcIsReadOnly) {
-  Outcome o = Run("echo x >> /etc/passwd && echo wrote; touch /etc/new && echo created; "
-                  "cat /etc/passwd /etc/group");
+  Outcome o =
+      Run("echo x >> /etc/passwd && echo wrote; touch /etc/new && echo created; "
+          "cat /etc/passwd /etc/group");
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.out, ::testing::Not(HasSubstr("wrote")));
   EXPECT_THAT(o.out, ::testing::Not(HasSubstr("created")));
@@ -146,9 +147,7 @@ TEST_P(SbxRunTest, EtcIsReadOnly) {
   EXPECT_THAT(o.out, HasSubstr("nixbld:!:100:\n"));
 }
 
-TEST_P(SbxRunTest, ExitStatusComesThrough) {
-  EXPECT_EQ(Run("exit 7").exit_code, 7);
-}
+TEST_P(SbxRunTest, ExitStatusComesThrough) { EXPECT_EQ(Run("exit 7").exit_code, 7); }
 
 // pid 1 ignores signals sent from inside its namespace, so the signal comes from outside, as
 // it would from a daemon killing a build.
@@ -195,6 +194,38 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
                                   "\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,\"release\":[0-9]+\\}\n"));
 }
 
+// Spec 2-3: where user namespaces are forbidden (a nesting limit of 0, set inside one of our
+// own), sbx says so, with the probe's findings, before starting anything.
+TEST_P(SbxRunTest, NoUserNamespacesIsAClearError) {
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    FILE* limit = nullptr;
+    if (unshare(CLONE_NEWUSER) != 0 ||
+        !(limit = fopen("/proc/sys/user/max_user_namespaces", "w")) || fputs("0", limit) < 0 ||
+        fclose(limit) != 0) {
+      _exit(90);
+    }
+    dup2(out[1], 2);
+    const std::string path = testing::SbxPath();
+    execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/true", nullptr);
+    _exit(91);
+  }
+  close(out[1]);
+  const std::string err = testing::ReadAll(out[0]);
+  close(out[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 90) GTEST_SKIP() << "cannot limit user namespaces here";
+  EXPECT_EQ(WEXITSTATUS(status), 125);
+  EXPECT_THAT(err, HasSubstr("sbx: error: cannot perform a sandboxed build because user "
+                             "namespaces are not available ("));
+  EXPECT_THAT(err, HasSubstr("user.max_user_namespaces: 0"));
+}
+
 // A static BusyBox to populate a root of our own: Debian's busybox-static on the host, the
 // guest's own in the VM.
 std::string StaticBusybox() {
@@ -219,15 +250,16 @@ TEST_P(SbxRunTest, GivenRootIsUsedAndKept) {
   }
   chmod((dir + "/bin/busybox").c_str(), 0755);
 
-  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--root", dir, "--", "/bin/busybox",
-                            "cat", "/etc/group"});
+  Outcome o = testing::Sbx(
+      {"run", "--mode", GetParam(), "--root", dir, "--", "/bin/busybox", "cat", "/etc/group"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out, "root:x:0:\nnixbld:!:100:\nnogroup:x:65534:\n");
   EXPECT_EQ(testing::ReadFile(dir + "/etc/group"), o.out) << "the root is the user's: kept";
 
   // An etc that is a symlink is refused, and what it points to is left alone.
   ASSERT_EQ(system(("rm -rf " + dir + "/etc && mkdir " + dir + "/elsewhere && ln -s elsewhere " +
-                    dir + "/etc").c_str()),
+                    dir + "/etc")
+                       .c_str()),
             0);
   o = testing::Sbx({"run", "--mode", GetParam(), "--root", dir, "--", "/bin/busybox", "true"});
   EXPECT_EQ(o.exit_code, 125);

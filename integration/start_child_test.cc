@@ -1,7 +1,11 @@
 // What a builder observes, and what the parent is left with, after StartChild in each mode
 // (spec sections 1-4, 7; the matrix of issue 4). Runs as root and rootless on the host and
 // in the VM (integration/BUILD.bazel).
+#include "sandbox/start_child.h"
+
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -17,12 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "integration/test_util.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/start_child.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/syscalls.h"
 #include "sandbox/unique_fd.h"
@@ -30,9 +30,9 @@
 namespace sbx {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::BaseConfig;
 using testing::ExecWaitingOn;
+using ::testing::HasSubstr;
 using testing::NoChildrenLeft;
 using testing::NormalizeMap;
 using testing::Observe;
@@ -64,9 +64,9 @@ class StartChildTest : public ::testing::TestWithParam<StartMode> {
 };
 
 std::string MapsSeenFromInside() {
-  return NormalizeMap(ReadFile("/proc/self/uid_map")) + "|" +
-         ReadFile("/proc/self/setgroups") + "|" + NormalizeMap(ReadFile("/proc/self/gid_map")) +
-         "|" + std::to_string(getuid()) + ":" + std::to_string(getgid());
+  return NormalizeMap(ReadFile("/proc/self/uid_map")) + "|" + ReadFile("/proc/self/setgroups") +
+         "|" + NormalizeMap(ReadFile("/proc/self/gid_map")) + "|" + std::to_string(getuid()) + ":" +
+         std::to_string(getgid());
 }
 
 TEST_P(StartChildTest, SingleIdCallerIsNixbld1000) {
@@ -177,8 +177,8 @@ TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
     }
     marker_write.reset();
     if (failed) {
-      EXPECT_EQ(ReadAvailable(marker_read.get()), "") << "user code ran although call " << nth
-                                                      << " failed";
+      EXPECT_EQ(ReadAvailable(marker_read.get()), "")
+          << "user code ran although call " << nth << " failed";
     }
     ASSERT_TRUE(NoChildrenLeft()) << "a process was left behind when call " << nth << " failed";
   }
@@ -188,12 +188,14 @@ TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
 
 TEST_P(StartChildTest, HelperFailureCarriesItsOwnMessage) {
   try {
-    StartChild(Config(), [] { throw std::runtime_error("no pty slave here"); }, [] { return 0; });
+    StartChild(
+        Config(), [] { throw std::runtime_error("no pty slave here"); }, [] { return 0; });
     FAIL() << "StartChild succeeded although opening the slave failed";
   } catch (const SysError& e) {
     EXPECT_THAT(e.what(), HasSubstr("no pty slave here"));
     if (GetParam() == StartMode::kLix) {
-      EXPECT_THAT(e.what(), HasSubstr("unable to start build process: helper exited with status 1"));
+      EXPECT_THAT(e.what(),
+                  HasSubstr("unable to start build process: helper exited with status 1"));
     }
   }
 }
@@ -220,7 +222,8 @@ TEST_P(StartChildTest, JunkOrNothingOnThePidLineIsAnError) {
   for (const auto& [text, reason] : cases) {
     try {
       const char* sent = text;
-      StartChild(Config(), [sent] { HelperSends(sent); }, [] { return 0; });
+      StartChild(
+          Config(), [sent] { HelperSends(sent); }, [] { return 0; });
       ADD_FAILURE() << "accepted pid line '" << text << "'";
     } catch (const SysError& e) {
       EXPECT_THAT(e.what(), HasSubstr("unable to start build process")) << text;

@@ -16,8 +16,8 @@
 namespace sbx {
 
 struct BindMount {
-  std::string source;  // host path
-  std::string target;  // path under the root
+  std::string source;       // host path
+  std::string target;       // path under the root
   unsigned long flags = 0;  // the source's locked flags (nosuid, nodev, ...) to keep on remount
 };
 
@@ -25,8 +25,8 @@ struct RunChildPlan {
   bool bring_up_loopback = true;
   std::string root;  // absolute host path; etc/, proc/, dev/, tmp/ and the build dir exist
   std::vector<BindMount> read_only_binds;  // in order; the last is the generated /etc
-  std::string build_dir;  // inside the sandbox
-  uid_t uid = 0;          // sandbox ids to switch to
+  std::string build_dir;                   // inside the sandbox
+  uid_t uid = 0;                           // sandbox ids to switch to
   gid_t gid = 0;
   int parent_pidfd = -1;  // to notice a parent that died while the death signal was cleared
   int error_fd = -1;      // O_CLOEXEC write end: the error text, if any, goes here

@@ -39,8 +39,8 @@ UniqueFd OpenDirsBeneath(int dir_fd, const std::string& root, const std::string&
     if (mkdirat(current.get(), name.c_str(), 0755) < 0 && errno != EEXIST) {
       throw SysError("mkdir " + done, errno);
     }
-    UniqueFd next(openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                          O_CLOEXEC));
+    UniqueFd next(
+        openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next) throw SysError("opening " + done + " (must be a directory, not a symlink)", errno);
     current = std::move(next);
   }
@@ -68,8 +68,8 @@ int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
 
 }  // namespace
 
-SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root,
-                         const std::string& build_dir, uid_t host_uid, gid_t host_gid)
+SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
+                         uid_t host_uid, gid_t host_gid)
     : fresh_(!given_root) {
   if (given_root) {
     path_ = *given_root;
@@ -100,8 +100,9 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root,
   for (const char* dir : {"etc", "proc", "dev", "tmp"}) OpenDirsBeneath(root.get(), path_, dir);
   UniqueFd build = OpenDirsBeneath(root.get(), path_, build_dir);
   // The builder owns its build dir (spec 29); as the host sees it, that is the host ids.
-  // An unprivileged caller can only give it to itself, which is what it maps.
-  if (fchown(build.get(), host_uid, host_gid) < 0 && errno != EPERM) {
+  // An unprivileged caller can only give it to itself, which is what it maps (EPERM), and
+  // ids not mapped in our own namespace cannot be given at all (EINVAL).
+  if (fchown(build.get(), host_uid, host_gid) < 0 && errno != EPERM && errno != EINVAL) {
     throw SysError("chown " + path_ + build_dir, errno);
   }
   binds_.push_back({path_ + "/etc", "/etc", LockedFlags(path_)});

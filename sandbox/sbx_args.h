@@ -15,7 +15,6 @@ namespace sbx {
 
 // How `sbx run` starts the child: as the seed (Lix) does, or the faster variant.
 
-
 struct FilesCommand {
   std::optional<uint32_t> build_uid;  // set together with build_gid
   std::optional<uint32_t> build_gid;

@@ -6,13 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sandbox/testing/sbx_process.h"
-
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sandbox/testing/sbx_process.h"
 
 namespace {
 

@@ -17,6 +17,7 @@
 #include "sandbox/start_child.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/unique_fd.h"
+#include "sandbox/userns_probe.h"
 
 namespace sbx {
 namespace {
@@ -85,15 +86,20 @@ class RunCgroup {
   std::optional<std::string> dir_;
 };
 
-int Run(const RunCommand& command) {
+int Run(RunCommand command) {
+  // Spec 3: without user namespaces, root with a build user sandboxes without one, as Lix
+  // does; anyone else gets StartChild's error.
+  if (command.use_user_namespace && !ProbeUserNamespaces().works) {
+    if (!command.build_uid || getuid() != 0) throw SysError(UserNamespacesUnavailableError(), 0);
+    command.use_user_namespace = false;
+  }
   std::string error;
-  std::optional<Identity> identity = ComputeIdentity({.use_user_namespace =
-                                                          command.use_user_namespace,
-                                                      .build_user = ConfigFor(command, "")
-                                                                        .build_user,
-                                                      .caller_uid = getuid(),
-                                                      .caller_gid = getgid()},
-                                                     &error);
+  std::optional<Identity> identity =
+      ComputeIdentity({.use_user_namespace = command.use_user_namespace,
+                       .build_user = ConfigFor(command, "").build_user,
+                       .caller_uid = getuid(),
+                       .caller_gid = getgid()},
+                      &error);
   if (!identity) throw SysError(error, 0);
   SandboxRoot root(command.root, command.build_dir, identity->host_uid, identity->host_gid);
   RunCgroup cgroup(command.cgroup);
@@ -117,9 +123,8 @@ int Run(const RunCommand& command) {
               "NIX_BUILD_TOP=" + command.build_dir, "TMPDIR=/tmp"};
   PrepareArgv(plan);
 
-  Child child = StartChild(ConfigFor(command, root.path()), nullptr, [&plan]() -> int {
-    RunChild(plan);
-  });
+  Child child =
+      StartChild(ConfigFor(command, root.path()), nullptr, [&plan]() -> int { RunChild(plan); });
   if (command.timing) PrintTimings(child.timings());
   error_write.reset();
   const std::string child_error = ReadAll(error_read.get());  // EOF at exec

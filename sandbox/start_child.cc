@@ -16,6 +16,7 @@
 #include "sandbox/sandbox_files.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/syscalls.h"
+#include "sandbox/userns_probe.h"
 
 namespace sbx {
 namespace {
@@ -64,6 +65,11 @@ class ChildBuilder {
   static Child Start(const StartConfig& config, const OpenSlave& open_slave,
                      const ChildMain& child_main) {
     // Everything that can be rejected is decided before a process exists.
+    if (config.use_user_namespace) {
+      if (std::string error = UserNamespacesUnavailableError(); !error.empty()) {
+        throw SysError(error, 0);
+      }
+    }
     const Identity identity = IdentityFor(config);
     std::optional<EtcFiles> etc;
     if (!config.sandbox_root.empty()) {

@@ -9,10 +9,10 @@
 // uses CLONE_CHILD_CLEARTID, which the kernel honours on exec as on exit (as pthread_join
 // relies on), not a pipe's EOF, which a stray holder of the write end could delay.
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
-#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>

@@ -130,7 +130,8 @@ class LixLauncher : public Launcher {
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
       if (stack == MAP_FAILED) throw SysError("allocating the builder's stack", errno);
       int flags = NamespaceFlags(config_) | CLONE_PARENT | SIGCHLD;
-      builder = sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry);
+      builder =
+          sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry);
       if (builder < 0) throw SysError("cloning the builder", errno);
       WriteAll(send_pid, FormatPidLine(builder));
       _exit(0);

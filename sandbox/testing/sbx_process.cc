@@ -17,8 +17,6 @@ std::string SbxPath() {
          "/sandbox/sbx";
 }
 
-namespace {
-
 std::string ReadAll(int fd) {
   std::string out;
   char buffer[4096];
@@ -26,8 +24,6 @@ std::string ReadAll(int fd) {
   while ((n = read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
   return out;
 }
-
-}  // namespace
 
 Outcome Sbx(const std::vector<std::string>& args, const std::string& input,
             std::optional<std::pair<uid_t, gid_t>> as) {

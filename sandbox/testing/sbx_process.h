@@ -17,6 +17,9 @@ struct Outcome {
   std::string err;
 };
 
+// Everything read from fd until EOF.
+std::string ReadAll(int fd);
+
 // $TEST_SRCDIR/$TEST_WORKSPACE/sandbox/sbx.
 std::string SbxPath();
 
