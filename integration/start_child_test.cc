@@ -17,6 +17,8 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -156,6 +158,7 @@ TEST_P(StartChildTest, ChildIsTheParentsChildAndIsReaped) {
 TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
   constexpr int kInjected = ENOTRECOVERABLE;
   int iterations = 0;
+  std::set<std::string> steps;  // every step that failed, by its name
   for (int nth = 1; nth < 200; ++nth, ++iterations) {
     int marker[2];
     ASSERT_EQ(pipe2(marker, O_CLOEXEC), 0);
@@ -174,6 +177,8 @@ TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
       failed = true;
       sys::FailNthCall(0, 0);
       EXPECT_THAT(e.what(), HasSubstr(std::strerror(kInjected))) << "call " << nth;
+      EXPECT_FALSE(e.step().empty()) << "call " << nth;
+      steps.insert(e.step());
     }
     marker_write.reset();
     if (failed) {
@@ -183,6 +188,9 @@ TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
     ASSERT_TRUE(NoChildrenLeft()) << "a process was left behind when call " << nth << " failed";
   }
   EXPECT_GE(iterations, 8) << "a start makes more calls than that";
+  for (const std::string& step : steps) std::cout << "failed step: " << step << "\n";
+  // Clone, maps (uid_map, setgroups, gid_map), namespace fds and release at least.
+  EXPECT_GE(steps.size(), 6u);
   EXPECT_LT(iterations, 199) << "the fault never stopped firing";
 }
 
