@@ -12,18 +12,21 @@ import argparse
 import json
 import sys
 
-# Ratio path in summary.json -> default relative tolerance. The machine this was made on is
-# shared and has 2 cores; repeated runs there moved these ratios by up to about half of the
-# tolerance given. A baseline's "tolerances" block overrides them one by one.
+# Ratio path in summary.json -> default relative tolerance. The machine the baseline was
+# made on is shared and has 2 cores; there, quick and full runs moved these ratios by up to
+# about two thirds of the tolerance given (lix, whose fork depends on the whole machine,
+# the most). A regression worth catching (fast forking, a phase doubling) moves them far
+# more. A baseline's "tolerances" block overrides them one by one.
 CHECKED = {
-    "ratios.fast_over_floor": 0.15,
-    "ratios.lix_over_floor": 0.25,
-    "ratios.fast_over_lix_at_4gib": 0.25,
-    "rss_growth.fast": 0.15,
-    "rss_growth.lix": 0.30,
-    "end_to_end_ratios.sbx_run_over_bwrap": 0.20,
-    "end_to_end_ratios.sbx_run_over_unshare": 0.20,
-    "end_to_end_ratios.sbx_run_over_crun": 0.20,
+    "ratios.fast_over_floor": 0.20,
+    "ratios.lix_over_floor": 0.35,
+    "ratios.fast_over_lix_at_4gib": 0.35,
+    # Wide: what this must catch is fast growing with the parent as a fork does (100x).
+    "rss_growth.fast": 0.40,
+    "rss_growth.lix": 0.35,
+    "end_to_end_ratios.sbx_run_over_bwrap": 0.25,
+    "end_to_end_ratios.sbx_run_over_unshare": 0.25,
+    "end_to_end_ratios.sbx_run_over_crun": 0.25,
 }
 
 

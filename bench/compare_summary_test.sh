@@ -40,15 +40,15 @@ summary 1.05 3.0 1.02 0.40 >"$tmp/baseline.json"
 
 expect "identical run passes" 0 "no regression" "$(summary 1.05 3.0 1.02 0.40)"
 expect "within tolerance passes" 0 "ratios.fast_over_floor = 1.150, baseline 1.050" \
-  "$(summary 1.15 3.5 1.10 0.47)"
+  "$(summary 1.15 3.9 1.20 0.49)"
 expect "improvement passes" 0 "no regression" "$(summary 1.00 2.0 1.00 0.30)"
 # The baseline's own tolerance (10%) for fast_over_floor overrides the default (15%).
 expect "regressed fast_over_floor fails" 1 "REGRESSION ratios.fast_over_floor = 1.170" \
   "$(summary 1.17 3.0 1.02 0.40)"
 expect "regressed end-to-end ratio fails" 1 \
-  "REGRESSION end_to_end_ratios.sbx_run_over_bwrap = 0.500" "$(summary 1.05 3.0 1.02 0.50)"
+  "REGRESSION end_to_end_ratios.sbx_run_over_bwrap = 0.520" "$(summary 1.05 3.0 1.02 0.52)"
 expect "regressed rss growth fails" 1 "REGRESSION rss_growth.fast" \
-  "$(summary 1.05 3.0 1.30 0.40)"
+  "$(summary 1.05 3.0 1.50 0.40)"
 expect "ratio missing from the run fails" 1 "REGRESSION ratios.fast_over_floor: not measured" \
   "$(summary null 3.0 1.02 0.40)"
 summary null 3.0 1.02 0.40 >"$tmp/baseline.json"

@@ -4,7 +4,8 @@
 Peers, all with the same isolation as far as each allows (new user, pid, mount, ipc, uts and
 network namespaces; ids 1000/100 where it can map them; hostname localhost):
   bwrap --unshare-all, unshare -Upfnimu --map-root-user --fork, crun run on an OCI bundle.
-`direct` (plain /bin/true) is the process-spawn floor. Commands are interleaved, one of each
+`direct` (plain /bin/true) is the process-spawn floor; `sbx_exec_only` (`sbx files`) is what
+starting the sbx binary costs before any sandbox. Commands are interleaved, one of each
 per round with the order rotated every round, so drift of a shared machine hits all alike.
 hyperfine runs one command at a time, hence this loop. Writes a JSON report.
 """
@@ -58,6 +59,9 @@ def commands(sbx, bundle, crun_state):
     if sbx:
         cmds["sbx_run"] = [sbx, "run", "--mode", "fast", "--", TRUE]
         cmds["sbx_run_lix"] = [sbx, "run", "--mode", "lix", "--", TRUE]
+        # What starting the sbx binary alone costs (it prints the files it would write and
+        # exits): the part of sbx_run that is not the sandbox.
+        cmds["sbx_exec_only"] = [sbx, "files"]
     cmds["bwrap"] = bwrap_argv()
     cmds["unshare"] = ["unshare", "-Upfnimu", "--map-root-user", "--fork", TRUE]
     # crun needs a fresh container id per run; {n} is filled in for each.

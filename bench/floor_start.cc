@@ -104,7 +104,9 @@ StartSample FloorStart(int ns_flags) {
       len = std::snprintf(map, sizeof(map), "100 %u 1", getgid());
       WriteFile(pid, "gid_map", map, len);
     } catch (...) {
-      close(release[1]);  // EOF: the child exits 1
+      // The child holds its own copy of the write end, so it would never see EOF.
+      kill(pid, SIGKILL);
+      close(release[1]);
       close(release[0]);
       int status;
       waitpid(pid, &status, __WALL);
@@ -118,8 +120,13 @@ StartSample FloorStart(int ns_flags) {
   close(release[1]);
   const Clock::time_point released = Clock::now();
   close(release[0]);
-  errno = saved;
-  if (n != 1) Fail("write release");
+  if (n != 1) {
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, __WALL);
+    errno = saved;
+    Fail("write release");
+  }
 
   sample.latency_s = std::chrono::duration<double>(released - start).count();
   sample.phases.clone_us = Micros(start, cloned);

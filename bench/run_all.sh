@@ -57,27 +57,18 @@ if [[ "$(id -u)" != 0 ]]; then
   log "warning: not root: the clone-to-release benchmarks will skip with that reason"
 fi
 
-# SBX_BENCH_PENDING=1: measure the floor and the peers only, while //sandbox:start_child
-# is not there yet (lix, fast and sbx run are then reported as missing).
 build_flags=(-c opt)
-targets=(//bench:clone_to_release_bench //sandbox:sbx)
-if [[ "${SBX_BENCH_PENDING:-0}" == 1 ]]; then
-  log "SBX_BENCH_PENDING=1: lix, fast and sbx run are not measured"
-  build_flags+=(--define sbx_start_child=pending)
-  targets=(//bench:clone_to_release_bench)
-fi
 log "building with ${build_flags[*]}"
-"$BAZEL" build "${build_flags[@]}" "${targets[@]}"
+"$BAZEL" build "${build_flags[@]}" //bench:clone_to_release_bench //sandbox:sbx
 bin="$("$BAZEL" info "${build_flags[@]}" bazel-bin 2>/dev/null)"
 bench_bin="$bin/bench/clone_to_release_bench"
 sbx_bin="$bin/sandbox/sbx"
-[[ -x "$sbx_bin" ]] || sbx_bin=""
 
 mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.svg "$out"/summary.md
 
 if ((quick)); then
-  reps=3 min_time=0.05 rounds=30 family_timeout=120
+  reps=5 min_time=0.15 rounds=50 family_timeout=120
   rss_sizes=(16 4096)
   threads='(1|4)'
 else
@@ -116,7 +107,7 @@ for mib in "${rss_sizes[@]}"; do
 done
 
 log "running end to end ($rounds interleaved rounds)"
-"$PYTHON" "$here/end_to_end.py" ${sbx_bin:+--sbx "$sbx_bin"} --rounds "$rounds" \
+"$PYTHON" "$here/end_to_end.py" --sbx "$sbx_bin" --rounds "$rounds" \
   --out "$out/end_to_end.json"
 
 log "summarizing"
