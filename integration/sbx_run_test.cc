@@ -191,7 +191,8 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
   Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.err, MatchesRegex("\\{\"clone\":[0-9]+,\"maps\":[0-9]+,\"files\":[0-9]+,"
-                                  "\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,\"release\":[0-9]+\\}\n"));
+                                  "\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,\"release\":[0-9]+,"
+                                  "\"handoff\":[0-9]+\\}\n"));
 }
 
 // Spec 2-3: where user namespaces are forbidden (a nesting limit of 0, set inside one of our

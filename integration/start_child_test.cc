@@ -155,7 +155,9 @@ TEST_P(StartChildTest, ChildIsTheParentsChildAndIsReaped) {
   EXPECT_NE(access(("/proc/" + std::to_string(pid)).c_str(), F_OK), 0) << "no zombie";
 }
 
-TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
+// Fails each seam call of one start in turn (`open_slave` given or not: in fast mode a
+// slave to open brings in the launcher process).
+void FailEachCallInTurn(const StartConfig& config, const OpenSlave& open_slave) {
   constexpr int kInjected = ENOTRECOVERABLE;
   int iterations = 0;
   std::set<std::string> steps;  // every step that failed, by its name
@@ -166,7 +168,7 @@ TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
     sys::FailNthCall(nth, kInjected);
     bool failed = false;
     try {
-      Child child = StartChild(Config(), nullptr, [fd = marker[1]]() -> int {
+      Child child = StartChild(config, open_slave, [fd = marker[1]]() -> int {
         return write(fd, "ran", 3) == 3 ? 0 : 1;
       });
       const bool fault_fired = sys::CallCount() >= nth;
@@ -192,6 +194,14 @@ TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
   // Clone, maps (uid_map, setgroups, gid_map), namespace fds and release at least.
   EXPECT_GE(steps.size(), 6u);
   EXPECT_LT(iterations, 199) << "the fault never stopped firing";
+}
+
+TEST_P(StartChildTest, EachFailingCallIsReportedAndLeavesNothingBehind) {
+  FailEachCallInTurn(Config(), nullptr);
+}
+
+TEST_P(StartChildTest, EachFailingCallWithASlaveToOpen) {
+  FailEachCallInTurn(Config(), [] {});
 }
 
 TEST_P(StartChildTest, HelperFailureCarriesItsOwnMessage) {

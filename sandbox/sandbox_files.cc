@@ -16,9 +16,11 @@ namespace {
 // Writes one file as TMP then renames it to NAME, all relative to etc_fd.
 void WriteAtomically(int etc_fd, const std::string& name, std::string_view content,
                      const std::string& where) {
-  const std::string tmp = "." + name + ".sbx-" + std::to_string(getpid());
+  // Unique per thread, so that concurrent starts into one root do not collide. Created
+  // read-only at once: the fd still writes, and nothing can open it for writing meanwhile.
+  const std::string tmp = "." + name + ".sbx-" + std::to_string(gettid());
   UniqueFd fd(
-      sys::OpenAt(etc_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+      sys::OpenAt(etc_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
   if (!fd) throw SysError("creating " + where + "/" + tmp, errno);
   auto fail = [&](const std::string& step) {
     int error = errno;
@@ -32,7 +34,6 @@ void WriteAtomically(int etc_fd, const std::string& name, std::string_view conte
     if (n <= 0) fail("writing " + where + "/" + name);
     content.remove_prefix(static_cast<size_t>(n));
   }
-  if (sys::Fchmod(fd.get(), 0444) < 0) fail("chmod " + where + "/" + name);
   if (sys::RenameAt(etc_fd, tmp.c_str(), etc_fd, name.c_str()) < 0) {
     fail("renaming " + where + "/" + tmp + " to " + name);
   }

@@ -54,10 +54,11 @@ std::string ReadAll(int fd) {
 void PrintTimings(const PhaseTimings& t) {
   std::fprintf(stderr,
                "{\"clone\":%lld,\"maps\":%lld,\"files\":%lld,\"nsfds\":%lld,\"cgroup\":%lld,"
-               "\"release\":%lld}\n",
+               "\"release\":%lld,\"handoff\":%lld}\n",
                static_cast<long long>(t.clone_us), static_cast<long long>(t.maps_us),
                static_cast<long long>(t.files_us), static_cast<long long>(t.nsfds_us),
-               static_cast<long long>(t.cgroup_us), static_cast<long long>(t.release_us));
+               static_cast<long long>(t.cgroup_us), static_cast<long long>(t.release_us),
+               static_cast<long long>(t.handoff_us));
 }
 
 int ExitCodeOf(int status) {

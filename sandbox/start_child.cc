@@ -106,8 +106,9 @@ class ChildBuilder {
       if (config.cgroup && !launcher->placed_in_cgroup()) AddToCgroup(*config.cgroup, child.pid_);
       t.cgroup_us = Lap(&mark);
       channel.Release();
-      launcher->AfterRelease();
       t.release_us = Lap(&mark);
+      launcher->AfterRelease();
+      t.handoff_us = Lap(&mark);
     } catch (...) {
       channel.Abort();
       KillAndReap(child.pid_);

@@ -37,6 +37,10 @@ struct PhaseTimings {
   int64_t nsfds_us = 0;
   int64_t cgroup_us = 0;
   int64_t release_us = 0;
+  // Fast mode only: after the release, until the builder has left the parent's memory
+  // (exec or exit). The caller waits for it, but the child is released by then, so it is
+  // not part of clone-to-release.
+  int64_t handoff_us = 0;
   int64_t total_us() const {
     return clone_us + maps_us + files_us + nsfds_us + cgroup_us + release_us;
   }

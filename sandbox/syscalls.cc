@@ -82,9 +82,12 @@ int UnlinkAt(int dirfd, const char* path, int flags) {
   return Injected() ? -1 : ::unlinkat(dirfd, path, flags);
 }
 
-int Fchmod(int fd, mode_t mode) { return Injected() ? -1 : ::fchmod(fd, mode); }
-
-int Setgroups(size_t size, const gid_t* list) { return Injected() ? -1 : ::setgroups(size, list); }
+int Setgroups(size_t size, const gid_t* list) {
+  // The raw syscall changes the calling thread only; glibc's wrapper would signal every
+  // thread of the process to follow (SIGSETXID), which a launcher sharing the parent's
+  // memory must not attempt.
+  return Injected() ? -1 : static_cast<int>(::syscall(SYS_setgroups, size, list));
+}
 
 int Kill(pid_t pid, int sig) { return Injected() ? -1 : ::kill(pid, sig); }
 

@@ -30,8 +30,7 @@ ssize_t Write(int fd, const void* buf, size_t count);
 int OpenAt(int dirfd, const char* path, int flags, mode_t mode = 0);
 int RenameAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath);
 int UnlinkAt(int dirfd, const char* path, int flags);
-int Fchmod(int fd, mode_t mode);
-int Setgroups(size_t size, const gid_t* list);
+int Setgroups(size_t size, const gid_t* list);  // this thread's credentials only
 int Kill(pid_t pid, int sig);
 int PidfdOpen(pid_t pid);
 int Prctl(int option, unsigned long arg);
