@@ -235,8 +235,10 @@ TEST_P(StartChildTest, HelperFailureCarriesItsOwnMessage) {
 
 TEST_P(StartChildTest, JunkOrNothingOnThePidLineIsAnError) {
   if (GetParam() != StartMode::kLix) GTEST_SKIP() << "only the lix mode has a pid line";
-  const std::pair<const char*, const char*> cases[] = {
-      {"12 junk\n", "one decimal number"}, {"", "no pid"}, {"0\n", "zero"}};
+  const std::pair<const char*, const char*> cases[] = {{"12 junk\n", "one decimal number"},
+                                                       {"", "no pid"},
+                                                       {"0\n", "zero"},
+                                                       {"1\n", "not our child"}};
   for (const auto& [text, reason] : cases) {
     try {
       const char* sent = text;

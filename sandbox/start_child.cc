@@ -152,6 +152,7 @@ int Child::Wait() {
 }
 
 void Child::Kill() {
+  if (pid_ <= 0) return;  // already reaped: kill(-1) would signal every process we may
   KillAndReap(pid_);
   pid_ = -1;
 }

@@ -55,6 +55,13 @@ void WriteAll(int fd, const std::string& text) {
   }
 }
 
+// A pid from the helper is used only if it names a child of ours (CLONE_PARENT makes the
+// builder one): a broken helper must not make us write maps to, or kill, anyone else.
+bool IsOurChild(pid_t pid) {
+  siginfo_t info;
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 // Suffix of a failing helper's message when it had already cloned (and then killed) the
 // builder, which only the parent can reap.
 constexpr char kKilledBuilder[] = " [killed builder ";
@@ -69,11 +76,11 @@ void ReapBuilderNamedIn(std::string output, int fd) {
   pid_t pid = -1;
   if (std::optional<pid_t> line = ParsePidLine(output, nullptr)) {
     pid = *line;
-    kill(pid, SIGKILL);
+    if (IsOurChild(pid)) kill(pid, SIGKILL);
   } else if (size_t at = output.rfind(kKilledBuilder); at != std::string::npos) {
     pid = std::atoi(output.c_str() + at + sizeof kKilledBuilder - 1);
   }
-  if (pid > 0) waitpid(pid, nullptr, 0);
+  if (pid > 0 && IsOurChild(pid)) waitpid(pid, nullptr, 0);
 }
 
 class LixLauncher : public Launcher {
@@ -116,6 +123,11 @@ class LixLauncher : public Launcher {
     std::string why;
     std::optional<pid_t> pid = ParsePidLine(line, &why);
     if (!pid) throw SysError("unable to start build process: " + why, 0);
+    if (!IsOurChild(*pid)) {
+      throw SysError("unable to start build process: the helper sent pid " + std::to_string(*pid) +
+                         ", which is not our child",
+                     0);
+    }
     return *pid;
   }
 
