@@ -7,16 +7,23 @@
 
 namespace sbx::fuzz {
 
-inline void PrintInput(std::string_view input) {
-  std::fprintf(stderr, "input (%zu bytes): \"", input.size());
-  for (unsigned char c : input) {
+// "text", escaped, on stderr.
+inline void PrintQuoted(std::string_view text) {
+  std::fputc('"', stderr);
+  for (unsigned char c : text) {
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
       std::fputc(c, stderr);
     } else {
       std::fprintf(stderr, "\\x%02x", c);
     }
   }
-  std::fprintf(stderr, "\"\n");
+  std::fputc('"', stderr);
+}
+
+inline void PrintInput(std::string_view input) {
+  std::fprintf(stderr, "input (%zu bytes): ", input.size());
+  PrintQuoted(input);
+  std::fputc('\n', stderr);
 }
 
 }  // namespace sbx::fuzz

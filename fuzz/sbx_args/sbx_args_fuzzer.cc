@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sandbox/sbx_args.h"
+#include "fuzz/print_input.h"
 
 namespace {
 
@@ -39,15 +40,8 @@ std::vector<std::string> SplitArgs(std::string_view input) {
                        const sbx::ParsedArgs& parsed) {
   std::fprintf(stderr, "sbx_args property violated: %s\nargs:", property);
   for (const std::string& arg : args) {
-    std::fprintf(stderr, " \"");
-    for (unsigned char c : arg) {
-      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-        std::fputc(c, stderr);
-      } else {
-        std::fprintf(stderr, "\\x%02x", c);
-      }
-    }
-    std::fprintf(stderr, "\"");
+    std::fputc(' ', stderr);
+    sbx::fuzz::PrintQuoted(arg);
   }
   std::fprintf(stderr, "\ncommand_name: \"%s\" error: \"%s\"\n", parsed.command_name.c_str(),
                parsed.error.c_str());
