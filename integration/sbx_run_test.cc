@@ -85,6 +85,18 @@ TEST_P(SbxRunTest, IdIsRootWithAUidRange) {
   ExpectId(this, options, "0(root)", "0(root)");
 }
 
+// Spec 19: without a user namespace the builder is the build user itself (root only).
+TEST_P(SbxRunTest, WithoutUserNamespaceIsTheBuildUser) {
+  if (getuid() != 0) GTEST_SKIP() << "running as another user without a user namespace needs root";
+  const std::vector<std::string> options = {"--no-user-namespace", "--build-uid", "30001",
+                                            "--build-gid", "30000"};
+  ExpectId(this, options, "30001(nixbld)", "30000(nixbld)");
+  Outcome o = Run("cat /proc/self/uid_map; echo $$", options);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(testing::NormalizeMap(o.out), "0 0 4294967295") << "the host's user namespace";
+  EXPECT_THAT(o.out, ::testing::EndsWith("\n1\n"));
+}
+
 TEST_P(SbxRunTest, SeesTheSpecsMapsAndSetgroups) {
   Outcome o = Run("cat /proc/self/uid_map /proc/self/setgroups /proc/self/gid_map");
   EXPECT_EQ(o.exit_code, 0) << o.err;

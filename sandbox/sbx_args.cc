@@ -27,7 +27,16 @@ constexpr std::string_view kRunHelp =
     "               [--share-network] [--no-user-namespace] [--build-dir PATH]\n"
     "               [--cgroup DIR] [--root DIR] [--timing] -- CMD...\n"
     "Runs CMD in the sandbox and exits with its status (128+N for signal N).\n"
-    "Errors before CMD starts: exit 125.\n";
+    "Errors before CMD starts: exit 125.\n"
+    "  --mode lix     start as Lix does: a forked helper clones with CLONE_PARENT (default)\n"
+    "  --mode fast    the same sandbox without copying the parent (vfork-style, clone3)\n"
+    "  --share-network    keep the host's network (fixed-output builds); else only lo\n"
+    "  --no-user-namespace  root with a build user only: the builder runs as that user\n"
+    "  --cgroup DIR   create the cgroup v2 DIR, start CMD in it, kill and remove it after\n"
+    "  --root DIR     use DIR as the root (etc/ is written there); default: a fresh root\n"
+    "                 with read-only /usr, /bin, /sbin, /lib, /lib64 from the host\n"
+    "  --timing       print the start's phases in microseconds as one JSON line on stderr:\n"
+    "                 clone, maps, files, nsfds, cgroup, release (and fast mode's handoff)\n";
 
 enum class Arg { kNone, kNumber, kText };
 
