@@ -453,6 +453,38 @@ TEST_P(StartChildTest, PlantedSymlinkIsReplacedNotFollowed) {
   rmdir(root);
 }
 
+void NoteSignal(int) {}
+
+// The builder runs none of the parent's handlers (in fast mode they would run on the
+// parent's memory) and gets the caller's signal mask back after release.
+TEST_P(StartChildTest, BuilderHasDefaultHandlersAndTheCallersMask) {
+  struct sigaction note = {};
+  note.sa_handler = NoteSignal;
+  struct sigaction old_action;
+  ASSERT_EQ(sigaction(SIGUSR1, &note, &old_action), 0);
+  sigset_t usr2, old_mask;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &usr2, &old_mask), 0);
+
+  const std::string seen = Observe(Config(), [] {
+    struct sigaction action;
+    sigaction(SIGUSR1, nullptr, &action);
+    sigset_t mask;
+    sigprocmask(SIG_SETMASK, nullptr, &mask);
+    return std::string(action.sa_handler == SIG_DFL ? "default" : "parent's handler") +
+           (sigismember(&mask, SIGUSR2) ? " usr2-blocked" : " usr2-open") +
+           (sigismember(&mask, SIGTERM) ? " term-blocked" : " term-open");
+  });
+  sigaction(SIGUSR1, &old_action, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  if (GetParam() == StartMode::kFast) {
+    EXPECT_EQ(seen, "default usr2-blocked term-open");
+  } else {  // a forked copy: the handler is its own until exec, as in the seed
+    EXPECT_THAT(seen, ::testing::EndsWith(" usr2-blocked term-open"));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, StartChildTest,
                          ::testing::Values(StartMode::kLix, StartMode::kFast),
                          [](const auto& info) {

@@ -16,6 +16,17 @@ int Fail(const char* message, int length) {
   return 1;
 }
 
+// The parent's handlers are the parent's: the builder runs none of them. Ignored signals
+// stay ignored, as across exec.
+void ResetHandlers() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old;
+    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, nullptr, &old) != 0) continue;
+    if (old.sa_handler == SIG_IGN || old.sa_handler == SIG_DFL) continue;
+    signal(sig, SIG_DFL);
+  }
+}
+
 }  // namespace
 
 int ChildEntry(void* p) {
@@ -30,6 +41,11 @@ int ChildEntry(void* p) {
   if (args.unshare_cgroup && raw::Syscall3(SYS_unshare, CLONE_NEWCGROUP, 0, 0) < 0) {
     static const char kMessage[] = "sbx: unsharing the cgroup namespace failed\n";
     return Fail(kMessage, sizeof kMessage - 1);
+  }
+  // Released: the parent now waits for us (fast mode), so libc is ours to use.
+  if (args.mask_after_release) {
+    ResetHandlers();
+    sigprocmask(SIG_SETMASK, args.mask_after_release, nullptr);
   }
   return (*args.main)();
 }

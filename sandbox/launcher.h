@@ -3,6 +3,7 @@
 // (start_fast.cc). Internal to start_child.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -18,6 +19,10 @@ struct ChildEntryArgs {
   int release_write_fd = -1;
   bool unshare_cgroup = false;
   const ChildMain* main = nullptr;
+  // Fast mode: the builder starts with every signal blocked, so that none of the parent's
+  // handlers can run on the parent's memory; after release it resets the handlers to their
+  // defaults (as posix_spawn does) and takes back this mask.
+  const sigset_t* mask_after_release = nullptr;
 };
 
 // Waits for release, then runs *main. Raw syscalls only until released.

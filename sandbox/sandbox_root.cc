@@ -76,8 +76,8 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
   } else {
     // On a tmpfs where there is one: the root is scaffolding for one run, and creating and
     // removing it on a disk file system costs about a millisecond.
-    std::string tmpl = access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX"
-                                                      : "/tmp/sbx-root-XXXXXX";
+    std::string tmpl =
+        access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
     path_ = tmpl;
     chmod(path_.c_str(), 0755);

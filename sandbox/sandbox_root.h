@@ -1,7 +1,7 @@
 // The root directory `sbx run` chroots the builder into: a fresh one in a temporary
-// directory (under /dev/shm where it is writable, else /tmp) (mount points for the read-only system binds, proc, dev, tmp, etc and the build
-// dir), or one the user gives with --root. Built by the parent before the start, so that the
-// child (which may run on the parent's memory) only mounts.
+// directory (under /dev/shm where it is writable, else /tmp) (mount points for the read-only system
+// binds, proc, dev, tmp, etc and the build dir), or one the user gives with --root. Built by the
+// parent before the start, so that the child (which may run on the parent's memory) only mounts.
 #pragma once
 
 #include <sys/types.h>

@@ -74,6 +74,15 @@ class FastLauncher : public Launcher {
 
   pid_t Launch(ChildEntryArgs& entry) override {
     entry_ = &entry;
+    // Until release the builder shares our memory: it must not run our signal handlers.
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &caller_mask_);
+    entry.mask_after_release = &caller_mask_;
+    struct RestoreMask {
+      const sigset_t* mask;
+      ~RestoreMask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+    } restore{&caller_mask_};
     if (config_.cgroup && !FallbackForced(config_)) cgroup_fd_ = OpenCgroup(*config_.cgroup);
     // The launcher exists to change credentials and open the slave without touching the
     // caller. With no slave to open and no supplementary group to drop, the builder can be
@@ -167,6 +176,7 @@ class FastLauncher : public Launcher {
   pid_t builder_ = -1;
   // Non-zero until the builder execs or exits: the kernel then clears it and wakes us.
   pid_t in_our_memory_ = -1;
+  sigset_t caller_mask_;
   bool in_cgroup_ = false;
   std::string error_step_;
   int error_ = 0;
