@@ -265,6 +265,19 @@ std::string StaticBusybox() {
   return "";
 }
 
+// A build dir is made beneath the root, never beside it.
+TEST_P(SbxRunTest, BuildDirCannotLeaveTheRoot) {
+  char root[] = "/tmp/sbx-given-root-XXXXXX";
+  ASSERT_NE(mkdtemp(root), nullptr);
+  const std::string outside = std::string(root) + "-outside";
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--root", root, "--build-dir",
+                            "/../" + outside.substr(outside.rfind('/') + 1), "--", "/bin/true"});
+  EXPECT_EQ(o.exit_code, 125);
+  EXPECT_THAT(o.err, HasSubstr("leaves the root"));
+  EXPECT_NE(access(outside.c_str(), F_OK), 0) << "made a directory outside the root";
+  ASSERT_EQ(system(("rm -rf " + std::string(root) + " " + outside).c_str()), 0);
+}
+
 TEST_P(SbxRunTest, GivenRootIsUsedAndKept) {
   const std::string busybox = StaticBusybox();
   if (busybox.empty()) GTEST_SKIP() << "no static busybox to put in a root";

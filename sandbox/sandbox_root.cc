@@ -34,7 +34,8 @@ UniqueFd OpenDirsBeneath(int dir_fd, const std::string& root, const std::string&
     if (end == std::string::npos) end = relative_path.size();
     const std::string name = relative_path.substr(start, end - start);
     start = end + 1;
-    if (name.empty()) continue;
+    if (name.empty() || name == ".") continue;
+    if (name == "..") throw SysError("the build dir " + relative_path + " leaves the root", EINVAL);
     done += "/" + name;
     if (mkdirat(current.get(), name.c_str(), 0755) < 0 && errno != EEXIST) {
       throw SysError("mkdir " + done, errno);

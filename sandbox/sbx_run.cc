@@ -12,6 +12,7 @@
 
 #include "sandbox/cgroup.h"
 #include "sandbox/identity.h"
+#include "sandbox/passwd.h"
 #include "sandbox/run_child.h"
 #include "sandbox/sandbox_root.h"
 #include "sandbox/start_child.h"
@@ -95,6 +96,7 @@ int Run(RunCommand command) {
     command.use_user_namespace = false;
   }
   std::string error;
+  if (!ValidateBuildDir(command.build_dir, &error)) throw SysError(error, 0);
   std::optional<Identity> identity =
       ComputeIdentity({.use_user_namespace = command.use_user_namespace,
                        .build_user = ConfigFor(command, "").build_user,
