@@ -81,6 +81,17 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
         access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
     path_ = tmpl;
+  }
+  try {
+    Populate(build_dir, host_uid, host_gid);
+  } catch (...) {
+    Remove();  // a destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void SandboxRoot::Populate(const std::string& build_dir, uid_t host_uid, gid_t host_gid) {
+  if (fresh_) {
     chmod(path_.c_str(), 0755);
     for (const char* dir : kSystemDirs) {
       struct stat st;
@@ -112,8 +123,10 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
   binds_.push_back({path_ + "/etc", "/etc", LockedFlags(path_)});
 }
 
-SandboxRoot::~SandboxRoot() {
+void SandboxRoot::Remove() {
   if (fresh_) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
+
+SandboxRoot::~SandboxRoot() { Remove(); }
 
 }  // namespace sbx

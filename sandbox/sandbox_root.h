@@ -30,6 +30,9 @@ class SandboxRoot {
   const std::vector<BindMount>& read_only_binds() const { return binds_; }
 
  private:
+  void Populate(const std::string& build_dir, uid_t host_uid, gid_t host_gid);
+  void Remove();
+
   std::string path_;
   bool fresh_;
   std::vector<BindMount> binds_;
