@@ -1,6 +1,8 @@
 #include "sandbox/launcher.h"
 
 #include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include <cerrno>
 
@@ -14,6 +16,12 @@ int NamespaceFlags(const StartConfig& config) {
   if (config.private_network) flags |= CLONE_NEWNET;
   if (config.use_user_namespace) flags |= CLONE_NEWUSER;
   return flags;
+}
+
+void KillAndReap(pid_t pid) {
+  kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 void DropSupplementaryGroups(bool required) {

@@ -31,6 +31,10 @@ int ChildEntry(void* child_entry_args);
 // Spec 11: the namespaces of a sandboxed build (CLONE_NEWCGROUP comes later, in the child).
 int NamespaceFlags(const StartConfig& config);
 
+// SIGKILLs a child of ours and reaps it: the cleanup of every failed start. Plain
+// syscalls, since it runs after a failed seam call.
+void KillAndReap(pid_t pid);
+
 // Spec 10: drops supplementary groups before CLONE_NEWUSER. Throws SysError with the seed's
 // messages.
 void DropSupplementaryGroups(bool required);

@@ -1,7 +1,6 @@
 #include "sandbox/start_child.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -49,12 +48,6 @@ UniqueFd OpenNamespace(pid_t pid, const char* ns, const char* what) {
   UniqueFd fd(sys::OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw SysError(std::string("getting sandbox ") + what + " namespace", errno);
   return fd;
-}
-
-void KillAndReap(pid_t pid) {
-  kill(pid, SIGKILL);
-  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
 }
 
 }  // namespace

@@ -41,9 +41,6 @@ struct PhaseTimings {
   // (exec or exit). The caller waits for it, but the child is released by then, so it is
   // not part of clone-to-release.
   int64_t handoff_us = 0;
-  int64_t total_us() const {
-    return clone_us + maps_us + files_us + nsfds_us + cgroup_us + release_us;
-  }
 };
 
 // A released child. Owns its namespace fds and pidfd; the destructor kills and reaps the

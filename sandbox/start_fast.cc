@@ -100,10 +100,7 @@ class FastLauncher : public Launcher {
     if (sys::WaitPid(launcher, nullptr, 0) < 0) {
       const int error = errno;
       waitpid(launcher, nullptr, 0);
-      if (builder_ > 0) {
-        kill(builder_, SIGKILL);
-        waitpid(builder_, nullptr, 0);
-      }
+      if (builder_ > 0) KillAndReap(builder_);
       throw SysError("waiting for the launcher", error);
     }
     if (builder_ < 0) throw SysError(error_step_, error_);

@@ -76,11 +76,10 @@ void ReapBuilderNamedIn(std::string output, int fd) {
   pid_t pid = -1;
   if (std::optional<pid_t> line = ParsePidLine(output, nullptr)) {
     pid = *line;
-    if (IsOurChild(pid)) kill(pid, SIGKILL);
   } else if (size_t at = output.rfind(kKilledBuilder); at != std::string::npos) {
     pid = std::atoi(output.c_str() + at + sizeof kKilledBuilder - 1);
   }
-  if (pid > 0 && IsOurChild(pid)) waitpid(pid, nullptr, 0);
+  if (pid > 0 && IsOurChild(pid)) KillAndReap(pid);
 }
 
 class LixLauncher : public Launcher {

@@ -1,17 +1,12 @@
 #include "sandbox/syscalls.h"
 
-#include <grp.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
 
 #include "sandbox/raw_syscall.h"
 
