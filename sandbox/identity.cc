@@ -54,6 +54,16 @@ std::optional<Identity> ComputeIdentity(const IdentityInput& input, std::string*
     if (id.count != 1) {
       return Fail(error, "an id count above 1 (uid-range) needs a user namespace");
     }
+    // Without a user namespace the builder really is the build user: root, or the caller
+    // itself, would keep privileges over the host (or over this very process).
+    if (id.host_uid == 0 || id.host_gid == 0) {
+      return Fail(error, "without a user namespace the build user cannot be root (uid or gid 0)");
+    }
+    if (id.host_uid == input.caller_uid) {
+      return Fail(error,
+                  "without a user namespace the build user cannot be the caller itself (uid " +
+                      std::to_string(id.host_uid) + ")");
+    }
     id.sandbox_uid = id.host_uid;
     id.sandbox_gid = id.host_gid;
     return id;

@@ -1,6 +1,9 @@
 #include "sandbox/passwd.h"
 
 #include <cstdio>
+#include <vector>
+
+#include "sandbox/root_layout.h"
 
 namespace sbx {
 namespace {
@@ -16,6 +19,14 @@ std::string Hex(unsigned char c) {
   return buffer;
 }
 
+// The top-level names of the sandbox root's own directories (root_layout.h).
+std::vector<std::string_view> ReservedTopDirs() {
+  std::vector<std::string_view> names;
+  for (std::string_view dir : kSystemDirs) names.push_back(dir.substr(1));
+  for (std::string_view dir : kMountPointDirs) names.push_back(dir.substr(0, dir.find('/')));
+  return names;
+}
+
 }  // namespace
 
 bool ValidateBuildDir(std::string_view build_dir, std::string* error) {
@@ -23,6 +34,10 @@ bool ValidateBuildDir(std::string_view build_dir, std::string* error) {
   if (build_dir.empty()) return Fail(error, field + " is empty");
   if (build_dir.front() != '/') {
     return Fail(error, field + " \"" + std::string(build_dir) + "\" is not an absolute path");
+  }
+  if (build_dir.size() > kMaxBuildDirLength) {
+    return Fail(error, field + " is " + std::to_string(build_dir.size()) + " bytes long (at most " +
+                           std::to_string(kMaxBuildDirLength) + ")");
   }
   for (size_t i = 0; i < build_dir.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(build_dir[i]);
@@ -35,6 +50,30 @@ bool ValidateBuildDir(std::string_view build_dir, std::string* error) {
     if (c < 0x20 || c == 0x7F) {
       return Fail(
           error, field + " contains control character " + Hex(c) + " at byte " + std::to_string(i));
+    }
+  }
+  // A directory of its own, beneath the sandbox's /, reached without "." or "..", and not
+  // one the sandbox provides itself.
+  std::string_view first;
+  for (size_t start = 1; start <= build_dir.size();) {
+    size_t end = build_dir.find('/', start);
+    if (end == std::string_view::npos) end = build_dir.size();
+    std::string_view part = build_dir.substr(start, end - start);
+    if (part.empty() && end != build_dir.size()) {
+      return Fail(error, field + " \"" + std::string(build_dir) + "\" has an empty component");
+    }
+    if (part == "." || part == "..") {
+      return Fail(error, field + " \"" + std::string(build_dir) + "\" has a \"" +
+                             std::string(part) + "\" component");
+    }
+    if (first.empty()) first = part;
+    start = end + 1;
+  }
+  if (first.empty()) return Fail(error, field + " is / itself");
+  for (std::string_view reserved : ReservedTopDirs()) {
+    if (first == reserved) {
+      return Fail(error, field + " \"" + std::string(build_dir) + "\" lies in /" +
+                             std::string(reserved) + ", which the sandbox provides");
     }
   }
   return true;

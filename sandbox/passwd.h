@@ -16,8 +16,13 @@ struct EtcFiles {
   std::string group;   // three lines, each ending in '\n'
 };
 
-// A build dir (the nixbld and root home) must be absolute and hold no ':', newline or other
-// control character (bytes below 0x20 and 0x7F). Returns false with *error naming the field.
+inline constexpr size_t kMaxBuildDirLength = 1024;
+
+// A build dir (the nixbld and root home) must be absolute, at most kMaxBuildDirLength
+// bytes, hold no ':', newline or other control character (bytes below 0x20 and 0x7F), no
+// empty, "." or ".." component, and be neither / nor in a directory the sandbox root provides
+// (root_layout.h). Returns false with *error naming the field. `sbx files` and `sbx run` both use
+// it.
 bool ValidateBuildDir(std::string_view build_dir, std::string* error);
 
 // passwd and group for the given sandbox ids and home. nullopt (and nothing produced) with

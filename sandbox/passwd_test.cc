@@ -87,6 +87,17 @@ TEST(Passwd, RejectsBadBuildDirsAndProducesNothing) {
       {std::string("/bu\0ild", 7), "0x00"},
       {"/bu\x1b[0mild", "0x1B"},
       {"/bu\x7fild", "0x7F"},
+      {"/", "/ itself"},
+      {"/../../etc", "\"..\" component"},
+      {"/build/..", "\"..\" component"},
+      {"/./build", "\".\" component"},
+      {"/a//b", "empty component"},
+      {"/etc", "/etc, which the sandbox provides"},
+      {"/proc/1", "/proc, which"},
+      {"/dev/shm/b", "/dev, which"},
+      {"/usr/b", "/usr, which"},
+      {"/lib64", "/lib64, which"},
+      {"/" + std::string(kMaxBuildDirLength, 'a'), "at most 1024"},
   };
   for (const Bad& c : cases) {
     std::string error;
@@ -100,7 +111,9 @@ TEST(Passwd, RejectsBadBuildDirsAndProducesNothing) {
 }
 
 TEST(Passwd, AcceptsOrdinaryDirs) {
-  for (const char* dir : {"/", "/build", "/tmp/a b", "/\xc3\xa9t\xc3\xa9", "/a-b_c.d/e"}) {
+  for (const std::string& dir : std::vector<std::string>{
+           "/build", "/build/", "/tmp/a b", "/\xc3\xa9t\xc3\xa9", "/a-b_c.d/e", "/etcetera",
+           "/.hidden", "/..x", "/" + std::string(kMaxBuildDirLength - 1, 'a')}) {
     std::string error;
     EXPECT_TRUE(ValidateBuildDir(dir, &error)) << dir << ": " << error;
   }

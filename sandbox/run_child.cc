@@ -1,7 +1,9 @@
 #include "sandbox/run_child.h"
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/mount.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -11,27 +13,33 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+
+#include "sandbox/root_layout.h"
+#include "sandbox/seccomp_filter.h"
 
 namespace sbx {
 namespace {
 
-constexpr int kSetupFailed = 125;
 constexpr const char* kSearchPath[] = {"/usr/bin", "/bin", "/usr/sbin", "/sbin"};
 
-// Reports "STEP ARG: strerror(errno)" on the error fd and exits; async-signal-safe.
-[[noreturn]] void Fail(const RunChildPlan& plan, const char* step, const char* arg = "") {
+// Reports "STEP ARG: strerror(errno)" on the error fd and exits; allocates nothing.
+[[noreturn]] void Fail(const RunChildPlan& plan, const char* step, const char* arg = "",
+                       int status = kExitSetupFailed) {
   const int error = errno;
   char message[512];
   const char* reason = strerrordesc_np(error);
   int n = std::snprintf(message, sizeof message, "%s%s%s: %s", step, *arg ? " " : "", arg,
                         reason ? reason : "unknown error");
   if (n > 0) (void)!write(plan.error_fd, message, std::min<size_t>(n, sizeof message - 1));
-  _exit(kSetupFailed);
+  _exit(status);
 }
 
 // path = root + suffix, in a fixed buffer.
@@ -60,50 +68,49 @@ void MountAt(const RunChildPlan& plan, const char* source, const char* suffix, c
   }
 }
 
-// Read-only bind: bind, then remount read-only keeping the flags the kernel locks in a
-// user namespace (nosuid, nodev, noexec, atime), or the remount fails with EPERM.
-void BindReadOnly(const RunChildPlan& plan, const char* source, const char* suffix,
-                  unsigned long locked) {
+// A bind whose every mount is read-only, nosuid and nodev: one recursive mount_setattr
+// (Linux 5.12+), else a remount of each mount the parent listed. A plain remount of the top
+// alone would leave a mount below it (a tmpfs on /usr/local/src) writable.
+void BindReadOnly(const RunChildPlan& plan, const BindMount& bind) {
   char target[4096];
-  Under(plan, suffix, target);
-  if (mount(source, target, nullptr, MS_BIND | MS_REC, nullptr) < 0) Fail(plan, "binding", target);
-  if (mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked, nullptr) < 0) {
-    Fail(plan, "making read-only", target);
+  Under(plan, bind.target.c_str(), target);
+  if (mount(bind.source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    Fail(plan, "binding", target);
+  }
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) == 0) return;
+  if (errno != ENOSYS || bind.remounts.empty()) Fail(plan, "making read-only", target);
+  for (const Remount& remount : bind.remounts) {
+    // In a user namespace the flags the kernel locked must be repeated, or EPERM.
+    const unsigned long flags =
+        MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | remount.locked;
+    if (mount(nullptr, remount.path.c_str(), nullptr, flags, nullptr) < 0) {
+      Fail(plan, "making read-only", remount.path.c_str());
+    }
   }
 }
 
-void MinimalDev(const RunChildPlan& plan) {
-  MountAt(plan, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
-  static const char* const kNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
-  for (const char* node : kNodes) {
-    char host[64], target[4096];
+void BindDevices(const RunChildPlan& plan) {
+  for (const char* node : kDevNodes) {
+    char host[64], suffix[64], target[4096];
     std::snprintf(host, sizeof host, "/dev/%s", node);
-    char suffix[64];
     std::snprintf(suffix, sizeof suffix, "/dev/%s", node);
-    int fd = open(Under(plan, suffix, target), O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-    if (fd < 0) Fail(plan, "creating", target);
-    close(fd);
-    if (mount(host, target, nullptr, MS_BIND, nullptr) < 0) Fail(plan, "binding", target);
+    if (mount(host, Under(plan, suffix, target), nullptr, MS_BIND, nullptr) < 0) {
+      Fail(plan, "binding", target);
+    }
   }
-  static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"},
-                                          {"/proc/self/fd/0", "/dev/stdin"},
-                                          {"/proc/self/fd/1", "/dev/stdout"},
-                                          {"/proc/self/fd/2", "/dev/stderr"}};
-  for (const auto& link : kLinks) {
-    char target[4096];
-    if (symlink(link[0], Under(plan, link[1], target)) < 0) Fail(plan, "symlink", target);
-  }
-  char shm[4096];
-  if (mkdir(Under(plan, "/dev/shm", shm), 01777) < 0) Fail(plan, "mkdir", shm);
   MountAt(plan, "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
 }
 
+// Raw syscalls, not glibc's wrappers: in fast mode we share the parent's memory, and glibc's
+// setxid broadcast would signal the parent's threads to change their ids too.
 void SwitchIds(const RunChildPlan& plan) {
   // Supplementary groups the helper could not drop (a rootless caller) go here, where
   // setgroups is still allowed (uid ranges); with "deny" it fails and nothing changes.
-  if (setgroups(0, nullptr) < 0 && errno != EPERM) Fail(plan, "setgroups");
-  if (setresgid(plan.gid, plan.gid, plan.gid) < 0) Fail(plan, "setgid");
-  if (setresuid(plan.uid, plan.uid, plan.uid) < 0) Fail(plan, "setuid");
+  if (syscall(SYS_setgroups, 0, nullptr) < 0 && errno != EPERM) Fail(plan, "setgroups");
+  if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) < 0) Fail(plan, "setgid");
+  if (syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) < 0) Fail(plan, "setuid");
 }
 
 // Spec 17: changing credentials clears the death signal; re-arm it, then make sure the
@@ -113,8 +120,33 @@ void RearmDeathSignal(const RunChildPlan& plan) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) Fail(plan, "re-arming the death signal");
   if (plan.parent_pidfd < 0) return;
   struct pollfd pfd = {.fd = plan.parent_pidfd, .events = POLLIN, .revents = 0};
-  if (poll(&pfd, 1, 0) != 0) _exit(kSetupFailed);  // the parent is gone
+  if (poll(&pfd, 1, 0) != 0) _exit(kExitSetupFailed);  // the parent is gone
   close(plan.parent_pidfd);
+}
+
+// Every fd above 2 is closed at exec, whatever the caller left open without O_CLOEXEC (the
+// class of runc's CVE-2024-21626: a directory fd gives the builder the host's tree).
+// close_range(CLOSE_RANGE_CLOEXEC) (Linux 5.11+), else each fd listed in /proc/self/fd.
+void CloseInheritedFdsAtExec(const RunChildPlan& plan) {
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) Fail(plan, "listing open fds");
+  alignas(8) char buf[4096];
+  for (long n; (n = syscall(SYS_getdents64, dir, buf, sizeof buf)) > 0;) {
+    for (long at = 0; at < n;) {
+      const auto* entry = reinterpret_cast<const struct dirent64*>(buf + at);
+      at += entry->d_reclen;
+      const int fd = std::atoi(entry->d_name);
+      if (fd > 2 && fd != dir && fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) Fail(plan, "FD_CLOEXEC");
+    }
+  }
+  close(dir);
+}
+
+// 127 for a command that is not there, 126 for one that cannot be run.
+[[noreturn]] void FailExec(const RunChildPlan& plan, const char* what) {
+  Fail(plan, "exec", what,
+       errno == ENOENT || errno == ENOTDIR ? kExitNotFound : kExitCannotExecute);
 }
 
 // execve, searching the sandbox's PATH for a bare name (execvpe would search the caller's).
@@ -125,13 +157,13 @@ void RearmDeathSignal(const RunChildPlan& plan) {
       char path[4096];
       std::snprintf(path, sizeof path, "%s/%s", dir, name);
       execve(path, plan.argv_ptrs.data(), plan.env_ptrs.data());
-      if (errno != ENOENT && errno != ENOTDIR) Fail(plan, "exec", path);
+      if (errno != ENOENT && errno != ENOTDIR) FailExec(plan, path);
     }
     errno = ENOENT;
-    Fail(plan, "exec", name);
+    FailExec(plan, name);
   }
   execve(name, plan.argv_ptrs.data(), plan.env_ptrs.data());
-  Fail(plan, "exec", name);
+  FailExec(plan, name);
 }
 
 }  // namespace
@@ -146,8 +178,7 @@ void PrepareArgv(RunChildPlan& plan) {
 }
 
 void RunChild(const RunChildPlan& plan) {
-  // With a uid range the sandbox ids are 0, and our host ids are not mapped at all: files we
-  // create would fail with EOVERFLOW. Becoming root of the namespace first keeps our
+  // With a uid range the sandbox ids are 0, and becoming root of the namespace keeps our
   // capabilities; any other sandbox id is switched to last, after the mounts.
   if (plan.uid == 0) SwitchIds(plan);
   if (plan.bring_up_loopback) BringUpLoopback(plan);
@@ -160,17 +191,21 @@ void RunChild(const RunChildPlan& plan) {
   if (mount(plan.root.c_str(), plan.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     Fail(plan, "binding the root", plan.root.c_str());
   }
-  for (const BindMount& bind : plan.read_only_binds) {
-    BindReadOnly(plan, bind.source.c_str(), bind.target.c_str(), bind.flags);
-  }
+  for (const BindMount& bind : plan.read_only_binds) BindReadOnly(plan, bind);
   MountAt(plan, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  MinimalDev(plan);
-  MountAt(plan, "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  BindDevices(plan);
+  MountAt(plan, "tmpfs", plan.build_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+          plan.build_dir_tmpfs_options.c_str());
   if (chroot(plan.root.c_str()) < 0) Fail(plan, "chroot", plan.root.c_str());
   if (chdir("/") < 0) Fail(plan, "chdir /");
   SwitchIds(plan);
   RearmDeathSignal(plan);
   if (chdir(plan.build_dir.c_str()) < 0) Fail(plan, "chdir", plan.build_dir.c_str());
+  if (int rc = LoadSeccompProgram(plan.seccomp_program); rc < 0) {
+    errno = -rc;
+    Fail(plan, "loading the seccomp filter");
+  }
+  CloseInheritedFdsAtExec(plan);
   Exec(plan);
 }
 

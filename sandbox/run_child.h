@@ -1,13 +1,17 @@
-// What the builder does after release, up to exec (spec 29): loopback up, hostname
-// localhost, private mounts, a root with read-only system binds, a fresh /proc, a minimal
-// /dev, a tmpfs /tmp, the build dir and a read-only /etc, then the sandbox ids, the build
-// dir as working directory, and exec.
+// What the builder does after release, up to exec (spec 29), in Nix's order: loopback up,
+// hostname localhost, private mounts, a root whose host binds are read-only, nosuid and
+// nodev all the way down, a fresh /proc, host devices bound onto /dev, tmpfs on /dev/shm
+// and on the build dir (0700, owned by the sandbox user), chroot, the sandbox ids, the
+// build dir as working directory, no new privileges and Nix's seccomp filter, only fds 0-2
+// left open, exec.
 //
 // In fast mode this runs on the parent's memory while the parent waits (like a vfork
-// child), so everything is prepared by the parent (PrepareRunChild) and RunChild itself
-// allocates nothing: it makes syscalls and formats errors into a fixed buffer.
+// child), so the parent prepares everything here (the root, the strings, the seccomp
+// program) and RunChild itself allocates nothing: it makes syscalls and formats errors
+// into a fixed buffer. It never creates a file: the parent made every mount point.
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include <string>
@@ -15,21 +19,38 @@
 
 namespace sbx {
 
+// Exit statuses of a builder that never reached its command, as env(1) and chroot(1) use
+// them: the sandbox could not be set up; the command was found but could not be run; the
+// command was not found.
+inline constexpr int kExitSetupFailed = 125;
+inline constexpr int kExitCannotExecute = 126;
+inline constexpr int kExitNotFound = 127;
+
+// A mount below a read-only bind, remounted one by one where the kernel has no
+// mount_setattr (before 5.12).
+struct Remount {
+  std::string path;          // host path of the mount in the builder's view (under the root)
+  unsigned long locked = 0;  // flags a user namespace cannot drop (nosuid, nodev, atime...)
+};
+
 struct BindMount {
-  std::string source;       // host path
-  std::string target;       // path under the root
-  unsigned long flags = 0;  // the source's locked flags (nosuid, nodev, ...) to keep on remount
+  std::string source;  // host path
+  std::string target;  // path under the root
+  // Empty where the kernel has mount_setattr; else the bound mount and every mount below it.
+  std::vector<Remount> remounts;
 };
 
 struct RunChildPlan {
   bool bring_up_loopback = true;
-  std::string root;  // absolute host path; etc/, proc/, dev/, tmp/ and the build dir exist
+  std::string root;  // absolute host path, every mount point made by the parent
   std::vector<BindMount> read_only_binds;  // in order; the last is the generated /etc
   std::string build_dir;                   // inside the sandbox
+  std::string build_dir_tmpfs_options;     // mode=0700,uid=U,gid=G
   uid_t uid = 0;                           // sandbox ids to switch to
   gid_t gid = 0;
   int parent_pidfd = -1;  // to notice a parent that died while the death signal was cleared
   int error_fd = -1;      // O_CLOEXEC write end: the error text, if any, goes here
+  std::vector<sock_filter> seccomp_program;
   std::vector<std::string> argv;
   std::vector<std::string> env;
   // Pointers into argv and env, made by PrepareArgv. A bare argv[0] is searched in
@@ -41,7 +62,8 @@ struct RunChildPlan {
 // Makes argv_ptrs and env_ptrs.
 void PrepareArgv(RunChildPlan& plan);
 
-// Never returns: execs plan.argv, or writes "STEP: ERROR" to plan.error_fd and exits 125.
+// Never returns: execs plan.argv, or writes "STEP: ERROR" to plan.error_fd and exits with
+// kExitSetupFailed, kExitCannotExecute or kExitNotFound.
 [[noreturn]] void RunChild(const RunChildPlan& plan);
 
 }  // namespace sbx

@@ -13,31 +13,43 @@
 namespace sbx {
 namespace {
 
-// Writes one file as TMP then renames it to NAME, all relative to etc_fd.
-void WriteAtomically(int etc_fd, const std::string& name, std::string_view content,
-                     const std::string& where) {
-  // Unique per thread, so that concurrent starts into one root do not collide. Created
-  // read-only at once: the fd still writes, and nothing can open it for writing meanwhile.
-  const std::string tmp = "." + name + ".sbx-" + std::to_string(gettid());
-  UniqueFd fd(
-      sys::OpenAt(etc_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
-  if (!fd) throw SysError("creating " + where + "/" + tmp, errno);
-  auto fail = [&](const std::string& step) {
-    int error = errno;
-    fd.reset();
-    sys::UnlinkAt(etc_fd, tmp.c_str(), 0);
-    throw SysError(step, error);
-  };
-  while (!content.empty()) {
-    ssize_t n = sys::Write(fd.get(), content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("writing " + where + "/" + name);
-    content.remove_prefix(static_cast<size_t>(n));
+// A temporary file in etc_fd holding `content`, to be renamed over its final name. Unique
+// per thread, so that concurrent starts into one root do not collide.
+class StagedFile {
+ public:
+  StagedFile(int etc_fd, const std::string& name, std::string_view content,
+             const std::string& where)
+      : etc_fd_(etc_fd), name_(name), tmp_("." + name + ".sbx-" + std::to_string(gettid())) {
+    // 0644 owned by the host's root, as Nix's (read-only inside: /etc is bound read-only).
+    UniqueFd fd(sys::OpenAt(etc_fd, tmp_.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) throw SysError("creating " + where + "/" + tmp_, errno);
+    created_ = true;
+    while (!content.empty()) {
+      ssize_t n = sys::Write(fd.get(), content.data(), content.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw SysError("writing " + where + "/" + tmp_, n < 0 ? errno : EIO);
+      content.remove_prefix(static_cast<size_t>(n));
+    }
   }
-  if (sys::RenameAt(etc_fd, tmp.c_str(), etc_fd, name.c_str()) < 0) {
-    fail("renaming " + where + "/" + tmp + " to " + name);
+  ~StagedFile() {
+    if (created_) sys::UnlinkAt(etc_fd_, tmp_.c_str(), 0);
   }
-}
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  void Commit(const std::string& where) {
+    if (sys::RenameAt(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str()) < 0) {
+      throw SysError("renaming " + where + "/" + tmp_ + " to " + name_, errno);
+    }
+    created_ = false;
+  }
+
+ private:
+  int etc_fd_;
+  std::string name_, tmp_;
+  bool created_ = false;
+};
 
 }  // namespace
 
@@ -47,8 +59,11 @@ void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files) {
   const std::string where = sandbox_root + "/etc";
   UniqueFd etc(sys::OpenAt(root.get(), "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!etc) throw SysError("opening " + where + " (must be a directory, not a symlink)", errno);
-  WriteAtomically(etc.get(), "passwd", files.passwd, where);
-  WriteAtomically(etc.get(), "group", files.group, where);
+  // Both written in full before either is renamed into place: a failure leaves neither.
+  StagedFile passwd(etc.get(), "passwd", files.passwd, where);
+  StagedFile group(etc.get(), "group", files.group, where);
+  passwd.Commit(where);
+  group.Commit(where);
 }
 
 }  // namespace sbx

@@ -2,50 +2,48 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
+#include "sandbox/beneath.h"
+#include "sandbox/root_layout.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/unique_fd.h"
 
 namespace sbx {
 namespace {
 
-// System directories bound read-only into a fresh root, where the host has them.
-constexpr const char* kSystemDirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64"};
-
-void MakeDir(const std::string& path, mode_t mode) {
-  if (mkdir(path.c_str(), mode) < 0 && errno != EEXIST) throw SysError("mkdir " + path, errno);
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-// mkdir -p of relative_path under dir_fd, never following a symlink (a given root is not
-// ours: root/build -> /etc must not make us chown /etc). Returns the last directory.
-UniqueFd OpenDirsBeneath(int dir_fd, const std::string& root, const std::string& relative_path) {
-  UniqueFd current(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
-  std::string done = root;
-  size_t start = 0;
-  while (start < relative_path.size()) {
-    size_t end = relative_path.find('/', start);
-    if (end == std::string::npos) end = relative_path.size();
-    const std::string name = relative_path.substr(start, end - start);
-    start = end + 1;
-    if (name.empty() || name == ".") continue;
-    if (name == "..") throw SysError("the build dir " + relative_path + " leaves the root", EINVAL);
-    done += "/" + name;
-    if (mkdirat(current.get(), name.c_str(), 0755) < 0 && errno != EEXIST) {
-      throw SysError("mkdir " + done, errno);
-    }
-    UniqueFd next(
-        openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!next) throw SysError("opening " + done + " (must be a directory, not a symlink)", errno);
-    current = std::move(next);
+// A given root must not be the host's / nor hold the host's /etc: writing the sandbox's
+// passwd there would replace the host's.
+void RefuseHostRoot(int root_fd, const std::string& path) {
+  struct stat root, host_root, etc, host_etc;
+  if (fstat(root_fd, &root) < 0) throw SysError("stat " + path, errno);
+  if (stat("/", &host_root) == 0 && SameFile(root, host_root)) {
+    throw SysError("--root " + path + " is the host's /: refused (nothing was written)", 0);
   }
-  return current;
+  if (fstatat(root_fd, "etc", &etc, AT_SYMLINK_NOFOLLOW) == 0 && stat("/etc", &host_etc) == 0 &&
+      SameFile(etc, host_etc)) {
+    throw SysError("--root " + path + " holds the host's /etc: refused (nothing was written)", 0);
+  }
+}
+
+// True where the kernel has mount_setattr (5.12+): a call with a bad fd says EBADF, not ENOSYS.
+bool HaveMountSetattr() {
+  return syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) < 0 && errno != ENOSYS;
 }
 
 // Flags of the mount holding path that a user namespace cannot drop on a bind remount.
@@ -62,6 +60,23 @@ unsigned long LockedFlags(const std::string& path) {
   return flags;
 }
 
+// For kernels without mount_setattr: source's mount and every mount below it (from
+// /proc/self/mountinfo), as the builder will see them under root + target.
+std::vector<Remount> RemountsFor(const std::string& source, const std::string& in_root) {
+  std::vector<Remount> remounts = {{in_root, LockedFlags(source)}};
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, fs_root, mount_point;
+    fields >> id >> parent >> devno >> fs_root >> mount_point;
+    if (mount_point.size() > source.size() && mount_point.compare(0, source.size(), source) == 0 &&
+        mount_point[source.size()] == '/') {
+      remounts.push_back({in_root + mount_point.substr(source.size()), LockedFlags(mount_point)});
+    }
+  }
+  return remounts;
+}
+
 int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
   (type == FTW_DP ? rmdir : unlink)(path);
   return 0;
@@ -69,62 +84,90 @@ int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
 
 }  // namespace
 
+void RemoveTree(const std::string& path) {
+  nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
 SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
-                         uid_t host_uid, gid_t host_gid)
+                         gid_t host_gid)
     : fresh_(!given_root) {
+  UniqueFd root;
   if (given_root) {
-    path_ = *given_root;
+    // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
+    root.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw SysError("opening --root " + *given_root, errno);
+    RefuseHostRoot(root.get(), *given_root);
+    char resolved[PATH_MAX];
+    if (!realpath(given_root->c_str(), resolved)) throw SysError("resolving " + *given_root, errno);
+    path_ = resolved;
   } else {
-    // On a tmpfs where there is one: the root is scaffolding for one run, and creating and
-    // removing it on a disk file system costs about a millisecond.
+    // On a tmpfs where there is one: the root is scaffolding for one run.
     std::string tmpl =
         access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
     path_ = tmpl;
+    root.reset(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root) {
+      const int error = errno;
+      rmdir(path_.c_str());
+      throw SysError("opening " + path_, error);
+    }
   }
   try {
-    Populate(build_dir, host_uid, host_gid);
+    Populate(root.get(), build_dir, host_gid);
   } catch (...) {
     Remove();  // a destructor does not run for a constructor that throws
     throw;
   }
 }
 
-void SandboxRoot::Populate(const std::string& build_dir, uid_t host_uid, gid_t host_gid) {
+void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host_gid) {
+  const bool need_remounts = !HaveMountSetattr();
   if (fresh_) {
-    chmod(path_.c_str(), 0755);
+    // Nix's chroot: root-owned, the build group may enter, nobody else.
+    const bool chowned = fchown(root_fd, 0, host_gid) == 0;
+    fchmod(root_fd, chowned ? 0750 : 0755);
     for (const char* dir : kSystemDirs) {
       struct stat st;
       if (lstat(dir, &st) < 0) continue;
+      const char* name = dir + 1;
       if (S_ISLNK(st.st_mode)) {  // merged /usr: /bin -> usr/bin, kept as a link
-        char target[4096];
+        char target[PATH_MAX];
         ssize_t n = readlink(dir, target, sizeof target - 1);
         if (n < 0) throw SysError(std::string("readlink ") + dir, errno);
         target[n] = '\0';
-        if (symlink(target, (path_ + dir).c_str()) < 0) {
-          throw SysError("symlink " + path_ + dir, errno);
-        }
+        if (symlinkat(target, root_fd, name) < 0) throw SysError("symlink " + path_ + dir, errno);
         continue;
       }
-      MakeDir(path_ + dir, 0755);
-      binds_.push_back({dir, dir, LockedFlags(dir)});
+      MakeDirsBeneath(root_fd, name, 0755, path_);
+      binds_.push_back(
+          {dir, dir, need_remounts ? RemountsFor(dir, path_ + dir) : std::vector<Remount>{}});
     }
   }
-  UniqueFd root(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw SysError("opening sandbox root " + path_, errno);
-  for (const char* dir : {"etc", "proc", "dev", "tmp"}) OpenDirsBeneath(root.get(), path_, dir);
-  UniqueFd build = OpenDirsBeneath(root.get(), path_, build_dir);
-  // The builder owns its build dir (spec 29); as the host sees it, that is the host ids.
-  // An unprivileged caller can only give it to itself, which is what it maps (EPERM), and
-  // ids not mapped in our own namespace cannot be given at all (EINVAL).
-  if (fchown(build.get(), host_uid, host_gid) < 0 && errno != EPERM && errno != EINVAL) {
-    throw SysError("chown " + path_ + build_dir, errno);
+  for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
+  UniqueFd tmp = MakeDirsBeneath(root_fd, kTmpDir, 0755, path_);
+  if (fchmod(tmp.get(), 01777) < 0) throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
+  UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
+  if (!dev) throw SysError("opening " + path_ + "/dev", errno);
+  for (const char* node : kDevNodes) {
+    UniqueFd file(openat(dev.get(), node, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!file)
+      throw SysError("creating " + path_ + "/dev/" + node + " (a file, not a symlink)", errno);
   }
-  binds_.push_back({path_ + "/etc", "/etc", LockedFlags(path_)});
+  for (const auto& link : kDevLinks) {
+    if (symlinkat(link[1], dev.get(), link[0]) < 0 && errno != EEXIST) {
+      throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
+    }
+  }
+  // The builder mounts its own tmpfs here, owned by the sandbox user.
+  MakeDirsBeneath(root_fd, build_dir, 0755, path_);
+  binds_.push_back(
+      {path_ + "/etc", "/etc",
+       need_remounts ? RemountsFor(path_ + "/etc", path_ + "/etc") : std::vector<Remount>{}});
 }
 
 void SandboxRoot::Remove() {
-  if (fresh_) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (fresh_) RemoveTree(path_);
 }
 
 SandboxRoot::~SandboxRoot() { Remove(); }

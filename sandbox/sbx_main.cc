@@ -71,10 +71,12 @@ int Files(const FilesCommand& command) {
 }
 
 int CheckMap(const CheckMapCommand& command) {
+  // The kernel takes less than a page in one write; reading one byte more than that is
+  // enough to decide, whatever the length of stdin (/dev/zero included).
   std::string bytes;
-  char buffer[65536];
-  for (;;) {
-    ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+  char buffer[kKernelPageSize + 1];
+  while (bytes.size() <= kKernelPageSize) {
+    ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer - bytes.size());
     if (n == 0) break;
     if (n < 0) {
       if (errno == EINTR) continue;

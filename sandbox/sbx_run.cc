@@ -1,6 +1,7 @@
 #include "sandbox/sbx_run.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,9 +13,11 @@
 
 #include "sandbox/cgroup.h"
 #include "sandbox/identity.h"
+#include "sandbox/leftover_guard.h"
 #include "sandbox/passwd.h"
 #include "sandbox/run_child.h"
 #include "sandbox/sandbox_root.h"
+#include "sandbox/seccomp_filter.h"
 #include "sandbox/start_child.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/unique_fd.h"
@@ -22,8 +25,6 @@
 
 namespace sbx {
 namespace {
-
-constexpr int kErrorBeforeCommand = 125;
 
 StartConfig ConfigFor(const RunCommand& command, const std::string& root) {
   StartConfig config;
@@ -65,16 +66,53 @@ void PrintTimings(const PhaseTimings& t) {
 int ExitCodeOf(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return kErrorBeforeCommand;
+  return kExitSetupFailed;
 }
+
+// SIGINT, SIGTERM and SIGHUP end the run the way a finished one ends: the builder is killed,
+// what sbx made is removed, and sbx exits with 128+N.
+volatile sig_atomic_t g_signal = 0;
+volatile pid_t g_builder = -1;  // set once started; -1 in every forked copy made before
+
+void OnTerminatingSignal(int sig) {
+  g_signal = sig;
+  if (g_builder > 0) kill(g_builder, SIGKILL);
+}
+
+class TerminatingSignals {
+ public:
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+  TerminatingSignals() {
+    struct sigaction action {};
+    action.sa_handler = OnTerminatingSignal;  // no SA_RESTART: waits return EINTR
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &action, &old_[i]);
+  }
+  ~TerminatingSignals() {
+    g_builder = -1;
+    for (size_t i = 0; i < std::size(kSignals); ++i) sigaction(kSignals[i], &old_[i], nullptr);
+  }
+  // The builder is started: a signal from now on kills it; one that came during the start
+  // kills it now.
+  static void Started(pid_t builder) {
+    g_builder = builder;
+    if (g_signal) kill(builder, SIGKILL);
+  }
+  static int received() { return g_signal; }
+
+ private:
+  struct sigaction old_[std::size(kSignals)];
+};
 
 // A cgroup sbx creates for this run and removes afterwards (spec 28).
 class RunCgroup {
  public:
-  explicit RunCgroup(const std::optional<std::string>& dir) : dir_(dir) {
-    if (dir_ && mkdir(dir_->c_str(), 0755) < 0) {
+  RunCgroup(const std::optional<std::string>& dir, LeftoverGuard& guard) : dir_(dir) {
+    if (!dir_) return;
+    if (mkdir(dir_->c_str(), 0755) < 0) {
       throw SysError("creating cgroup " + *dir_ + " (it must not exist yet)", errno);
     }
+    guard.DestroyCgroupIfKilled(*dir_);
   }
   ~RunCgroup() {
     try {
@@ -87,6 +125,17 @@ class RunCgroup {
  private:
   std::optional<std::string> dir_;
 };
+
+// Nix's build environment (spec 30); PATH differs: Nix sets /path-not-set, sbx the
+// sandbox's system dirs so that a bare command name works.
+std::vector<std::string> BuilderEnvironment(const std::string& build_dir) {
+  std::vector<std::string> env = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
+                                  "NIX_BUILD_TOP=" + build_dir};
+  for (const char* name : {"TMPDIR", "TMP", "TEMP", "TEMPDIR"}) {
+    env.push_back(std::string(name) + "=" + build_dir);
+  }
+  return env;
+}
 
 int Run(RunCommand command) {
   // Spec 3: without user namespaces, root with a build user sandboxes without one, as Lix
@@ -104,8 +153,15 @@ int Run(RunCommand command) {
                        .caller_gid = getgid()},
                       &error);
   if (!identity) throw SysError(error, 0);
-  SandboxRoot root(command.root, command.build_dir, identity->host_uid, identity->host_gid);
-  RunCgroup cgroup(command.cgroup);
+
+  TerminatingSignals signals;
+  LeftoverGuard guard;
+  std::optional<SandboxRoot> root;
+  // The guard learns the path before anything is in it: mkdtemp and the notice are apart
+  // by nothing but this call.
+  root.emplace(command.root, command.build_dir, identity->host_gid);
+  if (root->fresh()) guard.RemoveTreeIfKilled(root->path());
+  RunCgroup cgroup(command.cgroup, guard);
 
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the error pipe", errno);
@@ -114,25 +170,34 @@ int Run(RunCommand command) {
 
   RunChildPlan plan;
   plan.bring_up_loopback = !command.share_network;
-  plan.root = root.path();
-  plan.read_only_binds = root.read_only_binds();
+  plan.root = root->path();
+  plan.read_only_binds = root->read_only_binds();
   plan.build_dir = command.build_dir;
+  plan.build_dir_tmpfs_options = "mode=0700,uid=" + std::to_string(identity->sandbox_uid) +
+                                 ",gid=" + std::to_string(identity->sandbox_gid);
   plan.uid = identity->sandbox_uid;
   plan.gid = identity->sandbox_gid;
   plan.parent_pidfd = self.get();
   plan.error_fd = error_write.get();
+  plan.seccomp_program = BuilderSeccompProgram();
   plan.argv = command.argv;
-  plan.env = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
-              "NIX_BUILD_TOP=" + command.build_dir, "TMPDIR=/tmp"};
+  plan.env = BuilderEnvironment(command.build_dir);
   PrepareArgv(plan);
 
+  if (int sig = TerminatingSignals::received()) return 128 + sig;
   Child child =
-      StartChild(ConfigFor(command, root.path()), nullptr, [&plan]() -> int { RunChild(plan); });
+      StartChild(ConfigFor(command, root->path()), nullptr, [&plan]() -> int { RunChild(plan); });
+  TerminatingSignals::Started(child.pid());
   if (command.timing) PrintTimings(child.timings());
   error_write.reset();
   const std::string child_error = ReadAll(error_read.get());  // EOF at exec
   const int status = child.Wait();
-  if (!child_error.empty()) throw SysError("in the sandbox: " + child_error, 0);
+  if (int sig = TerminatingSignals::received()) return 128 + sig;
+  if (!child_error.empty()) {
+    std::fprintf(stderr, "sbx: error: in the sandbox: %s\n", child_error.c_str());
+    const int code = ExitCodeOf(status);
+    return code == kExitCannotExecute || code == kExitNotFound ? code : kExitSetupFailed;
+  }
   return ExitCodeOf(status);
 }
 
@@ -143,7 +208,7 @@ int RunCommandMain(const RunCommand& command) {
     return Run(command);
   } catch (const SysError& e) {
     std::fprintf(stderr, "sbx: error: %s\n", e.what());
-    return kErrorBeforeCommand;
+    return kExitSetupFailed;
   }
 }
 

@@ -136,6 +136,8 @@ Child::~Child() {
 }
 
 int Child::Wait() {
+  // waitpid(-1) would reap any child of ours.
+  if (pid_ <= 0) throw SysError("waiting for the builder: it was already waited for", ECHILD);
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0) {
     if (errno != EINTR) throw SysError("waiting for the builder", errno);

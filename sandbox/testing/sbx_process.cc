@@ -27,17 +27,25 @@ std::string ReadAll(int fd) {
 
 Outcome Sbx(const std::vector<std::string>& args, const std::string& input,
             std::optional<std::pair<uid_t, gid_t>> as) {
+  const std::string path = SbxPath();
+  int binary = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(binary, 0) << path;
+  Outcome outcome = SbxFromFd(binary, args, input, as);
+  close(binary);
+  return outcome;
+}
+
+Outcome SbxFromFd(int binary, const std::vector<std::string>& args, const std::string& input,
+                  std::optional<std::pair<uid_t, gid_t>> as) {
   int in[2], out[2], err[2];
   EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
   EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
   EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
-  std::string path = SbxPath();
-  std::vector<char*> argv = {path.data()};
+  std::string name = "sbx";
+  std::vector<char*> argv = {name.data()};
   std::vector<std::string> copy = args;
   for (std::string& arg : copy) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  int binary = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  EXPECT_GE(binary, 0) << path;
   pid_t pid = fork();
   if (pid == 0) {
     dup2(in[0], 0);
@@ -50,7 +58,6 @@ Outcome Sbx(const std::vector<std::string>& args, const std::string& input,
     fexecve(binary, argv.data(), environ);
     _exit(98);
   }
-  close(binary);
   close(in[0]);
   close(out[1]);
   close(err[1]);

@@ -29,4 +29,9 @@ std::string SbxPath();
 Outcome Sbx(const std::vector<std::string>& args, const std::string& input = "",
             std::optional<std::pair<uid_t, gid_t>> as = std::nullopt);
 
+// The same with the binary already open (e.g. before a chroot that hides its path).
+Outcome SbxFromFd(int binary_fd, const std::vector<std::string>& args,
+                  const std::string& input = "",
+                  std::optional<std::pair<uid_t, gid_t>> as = std::nullopt);
+
 }  // namespace sbx::testing
