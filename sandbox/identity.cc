@@ -54,16 +54,6 @@ std::optional<Identity> ComputeIdentity(const IdentityInput& input, std::string*
     if (id.count != 1) {
       return Fail(error, "an id count above 1 (uid-range) needs a user namespace");
     }
-    // Without a user namespace the builder really is the build user: root, or the caller
-    // itself, would keep privileges over the host (or over this very process).
-    if (id.host_uid == 0 || id.host_gid == 0) {
-      return Fail(error, "without a user namespace the build user cannot be root (uid or gid 0)");
-    }
-    if (id.host_uid == input.caller_uid) {
-      return Fail(error,
-                  "without a user namespace the build user cannot be the caller itself (uid " +
-                      std::to_string(id.host_uid) + ")");
-    }
     id.sandbox_uid = id.host_uid;
     id.sandbox_gid = id.host_gid;
     return id;
@@ -93,6 +83,19 @@ std::optional<Identity> ComputeIdentity(const IdentityInput& input, std::string*
     }
   }
   return id;
+}
+
+std::string RefuseRunningAsPrivilegedUser(const Identity& identity, bool use_user_namespace,
+                                          uint32_t caller_uid) {
+  if (use_user_namespace) return "";
+  if (identity.sandbox_uid == 0 || identity.sandbox_gid == 0) {
+    return "without a user namespace the build user cannot be root (uid or gid 0)";
+  }
+  if (identity.sandbox_uid == caller_uid) {
+    return "without a user namespace the build user cannot be the caller itself (uid " +
+           std::to_string(caller_uid) + ")";
+  }
+  return "";
 }
 
 }  // namespace sbx

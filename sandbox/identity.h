@@ -52,4 +52,10 @@ std::optional<BuildUser> AutoBuildUser(uint32_t slot, bool uid_range, std::strin
 // and no build user, a count of 0, ids the kernel would refuse to map).
 std::optional<Identity> ComputeIdentity(const IdentityInput& input, std::string* error);
 
+// For a builder that switches to the sandbox ids (`sbx run`, `sbx files`): without a user
+// namespace those are real host ids, and root, or the caller itself, would keep privileges
+// over the host (or over the caller). The reason to refuse, or "" when it is safe.
+std::string RefuseRunningAsPrivilegedUser(const Identity& identity, bool use_user_namespace,
+                                          uint32_t caller_uid);
+
 }  // namespace sbx

@@ -1,5 +1,6 @@
 #include "sandbox/identity.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace sbx {
@@ -158,6 +159,34 @@ TEST(Identity, AutoBuildUserFeedsTheTable) {
   std::optional<Identity> id = ComputeIdentity({true, *user, 0, 0}, &error);
   ASSERT_TRUE(id) << error;
   EXPECT_EQ(id->writes, Writes("0 872415232 65536", "0 872415232 65536", false));
+}
+
+}  // namespace
+}  // namespace sbx
+
+namespace sbx {
+namespace {
+
+TEST(RefuseRunningAsPrivilegedUser, OnlyWithoutAUserNamespace) {
+  auto identity = [](bool userns, uint32_t uid, uint32_t gid) {
+    std::string error;
+    std::optional<Identity> id =
+        ComputeIdentity({.use_user_namespace = userns,
+                         .build_user = BuildUser{.uid = uid, .gid = gid, .count = 1},
+                         .caller_uid = 1234,
+                         .caller_gid = 1234},
+                        &error);
+    EXPECT_TRUE(id) << error;
+    return *id;
+  };
+  EXPECT_EQ(RefuseRunningAsPrivilegedUser(identity(true, 0, 0), true, 1234), "");
+  EXPECT_EQ(RefuseRunningAsPrivilegedUser(identity(false, 30001, 30000), false, 1234), "");
+  EXPECT_THAT(RefuseRunningAsPrivilegedUser(identity(false, 0, 30000), false, 1234),
+              ::testing::HasSubstr("cannot be root"));
+  EXPECT_THAT(RefuseRunningAsPrivilegedUser(identity(false, 30001, 0), false, 1234),
+              ::testing::HasSubstr("cannot be root"));
+  EXPECT_THAT(RefuseRunningAsPrivilegedUser(identity(false, 1234, 30000), false, 1234),
+              ::testing::HasSubstr("cannot be the caller itself (uid 1234)"));
 }
 
 }  // namespace

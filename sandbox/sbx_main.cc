@@ -45,7 +45,9 @@ int Files(const FilesCommand& command) {
   input.caller_gid = getgid();
   std::string error;
   std::optional<Identity> identity = ComputeIdentity(input, &error);
-  if (!identity) {
+  if (identity)
+    error = RefuseRunningAsPrivilegedUser(*identity, input.use_user_namespace, getuid());
+  if (!identity || !error.empty()) {
     PrintError(error);
     return kFilesInvalidInput;
   }

@@ -153,6 +153,8 @@ int Run(RunCommand command) {
                        .caller_gid = getgid()},
                       &error);
   if (!identity) throw SysError(error, 0);
+  error = RefuseRunningAsPrivilegedUser(*identity, command.use_user_namespace, getuid());
+  if (!error.empty()) throw SysError(error, 0);
 
   TerminatingSignals signals;
   LeftoverGuard guard;
