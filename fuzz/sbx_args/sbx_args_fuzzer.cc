@@ -22,6 +22,7 @@ using sbx::CheckMapCommand;
 using sbx::FilesCommand;
 using sbx::HelpRequest;
 using sbx::RunCommand;
+using sbx::VersionRequest;
 
 std::vector<std::string> SplitArgs(std::string_view input) {
   std::vector<std::string> args;
@@ -161,6 +162,10 @@ void CheckAccepted(const std::vector<std::string>& args, const sbx::ParsedArgs& 
   std::vector<std::string> options = OptionPart(args);
   if (const auto* help = std::get_if<HelpRequest>(&command)) {
     if (!help->text.starts_with("usage: sbx")) Fail("help text is not a usage text", args, parsed);
+    return;
+  }
+  if (const auto* version = std::get_if<VersionRequest>(&command)) {
+    if (args.size() != 1 || !version->text.starts_with("sbx ")) Fail("version", args, parsed);
     return;
   }
   if (parsed.command_name != args[0]) Fail("command name differs from argv[1]", args, parsed);
