@@ -88,6 +88,9 @@ std::vector<std::string> Canonical(const sbx::SbxCommand& command) {
 bool Same(const sbx::SbxCommand& a, const sbx::SbxCommand& b) {
   if (a.index() != b.index()) return false;
   if (const auto* x = std::get_if<HelpRequest>(&a)) return x->text == std::get<HelpRequest>(b).text;
+  if (const auto* x = std::get_if<VersionRequest>(&a)) {
+    return x->text == std::get<VersionRequest>(b).text;
+  }
   if (const auto* x = std::get_if<FilesCommand>(&a)) {
     const auto& y = std::get<FilesCommand>(b);
     return x->build_uid == y.build_uid && x->build_gid == y.build_gid &&
