@@ -82,7 +82,8 @@ def check_configs(configs, names=None):
         prefix = last(options, "symlink_prefix", "bazel-")
         if tree == ("fastbuild", ""):
             problems.append("config %s changes the build (%s) but writes into the default "
-                            "output tree: give it a --platform_suffix" % (config, ", ".join(changing)))
+                            "output tree: give it a --platform_suffix"
+                            % (config, ", ".join(changing)))
         if prefix == "bazel-":
             problems.append("config %s changes the build but moves bazel-bin: give it a "
                             "--symlink_prefix" % config)
@@ -98,7 +99,7 @@ def check_script(path, text, configs):
     apart (building blocks included) or that .bazelrc lacks."""
     problems = []
     for number, line in enumerate(text.splitlines(), 1):
-        code = line.split("#", 1)[0] if line.lstrip().startswith("#") else line
+        code = "" if line.lstrip().startswith("#") else line
         if BUILD_CHANGING_FLAG.search(code):
             problems.append("%s:%d changes the build without a config: %s"
                             % (path, number, line.strip()))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the SVG plots of a run with gnuplot: latency by namespace flags, by parent size
-(log latency axis) and by threads, floor, lix and fast on each. Missing values (not run, failed) are left
-out of the plot rather than drawn as zero."""
+(log latency axis) and by threads, floor, lix and fast on each. Missing values (not run,
+failed) are left out of the plot rather than drawn as zero."""
 
 import argparse
 import json
