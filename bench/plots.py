@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the SVG plots of a run with gnuplot: latency by namespace flags, by parent size
-and by threads, floor, lix and fast on each. Missing values (not run, failed) are left
-out of the plot rather than drawn as zero."""
+(log latency axis) and by threads, floor, lix and fast on each. Missing values (not run,
+failed) are left out of the plot rather than drawn as zero."""
 
 import argparse
 import json
@@ -46,9 +46,15 @@ def plot_script(svg, title, data, xlabel, kind):
         plots = ["'%s' using %d:xtic(1) lc rgb '%s' title '%s'" % (data, n + 2, COLORS[i], i)
                  for n, i in enumerate(IMPLS)]
     else:
-        common += ["set yrange [0:*]"]
-        if kind == "logx":
-            common += ["set logscale x 2"]
+        common += ["set logscale x 2"]
+        if kind == "loglog":
+            # lix grows a hundredfold with the parent while floor and fast stay put: on a
+            # linear axis they would flatten to zero; a log axis shows all three.
+            common += ["set logscale y", "set format y '%.0f'",
+                       "set ylabel 'µs, call to release (median; log scale)'",
+                       "set key top left opaque"]
+        else:
+            common += ["set yrange [0:*]"]
         plots = ["'%s' using 1:%d with linespoints lc rgb '%s' lw 2 pt 7 title '%s'"
                  % (data, n + 2, COLORS[i], i) for n, i in enumerate(IMPLS)]
     return "\n".join(common + ["plot " + ", ".join(plots)]) + "\n"
@@ -60,7 +66,7 @@ def draw(summary, out_dir):
          list(summary["per_flag_us"]["floor"]), summary["per_flag_us"], "namespaces cloned", "bars"),
         ("latency_by_parent_rss", "Clone to release by parent resident size (seed flags)",
          list(summary["parent_rss_us"]["floor"]), summary["parent_rss_us"],
-         "parent resident MiB", "logx"),
+         "parent resident MiB", "loglog"),
         ("latency_by_threads", "Clone to release per starter, threads starting at once",
          list(summary["threads_us"]["floor"]), summary["threads_us"], "threads", "logx"),
     ]

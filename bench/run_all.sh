@@ -57,7 +57,7 @@ if [[ "$(id -u)" != 0 ]]; then
   log "warning: not root: the clone-to-release benchmarks will skip with that reason"
 fi
 
-build_flags=(-c opt)
+build_flags=(--config=bench)
 log "building with ${build_flags[*]}"
 "$BAZEL" build "${build_flags[@]}" //bench:clone_to_release_bench //sandbox:sbx
 bin="$("$BAZEL" info "${build_flags[@]}" bazel-bin 2>/dev/null)"

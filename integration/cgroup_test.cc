@@ -1,6 +1,7 @@
 // Cgroup placement and teardown (spec 28): clone3's CLONE_INTO_CGROUP and the fallback to
-// cgroup.procs, cgroup.kill. These change the machine's cgroups, so they run in the VM, or on
-// a host only with SBX_ALLOW_HOST_CGROUP=1.
+// cgroup.procs, cgroup.kill. On a host (v2-only, or hybrid with the v2 hierarchy at
+// /sys/fs/cgroup/unified) and in the VM, each case makes a cgroup of its own under a
+// directory of this test's, and removes both; nothing else of the machine's cgroups changes.
 #include "sandbox/cgroup.h"
 
 #include <fcntl.h>
@@ -10,8 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <exception>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "integration/test_util.h"
 #include "sandbox/start_child.h"
@@ -20,8 +26,13 @@
 namespace sbx {
 namespace {
 
+using ::testing::Each;
+using ::testing::ElementsAre;
 using ::testing::EndsWith;
+using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
 
 // Where this test may create cgroups: the VM says so; on a host, the cgroup2 hierarchy.
 std::string CgroupBase() {
@@ -35,6 +46,52 @@ std::string CgroupBase() {
   return "";
 }
 
+// One line of /proc/PID/cgroup, as cgroups(7) defines it: hierarchy-ID:controller-list:path.
+// The v2 hierarchy's line is "0::PATH"; a hybrid host adds one line per v1 hierarchy
+// ("4:memory:PATH", "1:name=systemd:PATH"). Paths are relative to the reader's cgroup
+// namespace.
+struct CgroupLine {
+  std::string id;
+  std::string controllers;
+  std::string path;
+  bool operator==(const CgroupLine&) const = default;
+};
+
+// The lines of a /proc/PID/cgroup text; a line without two colons fails the test.
+std::vector<CgroupLine> ParseProcCgroup(const std::string& text) {
+  std::vector<CgroupLine> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const size_t first = line.find(':');
+    const size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    if (second == std::string::npos) {
+      ADD_FAILURE() << "not a /proc/PID/cgroup line: '" << line << "'";
+      continue;
+    }
+    lines.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
+                     line.substr(second + 1)});
+  }
+  return lines;
+}
+
+// The cgroup v2 path of a /proc/PID/cgroup text, or "(no v2 line)".
+std::string V2Path(const std::string& text) {
+  for (const CgroupLine& line : ParseProcCgroup(text)) {
+    if (line.id == "0" && line.controllers.empty()) return line.path;
+  }
+  return "(no v2 line)";
+}
+
+TEST(ProcCgroup, ParsesV2OnlyAndHybridHosts) {
+  EXPECT_THAT(ParseProcCgroup("0::/\n"), ElementsAre(CgroupLine{"0", "", "/"}));
+  const std::string hybrid = "9:name=systemd:/\n4:memory:/a/b\n1:cpu,cpuacct:/\n0::/c:d\n";
+  EXPECT_THAT(ParseProcCgroup(hybrid),
+              ElementsAre(CgroupLine{"9", "name=systemd", "/"}, CgroupLine{"4", "memory", "/a/b"},
+                          CgroupLine{"1", "cpu,cpuacct", "/"}, CgroupLine{"0", "", "/c:d"}));
+  EXPECT_EQ(V2Path(hybrid), "/c:d");
+  EXPECT_EQ(V2Path("4:memory:/a\n"), "(no v2 line)");
+}
+
 struct Placement {
   StartMode mode;
   bool fallback;  // clone() and cgroup.procs instead of clone3 with CLONE_INTO_CGROUP
@@ -43,20 +100,30 @@ struct Placement {
 class CgroupTest : public ::testing::TestWithParam<Placement> {
  protected:
   void SetUp() override {
-    const char* allowed = std::getenv("SBX_ALLOW_HOST_CGROUP");
-    if (!allowed || std::string(allowed) != "1") {
-      GTEST_SKIP() << "changes cgroups: runs in the VM, or with SBX_ALLOW_HOST_CGROUP=1";
-    }
     const std::string why = testing::UserNamespaceUnavailableReason();
     if (!why.empty()) GTEST_SKIP() << why;
     const std::string base = CgroupBase();
-    if (base.empty()) GTEST_SKIP() << "no writable cgroup v2 hierarchy";
+    if (base.empty()) {
+      GTEST_SKIP() << "no cgroup v2 hierarchy this user may write (needs root, or a delegated "
+                      "cgroup as in the VM)";
+    }
+    // This test's cgroup, and in it one per case.
+    own_ = base + "/sbx-cgroup-test-" + std::to_string(getpid());
+    ASSERT_TRUE(mkdir(own_.c_str(), 0755) == 0 || errno == EEXIST)
+        << own_ << ": " << strerror(errno);
     static int serial = 0;
-    dir_ = base + "/sbx-test-" + std::to_string(getpid()) + "-" + std::to_string(++serial);
+    dir_ = own_ + "/" + std::to_string(++serial);
     ASSERT_EQ(mkdir(dir_.c_str(), 0755), 0) << dir_ << ": " << strerror(errno);
   }
   void TearDown() override {
-    if (!dir_.empty()) rmdir(dir_.c_str());
+    if (!dir_.empty()) {
+      try {
+        DestroyCgroup(dir_);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "removing " << dir_ << ": " << e.what();
+      }
+    }
+    if (!own_.empty()) EXPECT_EQ(rmdir(own_.c_str()), 0) << own_ << ": " << strerror(errno);
   }
   StartConfig Config() const {
     StartConfig config = testing::BaseConfig(GetParam().mode);
@@ -64,22 +131,32 @@ class CgroupTest : public ::testing::TestWithParam<Placement> {
     config.force_clone_fallback = GetParam().fallback;
     return config;
   }
-  std::string dir_;
+  std::string own_;  // this test's cgroup, removed after each case
+  std::string dir_;  // the case's cgroup, in own_
 };
 
 TEST_P(CgroupTest, ChildIsPlacedBeforeReleaseAndSeesItsOwnCgroupRoot) {
-  // Its own view: the cgroup namespace it unshared after placement starts at its cgroup.
-  EXPECT_EQ(testing::Observe(Config(), [] { return testing::ReadFile("/proc/self/cgroup"); }),
-            "0::/\n");
+  // Its own view: the cgroup namespace it unshared after placement starts at its cgroup, in
+  // the v2 hierarchy and in each v1 hierarchy of a hybrid host alike.
+  const std::vector<CgroupLine> seen = ParseProcCgroup(
+      testing::Observe(Config(), [] { return testing::ReadFile("/proc/self/cgroup"); }));
+  EXPECT_THAT(seen, Not(IsEmpty()));
+  EXPECT_THAT(seen, Each(Field(&CgroupLine::path, "/")));
+  EXPECT_EQ(std::count_if(
+                seen.begin(), seen.end(),
+                [](const CgroupLine& line) { return line.id == "0" && line.controllers.empty(); }),
+            1)
+      << "one cgroup v2 line";
 
   int hold[2];
   ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
   UniqueFd hold_read(hold[0]), hold_write(hold[1]);
   Child child =
       StartChild(Config(), nullptr, [fd = hold[0]] { return testing::ExecWaitingOn(fd, 0); });
-  const std::string name = dir_.substr(dir_.rfind('/'));
-  EXPECT_THAT(testing::ReadFile("/proc/" + std::to_string(child.pid()) + "/cgroup"),
-              EndsWith(name + "\n"));
+  // Seen from here: the v2 line names the case's cgroup (the path is relative to our cgroup
+  // namespace, hence only its end).
+  EXPECT_THAT(V2Path(testing::ReadFile("/proc/" + std::to_string(child.pid()) + "/cgroup")),
+              EndsWith(dir_.substr(own_.rfind('/'))));
   EXPECT_THAT(testing::ReadFile(dir_ + "/cgroup.procs"),
               HasSubstr(std::to_string(child.pid()) + "\n"));
   hold_write.reset();

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Counts test cases from a `bazel test` log and prints "N passed, N failed, N skipped".
+"""Counts test cases from a `bazel test` log and prints "N passed, N failed, N skipped",
+then every skipped case under its reason.
 
 Bazel reports per target; a user wants per test case. For every target the log lists, the
 target's test.xml (bazel-testlogs/PKG/NAME/test.xml) gives its cases. A target with no
@@ -97,13 +98,42 @@ def count(results):
     return counts
 
 
+def skip_reason(case):
+    """The reason of a skipped case: GoogleTest's message without its "FILE:LINE" line."""
+    lines = [line.strip() for line in case["message"].splitlines() if line.strip()]
+    if lines and re.fullmatch(r"\S+:\d+", lines[0]):
+        lines = lines[1:]
+    return " ".join(lines) or "(no reason given)"
+
+
+def skip_lines(results):
+    """The skipped cases grouped by reason: the reason, then one "TARGET CASE" line each."""
+    by_reason = {}
+    for target, _, cases in results:
+        for case in cases:
+            if case["outcome"] == "skipped":
+                name = ".".join(part for part in (case["classname"], case["name"]) if part)
+                by_reason.setdefault(skip_reason(case), []).append(
+                    target if name == target else "%s  %s" % (target, name))
+    lines = []
+    for reason, names in sorted(by_reason.items()):
+        lines.append("  %s:" % reason)
+        lines += ["    " + name for name in names]
+    return lines
+
+
 def main(log_path, testlogs="bazel-testlogs"):
     text = pathlib.Path(log_path).read_text(errors="replace")
-    counts = count(target_results(text, testlogs))
+    results = target_results(text, testlogs)
+    counts = count(results)
     line = f"{counts['passed']} passed, {counts['failed']} failed"
     if counts["skipped"]:
         line += f", {counts['skipped']} skipped"
     print(line)
+    skipped = skip_lines(results)
+    if skipped:
+        print("skipped, by reason:")
+        print("\n".join(skipped))
     return 1 if counts["failed"] or not sum(counts.values()) else 0
 
 

@@ -5,6 +5,9 @@
 namespace sbx {
 namespace {
 
+// sbx's version: raise it when the command line's contract or the sandbox it starts changes.
+constexpr std::string_view kVersion = "0.1.0";
+
 constexpr std::string_view kFilesHelp =
     "usage: sbx files [--build-uid U --build-gid G [--uid-count N]] [--no-user-namespace]\n"
     "                 [--build-dir PATH]\n"
@@ -259,6 +262,7 @@ std::string SbxUsage() {
          "             start would write\n"
          "  check-map  decide as the running kernel would for a uid_map text on stdin\n"
          "  run        run a command in the sandbox\n"
+         "  version    print sbx's version (also: sbx --version)\n"
          "'sbx help COMMAND' or 'sbx COMMAND --help' describes a command.\n";
 }
 
@@ -280,6 +284,10 @@ ParsedArgs ParseSbxArgs(const std::vector<std::string>& args) {
     std::string text = SbxCommandHelp(args[1]);
     if (text.empty()) return Error("", "unknown command '" + args[1] + "' (try 'sbx --help')");
     return Ok("", HelpRequest{text});
+  }
+  if (first == "--version" || first == "version") {
+    if (args.size() > 1) return Error("", first + " takes no arguments");
+    return Ok("", VersionRequest{"sbx " + std::string(kVersion) + "\n"});
   }
   if (first != "files" && first != "check-map" && first != "run") {
     return Error("", "unknown command '" + first + "' (try 'sbx --help')");

@@ -47,7 +47,13 @@ struct HelpRequest {
   std::string text;
 };
 
-using SbxCommand = std::variant<HelpRequest, FilesCommand, CheckMapCommand, RunCommand>;
+// --version or `version`: print `text` ("sbx VERSION\n") on stdout, exit 0.
+struct VersionRequest {
+  std::string text;
+};
+
+using SbxCommand =
+    std::variant<HelpRequest, VersionRequest, FilesCommand, CheckMapCommand, RunCommand>;
 
 struct ParsedArgs {
   std::optional<SbxCommand> command;  // empty on error

@@ -115,6 +115,17 @@ TEST(SbxArgs, RunAllOptions) {
   EXPECT_EQ(Expect<RunCommand>({"run", "--mode=lix", "--", "x"}).mode, StartMode::kLix);
 }
 
+TEST(SbxArgs, Version) {
+  for (const Args& args : {Args{"--version"}, Args{"version"}}) {
+    const std::string text = Expect<VersionRequest>(args).text;
+    EXPECT_TRUE(text.starts_with("sbx ") && text.ends_with("\n")) << text;
+    EXPECT_EQ(text.find('\n'), text.size() - 1) << text;
+  }
+  EXPECT_EQ(ParseSbxArgs({"version", "extra"}).error, "version takes no arguments");
+  EXPECT_EQ(ParseSbxArgs({"--version", "run"}).error, "--version takes no arguments");
+  EXPECT_EQ(ParseSbxArgs({"files", "--version"}).error, "unknown option '--version' for files");
+}
+
 TEST(SbxArgs, Help) {
   for (const Args& args : {Args{"--help"}, Args{"-h"}, Args{"help"}}) {
     HelpRequest help = Expect<HelpRequest>(args);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,17 @@ TEST(SbxCli, Help) {
     EXPECT_NE(o.out.find("usage: sbx"), std::string::npos) << o.out;
     EXPECT_EQ(o.err, "");
   }
+}
+
+TEST(SbxCli, Version) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--version"}, {"version"}}) {
+    Outcome o = Sbx(args);
+    EXPECT_EQ(o.exit_code, 0);
+    EXPECT_TRUE(std::regex_match(o.out, std::regex("sbx [0-9]+\\.[0-9]+\\.[0-9]+\n"))) << o.out;
+    EXPECT_EQ(o.err, "");
+  }
+  ExpectUsageError(Sbx({"version", "extra"}), 2, "takes no arguments");
 }
 
 TEST(SbxCli, RunUsageErrorsExit125) {

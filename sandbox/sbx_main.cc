@@ -115,6 +115,9 @@ int Main(const std::vector<std::string>& args) {
   if (const auto* help = std::get_if<HelpRequest>(&command)) {
     return WriteStdout(help->text) ? 0 : kFilesInvalidInput;
   }
+  if (const auto* version = std::get_if<VersionRequest>(&command)) {
+    return WriteStdout(version->text) ? 0 : kFilesInvalidInput;
+  }
   if (const auto* files = std::get_if<FilesCommand>(&command)) return Files(*files);
   if (const auto* check = std::get_if<CheckMapCommand>(&command)) return CheckMap(*check);
   return RunCommandMain(std::get<RunCommand>(command));

@@ -22,6 +22,7 @@ using sbx::CheckMapCommand;
 using sbx::FilesCommand;
 using sbx::HelpRequest;
 using sbx::RunCommand;
+using sbx::VersionRequest;
 
 std::vector<std::string> SplitArgs(std::string_view input) {
   std::vector<std::string> args;
@@ -87,6 +88,9 @@ std::vector<std::string> Canonical(const sbx::SbxCommand& command) {
 bool Same(const sbx::SbxCommand& a, const sbx::SbxCommand& b) {
   if (a.index() != b.index()) return false;
   if (const auto* x = std::get_if<HelpRequest>(&a)) return x->text == std::get<HelpRequest>(b).text;
+  if (const auto* x = std::get_if<VersionRequest>(&a)) {
+    return x->text == std::get<VersionRequest>(b).text;
+  }
   if (const auto* x = std::get_if<FilesCommand>(&a)) {
     const auto& y = std::get<FilesCommand>(b);
     return x->build_uid == y.build_uid && x->build_gid == y.build_gid &&
@@ -161,6 +165,10 @@ void CheckAccepted(const std::vector<std::string>& args, const sbx::ParsedArgs& 
   std::vector<std::string> options = OptionPart(args);
   if (const auto* help = std::get_if<HelpRequest>(&command)) {
     if (!help->text.starts_with("usage: sbx")) Fail("help text is not a usage text", args, parsed);
+    return;
+  }
+  if (const auto* version = std::get_if<VersionRequest>(&command)) {
+    if (args.size() != 1 || !version->text.starts_with("sbx ")) Fail("version", args, parsed);
     return;
   }
   if (parsed.command_name != args[0]) Fail("command name differs from argv[1]", args, parsed);
