@@ -25,6 +25,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = ("none", "user", "range", "rootless")
 FAMILIES = ("spec", "nix")
+RESULT_MARK = "conformance-results: "
 
 
 def read_table(path):
@@ -115,18 +116,26 @@ def run_impl(impl, probe):
 
 
 def print_matrix(impls, out=sys.stdout):
-    width = max(len(i["name"]) for i in impls)
+    """A grid, observables by implementations (. agrees, X disagrees, ? unlisted or
+    missing, blank not observed), then every disagreement with both values."""
     names = sorted({n for i in impls for n in i["results"]})
+    width = max(len(n) for n in names) if names else 10
+    mark = {"agree": ".", "disagree": "X", "unlisted": "?", "missing": "?"}
     print("conformance: %d implementation(s) x %d observables" % (len(impls), len(names)),
           file=out)
-    for impl in impls:
+    for number, impl in enumerate(impls, 1):
         r = impl["results"]
         bad = [n for n in names if n in r and r[n][0] != "agree"]
         status = "ERROR (exit %d)" % impl["exit"] if impl["exit"] else \
             ("PASS" if not bad else "FAIL")
-        print("%-*s  %-4s %-8s %-6s %3d agree, %d disagree" % (
-            width, impl["name"], impl["family"], impl["config"], status,
+        print("  [%d] %s (family %s, configuration %s): %s, %d agree, %d disagree" % (
+            number, impl["name"], impl["family"], impl["config"], status,
             sum(1 for n in r if r[n][0] == "agree"), len(bad)), file=out)
+    print("%-*s  %s" % (width, "", " ".join("%-3d" % n for n in range(1, len(impls) + 1))),
+          file=out)
+    for name in names:
+        cells = [mark[i["results"][name][0]] if name in i["results"] else " " for i in impls]
+        print("%-*s  %s" % (width, name, " ".join("%-3s" % c for c in cells)), file=out)
     print(file=out)
     for impl in impls:
         for name in names:
@@ -138,6 +147,16 @@ def print_matrix(impls, out=sys.stdout):
         if impl["exit"]:
             print("%s: the command exited %d; its stderr:\n%s" % (
                 impl["name"], impl["exit"], impl["stderr"].rstrip()), file=out)
+
+
+def summary(impls):
+    """What the report shows: per implementation, every observable's verdict and values."""
+    return [{"name": i["name"], "family": i["family"], "config": i["config"],
+             "exit": i["exit"], "stderr": i["stderr"][-2000:],
+             "results": {n: {"verdict": v[0], "expected": v[1], "actual": v[2],
+                             "rule": v[3]["rule"] if v[3] else ""}
+                         for n, v in i["results"].items()}}
+            for i in impls]
 
 
 def main():
@@ -179,14 +198,11 @@ def main():
                                 impl["caller"])
     print_matrix(impls)
 
+    # One line the report (report/suites.py) reads back from a test's log.
+    print(RESULT_MARK + json.dumps(summary(impls), sort_keys=True))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump([{"name": i["name"], "family": i["family"], "config": i["config"],
-                        "exit": i["exit"], "stderr": i["stderr"][-2000:],
-                        "results": {n: {"verdict": v[0], "expected": v[1], "actual": v[2],
-                                        "rule": v[3]["rule"] if v[3] else ""}
-                                    for n, v in i["results"].items()}}
-                       for i in impls], f, indent=1)
+            json.dump(summary(impls), f, indent=1)
 
     if args.expect_fail:
         wanted = [k for k in args.expect_fail.split(",") if k]
