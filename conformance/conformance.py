@@ -3,11 +3,11 @@
 table (expectations.tsv); prints the matrix, implementations by observables.
 
   conformance.py --probe PROBE [--expectations TSV] [--json OUT] [--expect-fail KEYS]
-                 --impl 'NAME=COMMAND {probe}' [--family nix|spec] [--config C]
-                 [--caller UID:GID] [--impl ...]
+                 [--family nix|spec] [--config C] [--caller UID:GID]
+                 [--build-ids UID:GID] --impl 'NAME=COMMAND {probe}' [--impl ...]
 
---family, --config and --caller apply to the --impl that follows them (defaults: spec, none,
-the ids of whoever runs this). {probe} in COMMAND becomes the probe's path; COMMAND runs
+--family, --config, --caller and --build-ids apply to the --impl options after them
+(defaults: spec, none, the ids of whoever runs this, 30001:30000). {probe} in COMMAND becomes the probe's path; COMMAND runs
 with /bin/sh -c and must print the probe's output on stdout.
 
 Exit status: 0 when every implementation agrees with the table, 1 when one does not, 2 on
@@ -70,17 +70,18 @@ def parse_output(text):
     return values
 
 
-def agrees(expected, actual, caller):
+def agrees(expected, actual, ids):
+    """ids: {"caller_uid": ..., "build_gid": ...}, the placeholders a value may hold."""
     if expected == "*":
         return True
-    expected = expected.replace("{caller_uid}", str(caller[0]))
-    expected = expected.replace("{caller_gid}", str(caller[1]))
+    for name, value in ids.items():
+        expected = expected.replace("{%s}" % name, str(value))
     if expected.startswith("~"):
         return re.fullmatch(expected[1:], actual) is not None
     return expected == actual
 
 
-def judge(rows, values, family, config, caller):
+def judge(rows, values, family, config, ids):
     """{observable: (verdict, expected, actual, row)}; verdict agree|disagree|unlisted|missing."""
     results = {}
     names = sorted(set(values) | {r["observable"] for r in rows})
@@ -95,7 +96,7 @@ def judge(rows, values, family, config, caller):
             if row["expected"] != "*":
                 results[name] = ("missing", row["expected"], "(not printed)", row)
             continue
-        verdict = "agree" if agrees(row["expected"], actual, caller) else "disagree"
+        verdict = "agree" if agrees(row["expected"], actual, ids) else "disagree"
         results[name] = (verdict, row["expected"], actual, row)
     return results
 
@@ -167,7 +168,8 @@ def main():
     p.add_argument("--json", help="write the results here, for the report")
     p.add_argument("--expect-fail", default="", help="comma-separated observables")
     impls, state = [], {"family": "spec", "config": "none",
-                        "caller": "%d:%d" % (os.getuid(), os.getgid())}
+                        "caller": "%d:%d" % (os.getuid(), os.getgid()),
+                        "build_ids": "30001:30000"}
 
     class Setting(argparse.Action):
         def __call__(self, parser, ns, value, option):
@@ -178,13 +180,20 @@ def main():
             name, sep, command = value.partition("=")
             if not sep or not name or not command:
                 parser.error("--impl takes NAME=COMMAND")
-            uid, _, gid = state["caller"].partition(":")
+            ids = {}
+            for prefix, key in (("caller", "caller"), ("build", "build_ids")):
+                uid, _, gid = state[key].partition(":")
+                if not uid.isdigit() or not (gid or uid).isdigit():
+                    parser.error("--%s takes UID:GID" % key.replace("_", "-"))
+                ids[prefix + "_uid"], ids[prefix + "_gid"] = int(uid), int(gid or uid)
             impls.append({"name": name, "command": command, "family": state["family"],
-                          "config": state["config"], "caller": (int(uid), int(gid or uid))})
+                          "config": state["config"], "ids": ids})
 
     p.add_argument("--family", choices=FAMILIES, action=Setting)
     p.add_argument("--config", choices=CONFIGS, action=Setting)
     p.add_argument("--caller", metavar="UID:GID", action=Setting)
+    p.add_argument("--build-ids", metavar="UID:GID", action=Setting,
+                   help="the build user's first ids, for {build_uid} and {build_gid}")
     p.add_argument("--impl", metavar="NAME=COMMAND", action=Impl)
     args = p.parse_args()
     if not impls:
@@ -195,7 +204,7 @@ def main():
     for impl in impls:
         impl["exit"], output, impl["stderr"] = run_impl(impl, probe)
         impl["results"] = judge(rows, parse_output(output), impl["family"], impl["config"],
-                                impl["caller"])
+                                impl["ids"])
     print_matrix(impls)
 
     # One line the report (report/suites.py) reads back from a test's log.

@@ -36,8 +36,10 @@ class Judge(unittest.TestCase):
         self.dir.cleanup()
 
     def verdicts(self, values, family="spec", config="none", caller=(0, 0)):
+        ids = {"caller_uid": caller[0], "caller_gid": caller[1], "build_uid": 30001,
+               "build_gid": 30000}
         return {k: v[0] for k, v in
-                conformance.judge(self.rows, values, family, config, caller).items()}
+                conformance.judge(self.rows, values, family, config, ids).items()}
 
     def test_most_specific_row_wins(self):
         self.assertEqual(self.verdicts({"uid": "1000"})["uid"], "agree")

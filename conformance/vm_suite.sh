@@ -19,12 +19,14 @@ if ((status)); then
 fi
 # One file per BEGIN..END block; an --impl that prints it.
 impls=()
-while read -r name config caller; do
+while read -r name config caller build_ids; do
   awk -v name="$name" '
     $0 == "conformance-vm: END " name {on = 0}
     on {print}
     index($0, "conformance-vm: BEGIN " name " ") == 1 {on = 1}' "$work/console" >"$work/$name"
-  impls+=(--config "$config" --caller "$caller" --impl "$name=cat $work/$name")
+  [[ $build_ids == - ]] && build_ids=30001:30000
+  impls+=(--config "$config" --caller "$caller" --build-ids "$build_ids"
+    --impl "$name=cat $work/$name")
 done < <(sed -n 's/^conformance-vm: BEGIN //p' "$work/console")
 if ((${#impls[@]} == 0)); then
   echo "vm_suite: the guest printed no probe output:"
