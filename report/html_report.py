@@ -24,6 +24,7 @@ pre{background:#f6f8fa;border:1px solid #e1e5ec;padding:8px;overflow:auto;max-he
   white-space:pre-wrap;word-break:break-word;font-size:12px}
 code{font-size:12px}figure{display:inline-block;width:calc(50% - 14px);margin:8px 10px 8px 0;
   vertical-align:top}figure img{width:100%;border:1px solid #e1e5ec}
+#conformance-matrix td.passed{background:#eaf6ee}#conformance-matrix td.failed{background:#fdf3f2}
 """
 
 
@@ -153,8 +154,10 @@ def conformance_section(suites):
         return ('<p class="na">No conformance results: no //conformance target ran in this '
                 'run.</p>')
     names = sorted({n for i in impls for n in i["results"]})
-    head = "".join('<th>%s<br><span class="meta">%s, %s</span></th>' % (
-        esc(i["name"]), esc(i["family"]), esc(i["config"])) for i in impls)
+    head = "".join('<th>%s<br><span class="meta">%s, %s</span>%s</th>' % (
+        esc(i["name"]), esc(i["family"]), esc(i["config"]),
+        '<br><span class="failed" title="%s">exit %d</span>' % (esc(i["stderr"]), i["exit"])
+        if i["exit"] else "") for i in impls)
     rows = []
     for name in names:
         cells = []
