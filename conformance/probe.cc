@@ -9,6 +9,7 @@
 // It writes only to stdout, and creates files only in its working directory (the build
 // dir). It never closes stderr: Nix 2.8 ends a build when the builder's stderr closes.
 #include <arpa/inet.h>
+#include <limits.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -134,10 +135,12 @@ std::string Writable(const std::string& path) {
 }
 
 // The flags that matter for a sandbox (ro, nosuid, nodev, noexec) of the mount holding
-// `path`: the last mountinfo line whose mount point is the longest prefix of it.
-std::string MountFlags(const std::string& path) {
-  struct stat st;
-  if (lstat(path.c_str(), &st) < 0) return "<" + ErrnoName(errno) + ">";
+// `given`, symlinks resolved: the last mountinfo line whose mount point is the longest
+// prefix of it.
+std::string MountFlags(const std::string& given) {
+  char real[4096];
+  if (!realpath(given.c_str(), real)) return "<" + ErrnoName(errno) + ">";
+  const std::string path = real;  // /bin/sh may be /usr/bin/sh on the /usr bind
   std::string best_point, best_flags;
   for (const auto& line : Split(ReadFile("/proc/self/mountinfo"), '\n')) {
     auto f = Split(line, ' ');
@@ -270,13 +273,20 @@ int main() {
     Print("env." + var.substr(0, eq), eq == std::string::npos ? "" : var.substr(eq + 1));
   }
   Print("fds", OpenFds());
-  for (const char* path : {"/", "/etc", "/etc/passwd", "/tmp", "/dev", "/proc", ".", "/probe",
-                           "/bin/sh"}) {
+  for (const char* path : {"/", "/etc", "/etc/passwd", "/tmp", "/dev", "/proc", ".", "/bin/sh"}) {
     std::string p = path;
     if (p == "." || access(path, F_OK) == 0) {
       Print("writable." + p, Writable(p));
       Print("mount." + p, MountFlags(p == "." ? cwd : p));
     }
+  }
+  // The probe itself: a host file the sandbox was given, wherever the adapter put it.
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    Print("writable.self", Writable(self));
+    Print("mount.self", MountFlags(self));
   }
   FilePrivileges();
   int sig = -1;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # One conformance test target: the probe in one implementation and configuration, held to
-# expectations.tsv; for Nix also checks that the host's /etc/passwd, /etc/group and /nix
-# are as they were.
+# expectations.tsv; also checks that the host's /etc/passwd, /etc/group, /nix and
+# /usr/local (where the adapters mount things in private namespaces) are as they were.
 #
 #   run_suite.sh sbx MODE CONFIG SBX PROBE   sbx run --mode MODE (lix|fast)
 #   run_suite.sh nix CONFIG PROBE            Debian's nix-build (none|user|rootless)
@@ -17,6 +17,21 @@ fi
 host_state() {
   md5sum /etc/passwd /etc/group
   if [[ -e /nix ]]; then find /nix -maxdepth 3 -printf '%p %m %u %g\n' | sort; else echo "no /nix"; fi
+  find /usr/local -maxdepth 1 -printf '%p %m %u %g\n' 2>&1 | sort
+}
+
+# run_checked COMMAND...: runs it, then fails if the host changed.
+run_checked() {
+  local before status=0
+  before=$(host_state)
+  "$@" || status=$?
+  if [[ $(host_state) != "$before" ]]; then
+    echo "FAIL: the host's /etc/passwd, /etc/group, /nix or /usr/local changed:"
+    diff <(echo "$before") <(host_state) || true
+    exit 1
+  fi
+  echo "host's /etc/passwd, /etc/group, /nix and /usr/local unchanged"
+  exit "$status"
 }
 
 kind=$1
@@ -31,7 +46,8 @@ case $kind in
       range) flags+=(--build-user --uid-range) ;;
       rootless) flags+=(--rootless) caller=65534:65534 ;;
     esac
-    exec "${suite[@]}" --probe "$probe" --family spec --config "$config" --caller "$caller" \
+    run_checked "${suite[@]}" --probe "$probe" --family spec --config "$config" \
+      --caller "$caller" \
       --impl "sbx-$mode-$config=$here/sbx_adapter.sh ${flags[*]} $(readlink -f "$sbx") {probe}"
     ;;
   nix)
@@ -42,17 +58,8 @@ case $kind in
       user) flags=(--build-user) ;;
       rootless) flags=(--rootless) caller=30100:30100 ;;
     esac
-    before=$(host_state)
-    status=0
-    "${suite[@]}" --probe "$probe" --family nix --config "$config" --caller "$caller" \
-      --impl "nix-$config=$here/nix_adapter.sh ${flags[*]} {probe}" || status=$?
-    if [[ $(host_state) != "$before" ]]; then
-      echo "FAIL: the host's /etc/passwd, /etc/group or /nix changed:"
-      diff <(echo "$before") <(host_state) || true
-      exit 1
-    fi
-    echo "host's /etc/passwd, /etc/group and /nix unchanged"
-    exit "$status"
+    run_checked "${suite[@]}" --probe "$probe" --family nix --config "$config" \
+      --caller "$caller" --impl "nix-$config=$here/nix_adapter.sh ${flags[*]} {probe}"
     ;;
   no-sandbox)
     probe=$1
