@@ -9,10 +9,10 @@
 // It writes only to stdout, and creates files only in its working directory (the build
 // dir). It never closes stderr: Nix 2.8 ends a build when the builder's stderr closes.
 #include <arpa/inet.h>
-#include <limits.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -45,15 +45,24 @@ void Print(const std::string& key, const std::string& value) {
 // The errno's name for the few errors the observables can show; the number otherwise.
 std::string ErrnoName(int err) {
   switch (err) {
-    case 0: return "ok";
-    case EPERM: return "EPERM";
-    case EACCES: return "EACCES";
-    case EROFS: return "EROFS";
-    case ENOENT: return "ENOENT";
-    case ENOTSUP: return "ENOTSUP";
-    case EINVAL: return "EINVAL";
-    case ENOSYS: return "ENOSYS";
-    default: return "errno" + std::to_string(err);
+    case 0:
+      return "ok";
+    case EPERM:
+      return "EPERM";
+    case EACCES:
+      return "EACCES";
+    case EROFS:
+      return "EROFS";
+    case ENOENT:
+      return "ENOENT";
+    case ENOTSUP:
+      return "ENOTSUP";
+    case EINVAL:
+      return "EINVAL";
+    case ENOSYS:
+      return "ENOSYS";
+    default:
+      return "errno" + std::to_string(err);
   }
 }
 
@@ -146,8 +155,8 @@ std::string MountFlags(const std::string& given) {
     auto f = Split(line, ' ');
     if (f.size() < 6) continue;
     const std::string& point = f[4];
-    bool holds = path == point || point == "/" ||
-                 (path.rfind(point, 0) == 0 && path[point.size()] == '/');
+    bool holds =
+        path == point || point == "/" || (path.rfind(point, 0) == 0 && path[point.size()] == '/');
     if (!holds || point.size() < best_point.size()) continue;
     std::vector<std::string> kept;
     for (const auto& opt : Split(f[5], ',')) {
@@ -262,11 +271,12 @@ int main() {
   Print("stat.cwd", ModeAndOwner("."));
   Print("stat./", ModeAndOwner("/"));
   Print("dev.entries", Entries("/dev"));
-  std::vector<std::string> env(environ, environ + [] {
-    size_t n = 0;
-    while (environ[n]) ++n;
-    return n;
-  }());
+  std::vector<std::string> env(
+      environ, environ + [] {
+        size_t n = 0;
+        while (environ[n]) ++n;
+        return n;
+      }());
   std::sort(env.begin(), env.end());
   for (const auto& var : env) {
     auto eq = var.find('=');
