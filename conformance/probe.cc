@@ -218,8 +218,9 @@ void FilePrivileges() {
   unlink(name);
   int fd = open(name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0755);
   if (fd < 0) {
-    Print("chmod.setuid", "<create: " + ErrnoName(errno) + ">");
-    Print("setxattr", "<create: " + ErrnoName(errno) + ">");
+    const std::string why = "<create: " + ErrnoName(errno) + ">";
+    Print("chmod.setuid", why);
+    Print("setxattr", why);
     return;
   }
   close(fd);
@@ -271,12 +272,8 @@ int main() {
   Print("stat.cwd", ModeAndOwner("."));
   Print("stat./", ModeAndOwner("/"));
   Print("dev.entries", Entries("/dev"));
-  std::vector<std::string> env(
-      environ, environ + [] {
-        size_t n = 0;
-        while (environ[n]) ++n;
-        return n;
-      }());
+  std::vector<std::string> env;
+  for (char** var = environ; *var; ++var) env.push_back(*var);
   std::sort(env.begin(), env.end());
   for (const auto& var : env) {
     auto eq = var.find('=');
