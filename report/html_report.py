@@ -1,5 +1,6 @@
 """Renders index.html: one static page, inline CSS, nothing fetched, readable offline as a
-CI artifact. Sections: summary table, failures, fuzzing, benchmarks, suites, machine."""
+CI artifact. Sections: summary table, failures, fuzzing, benchmarks, conformance, suites,
+machine."""
 import html
 
 import markdown
@@ -23,6 +24,7 @@ pre{background:#f6f8fa;border:1px solid #e1e5ec;padding:8px;overflow:auto;max-he
   white-space:pre-wrap;word-break:break-word;font-size:12px}
 code{font-size:12px}figure{display:inline-block;width:calc(50% - 14px);margin:8px 10px 8px 0;
   vertical-align:top}figure img{width:100%;border:1px solid #e1e5ec}
+#conformance-matrix td.passed{background:#eaf6ee}#conformance-matrix td.failed{background:#fdf3f2}
 """
 
 
@@ -144,6 +146,41 @@ def bench_section(suites, bench_markdown, plots):
     return "\n".join(parts)
 
 
+def conformance_section(suites):
+    """The conformance matrix: observables by implementations, green where an
+    implementation agrees with conformance/expectations.tsv, red with both values where not."""
+    impls = [i for s in suites for i in s["extra"].get("conformance", [])]
+    if not impls:
+        return ('<p class="na">No conformance results: no //conformance target ran in this '
+                'run.</p>')
+    names = sorted({n for i in impls for n in i["results"]})
+    head = "".join('<th>%s<br><span class="meta">%s, %s</span>%s</th>' % (
+        esc(i["name"]), esc(i["family"]), esc(i["config"]),
+        '<br><span class="failed" title="%s">exit %d</span>' % (esc(i["stderr"]), i["exit"])
+        if i["exit"] else "") for i in impls)
+    rows = []
+    for name in names:
+        cells = []
+        for i in impls:
+            r = i["results"].get(name)
+            if r is None:
+                cells.append("<td></td>")
+            elif r["verdict"] == "agree":
+                cells.append('<td class="passed" title="%s">agree</td>' % esc(r["actual"]))
+            else:
+                cells.append('<td class="failed">%s<br>expected <code>%s</code><br>got '
+                             '<code>%s</code></td>' % (esc(r["verdict"]), esc(r["expected"]),
+                                                       esc(r["actual"])))
+        rows.append("<tr><th>%s</th>%s</tr>" % (esc(name), "".join(cells)))
+    bad = sum(1 for i in impls if i["exit"] or any(
+        r["verdict"] != "agree" for r in i["results"].values()))
+    return ('<p class="meta">%d implementation(s), %d disagree with the expectations '
+            '(conformance/expectations.tsv; see docs/conformance.md).</p>'
+            '<div style="overflow:auto"><table id="conformance-matrix"><thead><tr>'
+            '<th>observable</th>%s</tr></thead><tbody>%s</tbody></table></div>' % (
+                len(impls), bad, head, "".join(rows)))
+
+
 def suites_section(suites):
     rows = []
     for s in suites:
@@ -183,6 +220,8 @@ def render(suites, totals, machine, generated, bench_markdown="", plots=()):
 %(fuzz)s
 <h2 id="benchmarks">Benchmarks</h2>
 %(bench)s
+<h2 id="conformance">Conformance</h2>
+%(conformance)s
 <h2>Suites</h2>
 %(suites)s
 <h2>Machine</h2>
@@ -192,4 +231,4 @@ def render(suites, totals, machine, generated, bench_markdown="", plots=()):
        "na": esc(na_text),
        "summary": summary_table(suites, totals, overall), "failures": failures_section(suites),
        "fuzz": fuzz_section(suites), "bench": bench_section(suites, bench_markdown, plots),
-       "suites": suites_section(suites), "machine": machine_section(machine)}
+       "conformance": conformance_section(suites), "suites": suites_section(suites), "machine": machine_section(machine)}

@@ -85,6 +85,26 @@ def bazel_cases(log_text, testlogs):
     return cases
 
 
+CONFORMANCE_MARK = "conformance-results: "
+
+
+def conformance_results(log_text, testlogs):
+    """The implementations the conformance targets (//conformance:*) of this run judged:
+    conformance.py prints them as one JSON line in each target's test.log."""
+    impls = []
+    for target, status, _ in count_tests.target_results(log_text, testlogs):
+        pkg, _, name = target[2:].partition(":")
+        if pkg != "conformance" or status in count_tests.NOT_RUN:
+            continue
+        for line in read_text(os.path.join(testlogs, pkg, name, "test.log")).splitlines():
+            if line.startswith(CONFORMANCE_MARK):
+                try:
+                    impls += json.loads(line[len(CONFORMANCE_MARK):])
+                except ValueError:
+                    pass
+    return impls
+
+
 def _fresh(path, started):
     """The file, parsed, if this run wrote it (not left over from an earlier run)."""
     try:
@@ -171,6 +191,9 @@ def load(row, fuzz_summary=None, bench_dir=None):
         return suite
     if row["kind"] == "bazel":
         suite["cases"] = bazel_cases(log_text, row["testlogs"] or "bazel-testlogs")
+        conformance = conformance_results(log_text, row["testlogs"] or "bazel-testlogs")
+        if conformance:
+            suite["extra"]["conformance"] = conformance
     elif row["kind"] == "fuzz":
         summary = _fresh(fuzz_summary, row["started"]) if fuzz_summary else None
         if summary is not None:
