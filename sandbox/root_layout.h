@@ -9,7 +9,7 @@ namespace sbx {
 inline constexpr const char* kSystemDirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64"};
 
 // Mount points every root gets.
-inline constexpr const char* kMountPointDirs[] = {"etc", "proc", "dev", "dev/shm"};
+inline constexpr const char* kMountPointDirs[] = {"etc", "proc", "dev", "dev/shm", "dev/pts"};
 
 // A plain directory, mode 1777, as in Nix's chroot (a fresh root is on a tmpfs already); a
 // build dir may lie in it.
@@ -23,6 +23,10 @@ inline constexpr const char* kDevNodes[] = {"null", "zero", "full", "random", "u
 inline constexpr const char* kDevLinks[][2] = {{"fd", "/proc/self/fd"},
                                                {"stdin", "/proc/self/fd/0"},
                                                {"stdout", "/proc/self/fd/1"},
-                                               {"stderr", "/proc/self/fd/2"}};
+                                               {"stderr", "/proc/self/fd/2"},
+                                               {"ptmx", "pts/ptmx"}};
+
+// ROOT/etc/hosts, as Nix and Lix write it for a build with a private network.
+inline constexpr char kEtcHosts[] = "127.0.0.1 localhost\n::1 localhost\n";
 
 }  // namespace sbx

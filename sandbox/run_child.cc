@@ -101,6 +101,9 @@ void BindDevices(const RunChildPlan& plan) {
     }
   }
   MountAt(plan, "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  // A pty instance of the sandbox's own, as Nix's (/dev/ptmx links to its ptmx).
+  MountAt(plan, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+          "newinstance,mode=0620,ptmxmode=0666");
 }
 
 // Raw syscalls, not glibc's wrappers: in fast mode we share the parent's memory, and glibc's

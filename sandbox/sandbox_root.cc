@@ -159,6 +159,11 @@ void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host
       throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
     }
   }
+  UniqueFd hosts = OpenBeneath(root_fd, "etc/hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const ssize_t hosts_size = sizeof kEtcHosts - 1;
+  if (!hosts || write(hosts.get(), kEtcHosts, hosts_size) != hosts_size) {
+    throw SysError("writing " + path_ + "/etc/hosts (a file, not a symlink)", errno);
+  }
   // The builder mounts its own tmpfs here, owned by the sandbox user.
   MakeDirsBeneath(root_fd, build_dir, 0755, path_);
   binds_.push_back(
