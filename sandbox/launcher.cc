@@ -11,13 +11,6 @@
 
 namespace sbx {
 
-int NamespaceFlags(const StartConfig& config) {
-  int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
-  if (config.private_network) flags |= CLONE_NEWNET;
-  if (config.use_user_namespace) flags |= CLONE_NEWUSER;
-  return flags;
-}
-
 void KillAndReap(pid_t pid) {
   kill(pid, SIGKILL);
   while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {

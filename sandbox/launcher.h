@@ -8,7 +8,8 @@
 
 #include <memory>
 
-#include "sandbox/start_child.h"
+#include "sandbox/start_config.h"
+#include "sandbox/start_plan.h"
 
 namespace sbx {
 
@@ -28,9 +29,6 @@ struct ChildEntryArgs {
 // Waits for release, then runs *main. Raw syscalls only until released.
 int ChildEntry(void* child_entry_args);
 
-// Spec 11: the namespaces of a sandboxed build (CLONE_NEWCGROUP comes later, in the child).
-int NamespaceFlags(const StartConfig& config);
-
 // SIGKILLs a child of ours and reaps it: the cleanup of every failed start. Plain
 // syscalls, since it runs after a failed seam call.
 void KillAndReap(pid_t pid);
@@ -44,14 +42,14 @@ class Launcher {
   virtual ~Launcher() = default;
   // Creates the builder and returns its pid (a child of the caller). Throws SysError.
   virtual pid_t Launch(ChildEntryArgs& entry) = 0;
-  // True when the builder was created inside config.cgroup (CLONE_INTO_CGROUP).
+  // True when the builder was created inside plan.cgroup (CLONE_INTO_CGROUP).
   virtual bool placed_in_cgroup() const { return false; }
   // After release; the fast launcher waits here until the builder has left the parent's
   // memory (exec or exit).
   virtual void AfterRelease() {}
 };
 
-std::unique_ptr<Launcher> MakeLixLauncher(const StartConfig& config, const OpenSlave& open_slave);
-std::unique_ptr<Launcher> MakeFastLauncher(const StartConfig& config, const OpenSlave& open_slave);
+std::unique_ptr<Launcher> MakeLixLauncher(const StartPlan& plan, const OpenSlave& open_slave);
+std::unique_ptr<Launcher> MakeFastLauncher(const StartPlan& plan, const OpenSlave& open_slave);
 
 }  // namespace sbx

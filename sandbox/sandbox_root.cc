@@ -89,7 +89,8 @@ void RemoveTree(const std::string& path) {
 }
 
 SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
-                         gid_t host_gid)
+                         gid_t host_gid,
+                         const std::function<void(const std::string&)>& on_fresh_root)
     : fresh_(!given_root) {
   UniqueFd root;
   if (given_root) {
@@ -106,6 +107,14 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
         access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
     path_ = tmpl;
+    if (on_fresh_root) {
+      try {
+        on_fresh_root(path_);
+      } catch (...) {
+        rmdir(path_.c_str());
+        throw;
+      }
+    }
     root.reset(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!root) {
       const int error = errno;

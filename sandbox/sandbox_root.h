@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,8 +25,10 @@ class SandboxRoot {
   // for the host devices and the fd links), dev/shm, tmp (1777) and the build dir. A fresh root is
   // mode 0750, owned by root and the build group where we may chown (as Nix's), else 0755.
   // Throws SysError; a fresh root is removed again on failure.
+  // `on_fresh_root` hears a fresh root's path as soon as it exists.
   SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
-              gid_t host_gid);
+              gid_t host_gid,
+              const std::function<void(const std::string&)>& on_fresh_root = nullptr);
   // Removes a fresh root (without following symlinks or crossing mounts); leaves a given
   // one alone.
   ~SandboxRoot();

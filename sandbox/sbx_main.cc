@@ -15,6 +15,8 @@
 #include "sandbox/passwd.h"
 #include "sandbox/sbx_args.h"
 #include "sandbox/sbx_run.h"
+#include "sandbox/start_plan.h"
+#include "sandbox/sys_error.h"
 
 namespace sbx {
 namespace {
@@ -35,36 +37,36 @@ bool WriteStdout(const std::string& text) {
 }
 
 int Files(const FilesCommand& command) {
-  IdentityInput input;
-  input.use_user_namespace = command.use_user_namespace;
+  // The plan `sbx run` carries out, for this host's caller; whether user namespaces work
+  // here does not matter to what would be written.
+  StartConfig config;
+  config.use_user_namespace = command.use_user_namespace;
   if (command.build_uid) {
-    input.build_user =
+    config.build_user =
         BuildUser{*command.build_uid, *command.build_gid, command.uid_count.value_or(1)};
   }
-  input.caller_uid = getuid();
-  input.caller_gid = getgid();
+  config.build_dir = command.build_dir;
+  HostFacts host{.user_namespaces_work = true, .uid = getuid(), .gid = getgid()};
+  std::optional<StartPlan> plan;
   std::string error;
-  std::optional<Identity> identity = ComputeIdentity(input, &error);
-  if (identity)
-    error = RefuseRunningAsPrivilegedUser(*identity, input.use_user_namespace, getuid());
-  if (!identity || !error.empty()) {
-    PrintError(error);
-    return kFilesInvalidInput;
+  try {
+    plan = PlanStart(config, host);
+    error = RefuseRunningAsPrivilegedUser(plan->identity, plan->use_user_namespace, host.uid);
+  } catch (const SysError& e) {
+    error = e.what();
   }
-  std::optional<EtcFiles> etc =
-      GenerateEtcFiles(identity->sandbox_uid, identity->sandbox_gid, command.build_dir, &error);
-  if (!etc) {
+  if (!error.empty()) {
     PrintError(error);
     return kFilesInvalidInput;
   }
   // Build everything first so nothing reaches stdout on error.
   std::string out;
-  for (const ProcWrite& write : identity->writes) {
+  for (const ProcWrite& write : plan->identity.writes) {
     // These files have no trailing newline; one is added here to end the section.
     out += "# " + write.file + "\n" + write.content + "\n";
   }
-  out += "# passwd\n" + etc->passwd;
-  out += "# group\n" + etc->group;
+  out += "# passwd\n" + plan->etc_files.passwd;
+  out += "# group\n" + plan->etc_files.group;
   if (!WriteStdout(out)) {
     PrintError(std::string("writing stdout: ") + std::strerror(errno));
     return kFilesInvalidInput;

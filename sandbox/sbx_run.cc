@@ -14,19 +14,17 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/identity.h"
 #include "sandbox/leftover_guard.h"
-#include "sandbox/passwd.h"
 #include "sandbox/run_child.h"
 #include "sandbox/sandbox_root.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/start_child.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/unique_fd.h"
-#include "sandbox/userns_probe.h"
 
 namespace sbx {
 namespace {
 
-StartConfig ConfigFor(const RunCommand& command, const std::string& root) {
+StartConfig ConfigFor(const RunCommand& command) {
   StartConfig config;
   config.mode = command.mode;
   config.use_user_namespace = command.use_user_namespace;
@@ -37,7 +35,6 @@ StartConfig ConfigFor(const RunCommand& command, const std::string& root) {
                                   .count = command.uid_count.value_or(1)};
   }
   config.build_dir = command.build_dir;
-  config.sandbox_root = root;
   config.cgroup = command.cgroup;
   return config;
 }
@@ -137,32 +134,22 @@ std::vector<std::string> BuilderEnvironment(const std::string& build_dir) {
   return env;
 }
 
-int Run(RunCommand command) {
-  // Spec 3: without user namespaces, root with a build user sandboxes without one, as Lix
-  // does; anyone else gets StartChild's error.
-  if (command.use_user_namespace && !ProbeUserNamespaces().works) {
-    if (!command.build_uid || getuid() != 0) throw SysError(UserNamespacesUnavailableError(), 0);
-    command.use_user_namespace = false;
+int Run(const RunCommand& command) {
+  // Every decision, once: refused input ends here with nothing made.
+  StartPlan plan = PlanStart(ConfigFor(command));
+  if (std::string error =
+          RefuseRunningAsPrivilegedUser(plan.identity, plan.use_user_namespace, getuid());
+      !error.empty()) {
+    throw SysError(error, 0);
   }
-  std::string error;
-  if (!ValidateBuildDir(command.build_dir, &error)) throw SysError(error, 0);
-  std::optional<Identity> identity =
-      ComputeIdentity({.use_user_namespace = command.use_user_namespace,
-                       .build_user = ConfigFor(command, "").build_user,
-                       .caller_uid = getuid(),
-                       .caller_gid = getgid()},
-                      &error);
-  if (!identity) throw SysError(error, 0);
-  error = RefuseRunningAsPrivilegedUser(*identity, command.use_user_namespace, getuid());
-  if (!error.empty()) throw SysError(error, 0);
+  const Identity& identity = plan.identity;
 
   TerminatingSignals signals;
   LeftoverGuard guard;
   std::optional<SandboxRoot> root;
-  // The guard learns the path before anything is in it: mkdtemp and the notice are apart
-  // by nothing but this call.
-  root.emplace(command.root, command.build_dir, identity->host_gid);
-  if (root->fresh()) guard.RemoveTreeIfKilled(root->path());
+  // The guard learns of a fresh root right after mkdtemp, before anything is put in it.
+  root.emplace(command.root, command.build_dir, identity.host_gid,
+               [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); });
   RunCgroup cgroup(command.cgroup, guard);
 
   int fds[2];
@@ -170,25 +157,25 @@ int Run(RunCommand command) {
   UniqueFd error_read(fds[0]), error_write(fds[1]);
   UniqueFd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
 
-  RunChildPlan plan;
-  plan.bring_up_loopback = !command.share_network;
-  plan.root = root->path();
-  plan.read_only_binds = root->read_only_binds();
-  plan.build_dir = command.build_dir;
-  plan.build_dir_tmpfs_options = "mode=0700,uid=" + std::to_string(identity->sandbox_uid) +
-                                 ",gid=" + std::to_string(identity->sandbox_gid);
-  plan.uid = identity->sandbox_uid;
-  plan.gid = identity->sandbox_gid;
-  plan.parent_pidfd = self.get();
-  plan.error_fd = error_write.get();
-  plan.seccomp_program = BuilderSeccompProgram();
-  plan.argv = command.argv;
-  plan.env = BuilderEnvironment(command.build_dir);
-  PrepareArgv(plan);
+  plan.sandbox_root = root->path();
+  RunChildPlan run;
+  run.bring_up_loopback = !command.share_network;
+  run.root = root->path();
+  run.read_only_binds = root->read_only_binds();
+  run.build_dir = command.build_dir;
+  run.build_dir_tmpfs_options = "mode=0700,uid=" + std::to_string(identity.sandbox_uid) +
+                                ",gid=" + std::to_string(identity.sandbox_gid);
+  run.uid = identity.sandbox_uid;
+  run.gid = identity.sandbox_gid;
+  run.parent_pidfd = self.get();
+  run.error_fd = error_write.get();
+  run.seccomp_program = BuilderSeccompProgram();
+  run.argv = command.argv;
+  run.env = BuilderEnvironment(command.build_dir);
+  PrepareArgv(run);
 
   if (int sig = TerminatingSignals::received()) return 128 + sig;
-  Child child =
-      StartChild(ConfigFor(command, root->path()), nullptr, [&plan]() -> int { RunChild(plan); });
+  Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });
   TerminatingSignals::Started(child.pid());
   if (command.timing) PrintTimings(child.timings());
   error_write.reset();

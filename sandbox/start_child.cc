@@ -10,12 +10,10 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/id_map_writer.h"
 #include "sandbox/launcher.h"
-#include "sandbox/passwd.h"
 #include "sandbox/release_channel.h"
 #include "sandbox/sandbox_files.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/syscalls.h"
-#include "sandbox/userns_probe.h"
 
 namespace sbx {
 namespace {
@@ -28,18 +26,6 @@ int64_t Lap(Clock::time_point* mark) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - *mark).count();
   *mark = now;
   return us;
-}
-
-Identity IdentityFor(const StartConfig& config) {
-  std::string error;
-  std::optional<Identity> identity =
-      ComputeIdentity({.use_user_namespace = config.use_user_namespace,
-                       .build_user = config.build_user,
-                       .caller_uid = getuid(),
-                       .caller_gid = getgid()},
-                      &error);
-  if (!identity) throw SysError(error, 0);
-  return *identity;
 }
 
 // Spec 27: read-only fds of the child's namespaces; the child may already be gone (nix#4719).
@@ -55,30 +41,16 @@ UniqueFd OpenNamespace(pid_t pid, const char* ns, const char* what) {
 // Fills a Child; a friend, so Child's fields stay private to everyone else.
 class ChildBuilder {
  public:
-  static Child Start(const StartConfig& config, const OpenSlave& open_slave,
+  static Child Start(const StartPlan& plan, const OpenSlave& open_slave,
                      const ChildMain& child_main) {
-    // Everything that can be rejected is decided before a process exists.
-    if (config.use_user_namespace) {
-      if (std::string error = UserNamespacesUnavailableError(); !error.empty()) {
-        throw SysError(error, 0);
-      }
-    }
-    const Identity identity = IdentityFor(config);
-    std::optional<EtcFiles> etc;
-    if (!config.sandbox_root.empty()) {
-      std::string error;
-      etc = GenerateEtcFiles(identity.sandbox_uid, identity.sandbox_gid, config.build_dir, &error);
-      if (!etc) throw SysError(error, 0);
-    }
-
     ReleaseChannel channel = ReleaseChannel::Open();
     ChildEntryArgs entry{.release_read_fd = channel.child_end(),
                          .release_write_fd = channel.parent_end(),
-                         .unshare_cgroup = config.cgroup.has_value(),
+                         .unshare_cgroup = plan.cgroup.has_value(),
                          .main = &child_main};
-    std::unique_ptr<Launcher> launcher = config.mode == StartMode::kLix
-                                             ? MakeLixLauncher(config, open_slave)
-                                             : MakeFastLauncher(config, open_slave);
+    std::unique_ptr<Launcher> launcher = plan.mode == StartMode::kLix
+                                             ? MakeLixLauncher(plan, open_slave)
+                                             : MakeFastLauncher(plan, open_slave);
     Child child;
     PhaseTimings& t = child.timings_;
     auto mark = Clock::now();
@@ -86,17 +58,17 @@ class ChildBuilder {
     channel.CloseChildEnd();
     t.clone_us = Lap(&mark);
     try {
-      if (config.use_user_namespace) WriteIdMaps(child.pid_, identity);
+      if (plan.use_user_namespace) WriteIdMaps(child.pid_, plan.identity);
       t.maps_us = Lap(&mark);
-      if (etc) WriteEtcFiles(config.sandbox_root, *etc);
+      if (!plan.sandbox_root.empty()) WriteEtcFiles(plan.sandbox_root, plan.etc_files);
       t.files_us = Lap(&mark);
       child.mnt_ns_ = OpenNamespace(child.pid_, "mnt", "mount");
-      if (config.use_user_namespace) child.user_ns_ = OpenNamespace(child.pid_, "user", "user");
+      if (plan.use_user_namespace) child.user_ns_ = OpenNamespace(child.pid_, "user", "user");
       // A pidfd where the kernel has them (5.3+); the child is ours and unreaped, so its pid
       // cannot have been reused.
       child.pidfd_.reset(sys::PidfdOpen(child.pid_));
       t.nsfds_us = Lap(&mark);
-      if (config.cgroup && !launcher->placed_in_cgroup()) AddToCgroup(*config.cgroup, child.pid_);
+      if (plan.cgroup && !launcher->placed_in_cgroup()) AddToCgroup(*plan.cgroup, child.pid_);
       t.cgroup_us = Lap(&mark);
       channel.Release();
       t.release_us = Lap(&mark);
@@ -112,9 +84,13 @@ class ChildBuilder {
   }
 };
 
+Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main) {
+  return ChildBuilder::Start(plan, open_slave, child_main);
+}
+
 Child StartChild(const StartConfig& config, const OpenSlave& open_slave,
                  const ChildMain& child_main) {
-  return ChildBuilder::Start(config, open_slave, child_main);
+  return ChildBuilder::Start(PlanStart(config), open_slave, child_main);
 }
 
 Child::Child(Child&& other) noexcept { *this = std::move(other); }

@@ -11,23 +11,11 @@
 #include <optional>
 #include <string>
 
-#include "sandbox/identity.h"
-#include "sandbox/start_mode.h"
+#include "sandbox/start_config.h"
+#include "sandbox/start_plan.h"
 #include "sandbox/unique_fd.h"
 
 namespace sbx {
-
-struct StartConfig {
-  StartMode mode = StartMode::kLix;
-  bool use_user_namespace = true;
-  bool private_network = true;          // CLONE_NEWNET (all but fixed-output builds)
-  std::optional<BuildUser> build_user;  // none: map the caller's own ids
-  std::string build_dir = "/build";     // home in the generated passwd
-  std::string sandbox_root;             // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
-  std::optional<std::string> cgroup;    // directory of a cgroup v2 to place the child in
-  bool require_drop_supplementary_groups = (getuid() == 0);  // spec 10
-  bool force_clone_fallback = false;  // fast mode: use clone() + cgroup.procs, not clone3
-};
 
 // Microseconds spent in each phase, as the parent sees them.
 struct PhaseTimings {
@@ -70,16 +58,12 @@ class Child {
   PhaseTimings timings_;
 };
 
-// Runs in the lix helper before CLONE_NEWUSER (the seed opens the pty slave here).
-using OpenSlave = std::function<void()>;
-// Runs in the child after release, on a stack of its own; its return value is the child's
-// exit status. In fast mode it runs on the parent's memory, like a vfork child, and
-// StartChild returns only once it has exec'd or returned: it should do little but
-// prepare and exec, allocate nothing the parent relies on, and not wait for the parent.
-using ChildMain = std::function<int()>;
+// Starts the child as planned. Throws SysError (sandbox/sys_error.h) naming the step that
+// failed; on any failure the child never runs child_main, and no fd or process is left
+// behind.
+Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main);
 
-// Starts the child. Throws SysError (sandbox/sys_error.h) naming the step that failed; on
-// any failure the child never runs child_main, and no fd or process is left behind.
+// PlanStart(config), then StartChild(plan).
 Child StartChild(const StartConfig& config, const OpenSlave& open_slave,
                  const ChildMain& child_main);
 

@@ -35,12 +35,8 @@ namespace {
 constexpr size_t kLauncherStackSize = 256 << 10;
 constexpr size_t kBuilderStackSize = 1 << 20;
 
-// True when the environment asks for the clone() + cgroup.procs path (tests use it to
-// cover both paths on kernels that have clone3).
-bool FallbackForced(const StartConfig& config) {
-  const char* env = std::getenv("SBX_FORCE_CLONE_FALLBACK");
-  return config.force_clone_fallback || (env && std::strcmp(env, "1") == 0);
-}
+// Tests force the clone() + cgroup.procs path on kernels that have clone3.
+bool FallbackForced(const StartPlan& plan) { return plan.force_clone_fallback; }
 
 // clone3 returns these where it, or CLONE_INTO_CGROUP, is unknown to the kernel.
 bool Clone3Unsupported(int error) { return error == ENOSYS || error == E2BIG || error == EINVAL; }
@@ -66,8 +62,8 @@ class Stack {
 
 class FastLauncher : public Launcher {
  public:
-  FastLauncher(const StartConfig& config, const OpenSlave& open_slave)
-      : config_(config),
+  FastLauncher(const StartPlan& plan, const OpenSlave& open_slave)
+      : plan_(plan),
         open_slave_(open_slave),
         launcher_stack_(kLauncherStackSize),
         builder_stack_(kBuilderStackSize) {}
@@ -83,13 +79,13 @@ class FastLauncher : public Launcher {
       const sigset_t* mask;
       ~RestoreMask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
     } restore{&caller_mask_};
-    if (config_.cgroup && !FallbackForced(config_)) cgroup_fd_ = OpenCgroup(*config_.cgroup);
+    if (plan_.cgroup && !FallbackForced(plan_)) cgroup_fd_ = OpenCgroup(*plan_.cgroup);
     // The launcher exists to change credentials and open the slave without touching the
     // caller. With no slave to open and no supplementary group to drop, the builder can be
     // cloned from here (with the same result, one process fewer); setgroups of the empty
     // list changes nothing here but still says whether dropping is allowed (spec 10).
     if (!open_slave_ && getgroups(0, nullptr) == 0) {
-      DropSupplementaryGroups(config_.require_drop_supplementary_groups);
+      DropSupplementaryGroups(plan_.require_drop_supplementary_groups);
       return CloneBuilder(/*from_launcher=*/false);
     }
 
@@ -121,7 +117,7 @@ class FastLauncher : public Launcher {
     auto& l = *static_cast<FastLauncher*>(self);
     try {
       if (l.open_slave_) l.open_slave_();  // before CLONE_NEWUSER (nix#8072)
-      DropSupplementaryGroups(l.config_.require_drop_supplementary_groups);
+      DropSupplementaryGroups(l.plan_.require_drop_supplementary_groups);
       l.builder_ = l.CloneBuilder(/*from_launcher=*/true);
     } catch (const SysError& e) {
       l.error_step_ = e.step();
@@ -136,9 +132,9 @@ class FastLauncher : public Launcher {
   // From the launcher the builder is made our sibling (CLONE_PARENT), so that it is the
   // caller's child; it then takes the launcher's exit signal, SIGCHLD.
   pid_t CloneBuilder(bool from_launcher) {
-    const int flags = NamespaceFlags(config_) | CLONE_VM | CLONE_CHILD_CLEARTID |
-                      (from_launcher ? CLONE_PARENT : 0);
-    if (!FallbackForced(config_)) {
+    const int flags =
+        plan_.clone_flags | CLONE_VM | CLONE_CHILD_CLEARTID | (from_launcher ? CLONE_PARENT : 0);
+    if (!FallbackForced(plan_)) {
       clone_args args;
       std::memset(&args, 0, sizeof args);
       args.flags = static_cast<uint64_t>(flags);
@@ -163,7 +159,7 @@ class FastLauncher : public Launcher {
     return pid;
   }
 
-  const StartConfig& config_;
+  const StartPlan& plan_;
   const OpenSlave& open_slave_;
   Stack launcher_stack_;
   Stack builder_stack_;
@@ -181,8 +177,8 @@ class FastLauncher : public Launcher {
 
 }  // namespace
 
-std::unique_ptr<Launcher> MakeFastLauncher(const StartConfig& config, const OpenSlave& open_slave) {
-  return std::make_unique<FastLauncher>(config, open_slave);
+std::unique_ptr<Launcher> MakeFastLauncher(const StartPlan& plan, const OpenSlave& open_slave) {
+  return std::make_unique<FastLauncher>(plan, open_slave);
 }
 
 }  // namespace sbx

@@ -84,8 +84,8 @@ void ReapBuilderNamedIn(std::string output, int fd) {
 
 class LixLauncher : public Launcher {
  public:
-  LixLauncher(const StartConfig& config, const OpenSlave& open_slave)
-      : config_(config), open_slave_(open_slave) {}
+  LixLauncher(const StartPlan& plan, const OpenSlave& open_slave)
+      : plan_(plan), open_slave_(open_slave) {}
 
   pid_t Launch(ChildEntryArgs& entry) override {
     int fds[2];
@@ -136,11 +136,11 @@ class LixLauncher : public Launcher {
     try {
       sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (open_slave_) open_slave_();  // before CLONE_NEWUSER (nix#8072)
-      DropSupplementaryGroups(config_.require_drop_supplementary_groups);
+      DropSupplementaryGroups(plan_.require_drop_supplementary_groups);
       void* stack = mmap(nullptr, kBuilderStackSize, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
       if (stack == MAP_FAILED) throw SysError("allocating the builder's stack", errno);
-      int flags = NamespaceFlags(config_) | CLONE_PARENT | SIGCHLD;
+      int flags = plan_.clone_flags | CLONE_PARENT | SIGCHLD;
       builder =
           sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry);
       if (builder < 0) throw SysError("cloning the builder", errno);
@@ -158,14 +158,14 @@ class LixLauncher : public Launcher {
     }
   }
 
-  const StartConfig& config_;
+  const StartPlan& plan_;
   const OpenSlave& open_slave_;
 };
 
 }  // namespace
 
-std::unique_ptr<Launcher> MakeLixLauncher(const StartConfig& config, const OpenSlave& open_slave) {
-  return std::make_unique<LixLauncher>(config, open_slave);
+std::unique_ptr<Launcher> MakeLixLauncher(const StartPlan& plan, const OpenSlave& open_slave) {
+  return std::make_unique<LixLauncher>(plan, open_slave);
 }
 
 }  // namespace sbx
