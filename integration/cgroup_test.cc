@@ -34,18 +34,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-// Where this test may create cgroups: the VM says so; on a host, the cgroup2 hierarchy.
-std::string CgroupBase() {
-  if (const char* dir = std::getenv("SBX_VM_CGROUP")) return dir;
-  for (const char* dir : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-    if (access((std::string(dir) + "/cgroup.procs").c_str(), W_OK) == 0 &&
-        access((std::string(dir) + "/cgroup.max.depth").c_str(), F_OK) == 0) {
-      return dir;
-    }
-  }
-  return "";
-}
-
 // One line of /proc/PID/cgroup, as cgroups(7) defines it: hierarchy-ID:controller-list:path.
 // The v2 hierarchy's line is "0::PATH"; a hybrid host adds one line per v1 hierarchy
 // ("4:memory:PATH", "1:name=systemd:PATH"). Paths are relative to the reader's cgroup
@@ -102,7 +90,7 @@ class CgroupTest : public ::testing::TestWithParam<Placement> {
   void SetUp() override {
     const std::string why = testing::UserNamespaceUnavailableReason();
     if (!why.empty()) GTEST_SKIP() << why;
-    const std::string base = CgroupBase();
+    const std::string base = testing::CgroupBase();
     if (base.empty()) {
       GTEST_SKIP() << "no cgroup v2 hierarchy this user may write (needs root, or a delegated "
                       "cgroup as in the VM)";

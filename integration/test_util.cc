@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -124,6 +125,17 @@ int ExecWaitingOn(int fd, int status) {
   const std::string script = "read -r line; exit " + std::to_string(status);
   execl("/bin/sh", "sh", "-c", script.c_str(), nullptr);
   return 101;
+}
+
+std::string CgroupBase() {
+  if (const char* dir = std::getenv("SBX_VM_CGROUP")) return dir;
+  for (const char* dir : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
+    if (access((std::string(dir) + "/cgroup.procs").c_str(), W_OK) == 0 &&
+        access((std::string(dir) + "/cgroup.max.depth").c_str(), F_OK) == 0) {
+      return dir;
+    }
+  }
+  return "";
 }
 
 StartConfig BaseConfig(StartMode mode) {

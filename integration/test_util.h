@@ -23,6 +23,11 @@ bool NoChildrenLeft();
 // Why this process cannot create user namespaces, or "" when it can.
 std::string UserNamespaceUnavailableReason();
 
+// Where a test may create cgroups: the VM's delegated one (SBX_VM_CGROUP), else the host's
+// cgroup v2 hierarchy (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host) when it
+// is writable; "" when there is none.
+std::string CgroupBase();
+
 // The whole content of a file, or "" when it cannot be read.
 std::string ReadFile(const std::string& path);
 

@@ -24,13 +24,17 @@ class StagedFile {
     UniqueFd fd(sys::OpenAt(etc_fd, tmp_.c_str(),
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!fd) throw SysError("creating " + where + "/" + tmp_, errno);
-    created_ = true;
     while (!content.empty()) {
       ssize_t n = sys::Write(fd.get(), content.data(), content.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw SysError("writing " + where + "/" + tmp_, n < 0 ? errno : EIO);
+      if (n <= 0) {
+        const int error = n < 0 ? errno : EIO;
+        sys::UnlinkAt(etc_fd_, tmp_.c_str(), 0);  // no destructor runs for a throwing constructor
+        throw SysError("writing " + where + "/" + tmp_, error);
+      }
       content.remove_prefix(static_cast<size_t>(n));
     }
+    created_ = true;
   }
   ~StagedFile() {
     if (created_) sys::UnlinkAt(etc_fd_, tmp_.c_str(), 0);

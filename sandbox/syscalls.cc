@@ -1,5 +1,6 @@
 #include "sandbox/syscalls.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -7,34 +8,62 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <new>
 
 #include "sandbox/raw_syscall.h"
 
 namespace sbx::sys {
 namespace {
 
-std::atomic<int> g_calls{0};
-std::atomic<int> g_fail_at{0};
-std::atomic<int> g_fail_errno{0};
+// The fault's state lives in a shared anonymous page made when a test first arms a fault:
+// a forked helper and a launcher on our memory count with the caller, so "the Nth call"
+// is one call of one process, and the caller sees every process's count.
+struct FaultState {
+  std::atomic<int> calls{0};
+  std::atomic<int> fail_at{0};
+  std::atomic<int> fail_errno{0};
+  std::atomic<int> scope{0};
+  std::atomic<pid_t> armed_by{0};
+};
+FaultState* g_fault = nullptr;  // null until armed: no cost but this test in production
+
+bool InScope(const FaultState& f) {
+  const auto scope = static_cast<FaultScope>(f.scope.load(std::memory_order_relaxed));
+  if (scope == FaultScope::kEveryProcess) return true;
+  const bool caller = getpid() == f.armed_by.load(std::memory_order_relaxed);
+  return scope == FaultScope::kCallerOnly ? caller : !caller;
+}
 
 // True when this call is the one armed to fail; errno is then set.
 bool Injected() {
-  int n = ++g_calls;
-  int at = g_fail_at.load(std::memory_order_relaxed);
-  if (at == 0 || n != at) return false;
-  errno = g_fail_errno.load(std::memory_order_relaxed);
+  FaultState* f = g_fault;
+  if (f == nullptr || f->fail_at.load(std::memory_order_relaxed) == 0 || !InScope(*f)) {
+    return false;
+  }
+  if (++f->calls != f->fail_at.load(std::memory_order_relaxed)) return false;
+  errno = f->fail_errno.load(std::memory_order_relaxed);
   return true;
 }
 
 }  // namespace
 
-void FailNthCall(int nth, int error) {
-  g_calls = 0;
-  g_fail_errno = error;
-  g_fail_at = nth;
+void FailNthCall(int nth, int error, FaultScope scope) {
+  if (g_fault == nullptr) {
+    void* page = mmap(nullptr, sizeof(FaultState), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) std::abort();  // test-only path
+    g_fault = new (page) FaultState;
+  }
+  g_fault->fail_at = 0;
+  g_fault->calls = 0;
+  g_fault->fail_errno = error;
+  g_fault->scope = static_cast<int>(scope);
+  g_fault->armed_by = getpid();
+  g_fault->fail_at = nth;
 }
 
-int CallCount() { return g_calls.load(); }
+int CallCount() { return g_fault ? g_fault->calls.load() : 0; }
 
 int Pipe2(int fds[2], int flags) { return Injected() ? -1 : ::pipe2(fds, flags); }
 

@@ -1,11 +1,12 @@
 // The one seam every syscall of the parent's side of the sandbox start goes through, so a
-// test can make the Nth call fail and check what happens (DESIGN.md, Conventions).
+// test can make the Nth call fail and check what happens (docs/architecture.md, "seams").
 //
 // Each wrapper behaves like the syscall it names (result, or -1 with errno set). When a
-// fault is armed and this is the Nth seam call in this process, the wrapper does nothing
-// and fails with the armed errno instead. Counting is per process: a forked helper goes on
-// counting in its own copy. The fast mode's child uses raw_syscall.h instead (it may not
-// touch errno), so no fault reaches it.
+// fault is armed and this is the Nth seam call in scope, the wrapper does nothing and fails
+// with the armed errno instead. Calls are counted across the caller and the processes a
+// start makes (the lix helper, the fast launcher), so the Nth call is one call of one
+// process. The builder uses raw_syscall.h instead (it may not touch errno), so no fault
+// reaches it.
 #pragma once
 
 #include <fcntl.h>
@@ -15,9 +16,16 @@
 
 namespace sbx::sys {
 
-// Arms the fault: the nth call from now (1-based) fails with `error`. nth 0 disarms.
-void FailNthCall(int nth, int error);
-// Seam calls made in this process since the last FailNthCall.
+enum class FaultScope {
+  kEveryProcess,  // calls of every process, in the order they happen
+  kCallerOnly,    // calls of the process that armed the fault
+  kHelpersOnly,   // calls of the processes a start makes (lix helper, fast launcher)
+};
+
+// Arms the fault: the nth call in scope from now (1-based) fails with `error`. nth 0
+// disarms.
+void FailNthCall(int nth, int error, FaultScope scope = FaultScope::kEveryProcess);
+// Seam calls in scope since the last FailNthCall.
 int CallCount();
 
 int Pipe2(int fds[2], int flags);
