@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -303,18 +304,28 @@ std::string FreshRootOf(const std::string& mountinfo_root) {
 }
 
 // Starts `sbx run -- sh -c 'print the root; sleep'`, sends `sig`, and returns sbx's wait
-// status; *root is the fresh root's host path.
-int SignalSbx(const std::string& mode, int sig, std::string* root) {
+// status; *root is the fresh root's host path, *builder the builder's pid.
+int SignalSbx(const std::string& mode, int sig, std::string* root, pid_t* builder,
+              const std::vector<std::string>& options = {}) {
+  *builder = -1;
   int out[2];
   if (pipe2(out, O_CLOEXEC) < 0) return -1;
   const std::string path = testing::SbxPath();
   pid_t sbx = fork();
   if (sbx == 0) {
     dup2(out[1], 1);
-    execl(path.c_str(), "sbx", "run", "--mode", mode.c_str(), "--", "/bin/sh", "-c",
+    std::vector<std::string> args = {"sbx", "run", "--mode", mode};
+    args.insert(args.end(), options.begin(), options.end());
+    for (const char* word :
+         {"--", "/bin/sh", "-c",
           "sed -n 's|^[0-9]* [0-9]* [0-9:]* \\([^ ]*\\) / .*|\\1|p' /proc/self/mountinfo | "
-          "head -n 1; exec sleep 30",
-          nullptr);
+          "head -n 1; exec sleep 30"}) {
+      args.push_back(word);
+    }
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(path.c_str(), argv.data());
     _exit(99);
   }
   close(out[1]);
@@ -323,6 +334,16 @@ int SignalSbx(const std::string& mode, int sig, std::string* root) {
   while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
   close(out[0]);
   *root = FreshRootOf(line);
+  // The builder: sbx's child that runs sleep (in lix mode the helper has exited by now).
+  const std::string children =
+      "/proc/" + std::to_string(sbx) + "/task/" + std::to_string(sbx) + "/children";
+  for (int i = 0; i < 500 && *builder <= 0; ++i) {
+    std::istringstream pids(testing::ReadFile(children));
+    for (pid_t pid; pids >> pid;) {
+      if (testing::ReadFile("/proc/" + std::to_string(pid) + "/comm") == "sleep\n") *builder = pid;
+    }
+    if (*builder <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   kill(sbx, sig);
   int status = 0;
   waitpid(sbx, &status, 0);
@@ -341,7 +362,8 @@ bool GoneWithin(const std::string& path, std::chrono::seconds limit) {
 TEST_P(HostSafetyTest, TerminatingSignalsCleanUpAndExit128PlusN) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     std::string root;
-    const int status = SignalSbx(GetParam(), sig, &root);
+    pid_t builder;
+    const int status = SignalSbx(GetParam(), sig, &root, &builder);
     ASSERT_THAT(root, HasSubstr("sbx-root-")) << "no root printed";
     EXPECT_TRUE(WIFEXITED(status)) << strsignal(sig) << ": wait status " << status;
     EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << strsignal(sig);
@@ -352,10 +374,24 @@ TEST_P(HostSafetyTest, TerminatingSignalsCleanUpAndExit128PlusN) {
 // Killed outright, sbx cannot clean up; its leftover guard does.
 TEST_P(HostSafetyTest, KilledSbxLeavesNoRoot) {
   std::string root;
-  const int status = SignalSbx(GetParam(), SIGKILL, &root);
+  pid_t builder;
+  // A build user whose host id differs from the builder's first one: only then does the
+  // kernel clear the death signal at setuid (spec 17), which sbx must re-arm after it.
+  std::vector<std::string> options;
+  std::optional<BuildUser> user = testing::MappableBuildUser(1);
+  if (user && getuid() == 0) user = BuildUser{.uid = 30001, .gid = 30000, .count = 1};
+  if (user) {
+    options = {"--build-uid", std::to_string(user->uid), "--build-gid", std::to_string(user->gid)};
+  }
+  const int status = SignalSbx(GetParam(), SIGKILL, &root, &builder, options);
   ASSERT_THAT(root, HasSubstr("sbx-root-")) << "no root printed";
+  ASSERT_GT(builder, 0) << "no builder running sleep";
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_TRUE(GoneWithin(root, std::chrono::seconds(10))) << "left " << root;
+  // Spec 17: the death signal, re-armed after the builder's setuid, ends it with sbx (it
+  // would live on had the credential change cleared it).
+  EXPECT_TRUE(GoneWithin("/proc/" + std::to_string(builder), std::chrono::seconds(10)))
+      << "the builder outlived sbx";
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, HostSafetyTest, ::testing::Values("lix", "fast"),

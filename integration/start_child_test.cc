@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -79,12 +80,41 @@ TEST_P(StartChildTest, SingleIdCallerIsNixbld1000) {
   EXPECT_EQ(Observe(Config(), MapsSeenFromInside), expected);
 }
 
+// Spec 6 and 10: supplementary groups are dropped before the clone, so the builder never
+// has them (after the clone it would keep them: unmapped, as the overflow group).
+TEST_P(StartChildTest, SupplementaryGroupsAreDroppedBeforeTheClone) {
+  if (getuid() != 0) GTEST_SKIP() << "giving this process supplementary groups needs root";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const gid_t groups[] = {4242, 4343};
+    if (setgroups(2, groups) < 0) _exit(10);
+    try {
+      const std::string seen = Observe(Config(), [] { return ReadFile("/proc/self/status"); });
+      const size_t at = seen.find("\nGroups:");
+      const std::string line = seen.substr(at + 8, seen.find('\n', at + 1) - at - 8);
+      _exit(at != std::string::npos && line.find_first_not_of(" \t") == std::string::npos ? 0 : 11);
+    } catch (...) {
+      _exit(12);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 setgroups, 11 the builder has groups, 12 start";
+}
+
+// Root maps any build user; a rootless caller the first id of its /etc/subuid range.
 TEST_P(StartChildTest, BuildUserWithOneId) {
-  if (getuid() != 0) GTEST_SKIP() << "mapping another user's id needs root";
+  std::optional<BuildUser> user = testing::MappableBuildUser(1);
+  if (!user) GTEST_SKIP() << "needs root, or a range in /etc/subuid and /etc/subgid";
+  if (getuid() == 0) user = BuildUser{.uid = 30001, .gid = 30000, .count = 1};
   StartConfig config = Config();
-  config.build_user = BuildUser{.uid = 30001, .gid = 30000, .count = 1};
-  // Our own (host root) ids are not mapped: the overflow id until run_child switches ids.
-  EXPECT_EQ(Observe(config, MapsSeenFromInside), "1000 30001 1|deny\n|100 30000 1|65534:65534");
+  config.build_user = *user;
+  // Our own ids are not mapped: the overflow id until run_child switches ids.
+  EXPECT_EQ(Observe(config, MapsSeenFromInside), "1000 " + std::to_string(user->uid) +
+                                                     " 1|deny\n|100 " + std::to_string(user->gid) +
+                                                     " 1|65534:65534");
 }
 
 TEST_P(StartChildTest, UidRangeMapsZeroAndLeavesSetgroupsAllowed) {
@@ -301,8 +331,10 @@ TEST_P(StartChildTest, HelperFailureCarriesItsOwnMessage) {
   _exit(0);
 }
 
-TEST_P(StartChildTest, JunkOrNothingOnThePidLineIsAnError) {
-  if (GetParam() != StartMode::kLix) GTEST_SKIP() << "only the lix mode has a pid line";
+// Only the lix mode has a helper that sends a pid line.
+class LixHelperTest : public StartChildTest {};
+
+TEST_P(LixHelperTest, JunkOrNothingOnThePidLineIsAnError) {
   const std::pair<const char*, const char*> cases[] = {{"12 junk\n", "one decimal number"},
                                                        {"", "no pid"},
                                                        {"0\n", "zero"},
@@ -552,6 +584,9 @@ TEST_P(StartChildTest, BuilderHasDefaultHandlersAndTheCallersMask) {
     EXPECT_THAT(seen, ::testing::EndsWith(" usr2-blocked term-open"));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Lix, LixHelperTest, ::testing::Values(StartMode::kLix),
+                         [](const auto&) { return "lix"; });
 
 INSTANTIATE_TEST_SUITE_P(Modes, StartChildTest,
                          ::testing::Values(StartMode::kLix, StartMode::kFast),

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -107,6 +108,49 @@ TEST(UserNamespaceProbe, ReportsWhyNot) {
     GTEST_SKIP() << "cannot make a user namespace with a nesting limit of 0 here";
   }
   EXPECT_EQ(WEXITSTATUS(status), 0) << "4: probe said yes, 5: diagnostics lack the limit";
+}
+
+}  // namespace
+}  // namespace sbx
+
+namespace sbx {
+namespace {
+
+// Spec 2, Lix e3b702fa2: the probe tries a clone instead of trusting sysctls. Here the
+// sysctls say yes, but a seccomp filter (as a container runtime installs) refuses every
+// new user namespace: the probe must say no.
+TEST(UserNamespaceProbe, TriesInsteadOfTrustingSysctls) {
+  if (!ProbeUserNamespacesNow().works) GTEST_SKIP() << "user namespaces do not work here at all";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    const scmp_datum_t newuser = CLONE_NEWUSER;
+    bool ok = ctx != nullptr &&
+              seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                               SCMP_A0(SCMP_CMP_MASKED_EQ, newuser, newuser)) == 0 &&
+              seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+                               SCMP_A0(SCMP_CMP_MASKED_EQ, newuser, newuser)) == 0 &&
+              // clone3's flags are in memory a filter cannot read: refuse it, as runtimes do.
+              seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) == 0 &&
+              seccomp_load(ctx) == 0;
+    if (!ok) _exit(10);
+    const std::string sysctl = [] {
+      int fd = open("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC);
+      char buf[32] = {};
+      if (fd >= 0) (void)!read(fd, buf, sizeof buf - 1);
+      return std::string(buf);
+    }();
+    if (sysctl.empty() || sysctl == "0\n") _exit(11);  // the sysctl must say yes
+    const UserNamespaceSupport support = ProbeUserNamespacesNow();
+    if (support.works) _exit(12);
+    _exit(support.diagnostics.find("user.max_user_namespaces") == std::string::npos ? 13 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "10 seccomp, 11 sysctl says no, 12 probe said yes, 13 no diagnostics";
 }
 
 }  // namespace
