@@ -28,8 +28,8 @@ while (($#)); do
     *) only+=("$1"); shift ;;
   esac
 done
-[[ $seconds =~ ^[0-9]+$ && $demo_seconds =~ ^[0-9]+$ ]] ||
-  { echo "--seconds and --demo-seconds take whole numbers" >&2; exit 2; }
+[[ $seconds =~ ^[0-9]+$ && $demo_seconds =~ ^[1-9][0-9]*$ ]] ||
+  { echo "--seconds takes a whole number, --demo-seconds one above 0" >&2; exit 2; }
 
 workspace=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$workspace"
