@@ -237,8 +237,8 @@ WriteVerdict ApplyUsernsWrite(UsernsFiles& ns, UsernsFile file, std::string_view
   std::optional<IdMap>& map = file == UsernsFile::kUidMap ? ns.uid_map : ns.gid_map;
   // map_write checks the size before it looks at the map.
   if (bytes.size() >= kKernelPageSize) {
-    return Refuse(EINVAL, "write of " + std::to_string(bytes.size()) +
-                              " bytes is not shorter than a page");
+    return Refuse(EINVAL,
+                  "write of " + std::to_string(bytes.size()) + " bytes is not shorter than a page");
   }
   if (map) return Refuse(EPERM, std::string(UsernsFileName(file)) + " is written only once");
   MapWriter as_now = writer;

@@ -235,19 +235,13 @@ struct SetgroupsCase {
 
 TEST(KernelRules, SetgroupsTakesAllowOrDenyAndWhiteSpace) {
   const SetgroupsCase cases[] = {
-      {"deny", 0, false},
-      {"deny\n", 0, false},
-      {"deny\t\v\xa0", 0, false},
-      {"allow", 0, true},
-      {"allow\n", 0, true},
-      {"deny\0ju"s, 0, false},  // read as a C string
-      {"", EINVAL, true},
-      {"\n", EINVAL, true},
+      {"deny", 0, false},          {"deny\n", 0, false},
+      {"deny\t\v\xa0", 0, false},  {"allow", 0, true},
+      {"allow\n", 0, true},        {"deny\0ju"s, 0, false},  // read as a C string
+      {"", EINVAL, true},          {"\n", EINVAL, true},
       {" deny", EINVAL, true},  // no leading white space
-      {"denyx", EINVAL, true},
-      {"Deny", EINVAL, true},
-      {"den", EINVAL, true},
-      {"allowed", EINVAL, true},
+      {"denyx", EINVAL, true},     {"Deny", EINVAL, true},
+      {"den", EINVAL, true},       {"allowed", EINVAL, true},
       {"deny   \n", EINVAL, true},  // 8 bytes: one too many
       {"deny  \n", 0, false},       // 7 bytes
   };
@@ -283,8 +277,7 @@ TEST(KernelRules, SetgroupsAndGidMapOrder) {
   {  // a bad setgroups word is EINVAL even where the word would be refused
     UsernsFiles ns;
     ASSERT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "deny", Root()).accepted);
-    EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "allow x", Root()).error_number,
-              EINVAL);
+    EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "allow x", Root()).error_number, EINVAL);
   }
 }
 

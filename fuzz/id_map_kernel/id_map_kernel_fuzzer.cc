@@ -39,8 +39,9 @@ void PrintTally() {
   }
 }
 
-[[noreturn]] void Disagree(std::string_view input, const Scenario& scenario, const std::string& what,
-                           const std::string& rules, const std::string& kernel) {
+[[noreturn]] void Disagree(std::string_view input, const Scenario& scenario,
+                           const std::string& what, const std::string& rules,
+                           const std::string& kernel) {
   std::fprintf(stderr, "id_map_kernel: rules and kernel disagree: %s\n", what.c_str());
   std::fprintf(stderr, "writer: %s (euid %u, egid %u)\n", WriterName(scenario.writer.kind),
                scenario.writer.uid, scenario.writer.gid);
@@ -91,10 +92,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sbx::WriteVerdict verdict = sbx::ApplyUsernsWrite(model, step.file, step.bytes, writer);
     int rules_errno = verdict.accepted ? 0 : verdict.error_number;
     if (rules_errno != kernel.step_errno[i]) {
-      Disagree(input, scenario,
-               "verdict of step " + std::to_string(i + 1) + " (" +
-                   sbx::UsernsFileName(step.file) + ")",
-               Outcome(rules_errno, verdict.reason), Outcome(kernel.step_errno[i]));
+      Disagree(
+          input, scenario,
+          "verdict of step " + std::to_string(i + 1) + " (" + sbx::UsernsFileName(step.file) + ")",
+          Outcome(rules_errno, verdict.reason), Outcome(kernel.step_errno[i]));
     }
     ++tally[static_cast<int>(scenario.writer.kind)][static_cast<int>(step.file)]
            [verdict.accepted ? 0 : 1];

@@ -89,8 +89,8 @@ int WriterMain(void*) {
   if (kind == WriterKind::kOwnerInside || kind == WriterKind::kCaplessRootInside) {
     if ((r = Sys(SYS_unshare, CLONE_NEWUSER)) < 0) return Fail("unshare(CLONE_NEWUSER)", r);
   } else {
-    holder = clone(HolderMain, holder_stack + sizeof holder_stack, CLONE_VM | CLONE_NEWUSER | SIGCHLD,
-                   nullptr);
+    holder = clone(HolderMain, holder_stack + sizeof holder_stack,
+                   CLONE_VM | CLONE_NEWUSER | SIGCHLD, nullptr);
     if (holder < 0) return Fail("clone(CLONE_VM|CLONE_NEWUSER)", -errno);
   }
 

@@ -38,7 +38,8 @@ struct IdPair {
 };
 // Ordinary ids, uid and gid apart (a mix-up shows), the largest valid id, and gid 0 (which,
 // unlike uid 0, an unprivileged owner may map).
-constexpr IdPair kOwnerIds[] = {{1000, 1000}, {54321, 54322}, {4294967294u, 4294967294u}, {1000, 0}};
+constexpr IdPair kOwnerIds[] = {
+    {1000, 1000}, {54321, 54322}, {4294967294u, 4294967294u}, {1000, 0}};
 
 }  // namespace
 

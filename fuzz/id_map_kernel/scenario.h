@@ -26,10 +26,10 @@ inline constexpr size_t kMaxSteps = 6;
 inline constexpr std::string_view kStepSeparator = "\n--";
 
 enum class WriterKind {
-  kRoot,               // root of the initial namespace, all capabilities, writes from there
-  kOwnerOutside,       // euid/egid of the pair, no capabilities; creates the namespace
-  kOwnerInside,        //   ... and writes /proc/self/* from inside it
-  kCaplessRootOutside, // euid/egid 0 with every capability dropped
+  kRoot,                // root of the initial namespace, all capabilities, writes from there
+  kOwnerOutside,        // euid/egid of the pair, no capabilities; creates the namespace
+  kOwnerInside,         //   ... and writes /proc/self/* from inside it
+  kCaplessRootOutside,  // euid/egid 0 with every capability dropped
   kCaplessRootInside,
 };
 inline constexpr int kWriterKinds = 5;
