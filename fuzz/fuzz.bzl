@@ -18,6 +18,7 @@ _LIBFUZZER = "//fuzz:libfuzzer_engine"
 _REPLAY_MAIN = "//fuzz:replay_main"
 _REGRESSION_SH = "//fuzz:regression_test.sh"
 _LAUNCHER_SH = "//fuzz:launcher.sh"
+_EXEC_RATE_PY = "//fuzz:exec_rate.py"
 _PACKAGE_SH = "//fuzz:oss-fuzz/package.sh"
 _PACKAGE_TEST_SH = "//fuzz:package_test.sh"
 
@@ -33,7 +34,9 @@ def sbx_fuzz_test(
         corpus = None,
         copts = [],
         tags = [],
-        test_tags = []):
+        test_tags = [],
+        expect_failure = None,
+        oss_fuzz = True):
     """Declares a fuzz target and its regression test, launcher and OSS-Fuzz packaging.
 
     Args:
@@ -49,6 +52,10 @@ def sbx_fuzz_test(
       copts: extra compiler flags for srcs.
       tags: tags for every generated target (e.g. "manual").
       test_tags: extra tags for the regression test only (e.g. "no-sandbox").
+      expect_failure: for a demo with a planted bug, (PATTERN, FOLDER): every input in
+        fuzz/FOLDER must make the target fail with a message matching PATTERN, in the
+        regression test (besides the seeds passing).
+      oss_fuzz: whether to make the OSS-Fuzz packaging and its test (not for demos).
     """
     pkg = native.package_name()
     folder = corpus or name
@@ -75,13 +82,19 @@ def sbx_fuzz_test(
         tags = tags,
     )
 
+    expect_args = []
+    expected = []
+    if expect_failure:
+        pattern, expect_folder = expect_failure
+        expected = native.glob([expect_folder + "/**"], exclude = _NOT_INPUTS)
+        expect_args = ["--expect-failure", "'%s'" % pattern, "%s/%s" % (pkg, expect_folder)]
     native.sh_test(
         name = name + "_regression_test",
         size = "small",
         srcs = [_REGRESSION_SH],
-        args = ["$(rootpath :%s)" % binary] +
+        args = ["$(rootpath :%s)" % binary] + expect_args +
                ["%s/%s/corpus" % (pkg, folder), "%s/%s/crashes" % (pkg, folder)],
-        data = [":" + binary] + seeds + crashes,
+        data = [":" + binary] + seeds + crashes + expected,
         tags = tags + test_tags,
     )
 
@@ -99,6 +112,7 @@ def sbx_fuzz_test(
             "echo 'SBX_FUZZ_SEEDS=%s/%s/corpus'" % (pkg, folder),
             "echo 'SBX_FUZZ_CRASHES=%s/%s/crashes'" % (pkg, folder),
             "echo 'SBX_FUZZ_OPTIONS=%s/%s'" % (pkg, options),
+            "echo 'SBX_FUZZ_EXEC_RATE=fuzz/exec_rate.py'",
         ]) + "; " + select({
             _LIBFUZZER: "echo SBX_FUZZ_ENGINE=libfuzzer",
             "//conditions:default": "echo SBX_FUZZ_ENGINE=replay",
@@ -109,10 +123,12 @@ def sbx_fuzz_test(
     native.sh_binary(
         name = name + "_run",
         srcs = [":" + name + "_run.sh"],
-        data = [":" + binary, dict, options] + seeds,
+        data = [":" + binary, dict, options, _EXEC_RATE_PY] + seeds,
         tags = tags + ["sbx_fuzz_launcher"],
     )
 
+    if not oss_fuzz:
+        return
     out = "oss_fuzz_out/" + name
     native.genrule(
         name = name + "_oss_fuzz",

@@ -83,15 +83,19 @@ else
 fi
 
 status=0
+samples=$workdir/exec_rate.json
+echo '[]' >"$samples"
 started=$(date +%s.%N)
 if ((seconds > 0)); then
   # New entries go to the first directory only: the checked-in seeds stay read-only.
   cmd=("$binary" "${flags[@]}" -max_total_time="$seconds" -print_final_stats=1
     -artifact_prefix="$workdir/crashes/" "${extra[@]}" "$workdir/corpus" "$seeds")
+  # exec_rate.py notes when each status line came, for the rate at the start and the end.
+  record=(python3 "$root/$SBX_FUZZ_EXEC_RATE" record "$samples")
   if ((quiet)); then
-    "${cmd[@]}" >"$log" 2>&1 || status=$?
+    "${cmd[@]}" 2>&1 | "${record[@]}" >"$log" || status=${PIPESTATUS[0]}
   else
-    "${cmd[@]}" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+    "${cmd[@]}" 2>&1 | "${record[@]}" | tee "$log" || status=${PIPESTATUS[0]}
   fi
 fi
 
@@ -143,7 +147,13 @@ new_crashes=$(($(count "$workdir/crashes") - crashes_before))
 if [[ -n $execs && ${rate:-0} == 0 ]]; then
   rate=$(awk -v n="$execs" -v t="$elapsed" 'BEGIN { printf "%d", (t > 0) ? n / t : 0 }')
 fi
-summary="${SBX_FUZZ_NAME}: ${execs:-0} execs in ${elapsed}s (${rate:-0}/s); "
+# The rate over the first and the last 30 s of fuzzing (half the run when shorter).
+rates=$(python3 "$root/$SBX_FUZZ_EXEC_RATE" summarize "$samples" --window 30)
+rate_field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("null" if v is None else v)' "$rates" "$1"; }
+rate_start=$(rate_field start_rate) rate_end=$(rate_field end_rate)
+rate_window=$(rate_field window_seconds) rate_ratio=$(rate_field ratio)
+summary="${SBX_FUZZ_NAME}: ${execs:-0} execs in ${elapsed}s (${rate:-0}/s; "
+summary+="${rate_start}/s in the first ${rate_window}s, ${rate_end}/s in the last); "
 summary+="cov seeds ${covs:-?}, start ${cov0:-?} -> end ${cov1:-?}; "
 summary+="ft seeds ${fts:-?}, start ${ft0:-?} -> end ${ft1:-?}; "
 summary+="${new_entries} new corpus entries; ${new_crashes} crashes"
@@ -155,6 +165,8 @@ if [[ -n $json ]]; then
   {
     printf '{"target": "%s", "skipped": false, "seconds": %s, ' "$SBX_FUZZ_NAME" "$elapsed"
     printf '"executions": %s, "execs_per_sec": %s, ' "$(n "$execs")" "$(n "$rate")"
+    printf '"rate": {"window_seconds": %s, "start": %s, "end": %s, "end_over_start": %s}, ' \
+      "$rate_window" "$rate_start" "$rate_end" "$rate_ratio"
     printf '"coverage": {"cov_seeds": %s, "cov_start": %s, "cov_end": %s, ' \
       "$(n "$covs")" "$(n "$cov0")" "$(n "$cov1")"
     printf '"ft_seeds": %s, "ft_start": %s, "ft_end": %s}, ' "$(n "$fts")" "$(n "$ft0")" "$(n "$ft1")"

@@ -7,11 +7,20 @@
 # "SKIPPED: reason" and exits 0. That is reported as skipped in the test's XML, not as a
 # pass; set SBX_FUZZ_NO_SKIP=1 (CI hosts and VMs that have root) to make it a failure.
 #
-# Usage: regression_test.sh BINARY DIR...
+# With --expect-failure PATTERN DIR (the planted-bug demo), every input in DIR must instead
+# make the target fail with a message matching PATTERN (grep -E): the test then fails when
+# the bug is no longer planted or the properties no longer catch it.
+#
+# Usage: regression_test.sh BINARY [--expect-failure PATTERN DIR] DIR...
 set -euo pipefail
 
 binary=$1
 shift
+expect_pattern='' expect_dir=''
+if [[ ${1:-} == --expect-failure ]]; then
+  expect_pattern=$2 expect_dir=$3
+  shift 3
+fi
 
 inputs=()
 for dir in "$@"; do
@@ -61,5 +70,26 @@ if ((ran != ${#inputs[@]})); then
   tail -n 20 "$log" >&2
   echo "FAIL: replayed $ran of ${#inputs[@]} inputs" >&2
   exit 1
+fi
+if [[ -n $expect_dir ]]; then
+  found=0
+  while IFS= read -r -d '' file; do
+    one=$log.expect
+    if ("$binary" "$file") >"$one" 2>&1; then
+      echo "FAIL: $file should make the target fail (/$expect_pattern/) but it passed" >&2
+      exit 1
+    fi
+    if ! grep -qE "$expect_pattern" "$one"; then
+      tail -n 20 "$one" >&2
+      echo "FAIL: $file made the target fail, but not with /$expect_pattern/" >&2
+      exit 1
+    fi
+    found=$((found + 1))
+  done < <(find -L "$expect_dir" -type f ! -name .gitkeep ! -name 'README*' -print0 | sort -z)
+  if ((found == 0)); then
+    echo "FAIL: no inputs in $expect_dir, which must hold the known failing inputs" >&2
+    exit 1
+  fi
+  echo "PASS: $found known failing inputs fail as expected"
 fi
 echo "PASS: replayed ${#inputs[@]} inputs through $(basename "$binary")"

@@ -148,22 +148,13 @@ int WriteOnce(const std::string& path, const std::string& bytes) {
 struct KernelVerdict {
   bool accepted = false;
   int error_number = 0;
-  IdMap extents;  // as read back
+  IdMap extents;     // as read back
+  std::string text;  // the map file's text, as read back
 };
 
 std::string Describe(bool accepted, int error_number, const IdMap& extents) {
   if (!accepted) return std::string("rejected errno ") + std::to_string(error_number);
   return "accepted [" + FormatIdMap(extents) + "]";
-}
-
-// The kernel lists up to 5 extents in write order and more sorted by inside id (it sorts
-// larger maps for binary search); the validator keeps input order, so compare accordingly.
-IdMap AsKernelLists(IdMap extents) {
-  if (extents.size() > 5) {
-    std::sort(extents.begin(), extents.end(),
-              [](const IdExtent& a, const IdExtent& b) { return a.inside < b.inside; });
-  }
-  return extents;
 }
 
 // Why the environment cannot run this test, or "".
@@ -412,8 +403,11 @@ struct Tally {
 void Compare(const std::string& what, const std::string& text, const MapVerdict& mine,
              const KernelVerdict& kernel, Tally* tally) {
   (kernel.accepted ? tally->accepted : tally->rejected)++;
+  // The rules keep input order; KernelListOrder and KernelMapText say how the kernel lists
+  // the map, which must match the file byte for byte.
   bool same = mine.accepted == kernel.accepted &&
-              (mine.accepted ? AsKernelLists(mine.extents) == kernel.extents
+              (mine.accepted ? KernelListOrder(mine.extents) == kernel.extents &&
+                                   KernelMapText(mine.extents) == kernel.text
                              : mine.error_number == kernel.error_number);
   if (!same && ++tally->failures <= 25) {
     ADD_FAILURE() << what << " text \"" << Escape(text) << "\"\n  kernel:    "
@@ -447,6 +441,7 @@ void RunPrivileged(MapKind kind, bool deny_setgroups, uint32_t seed, int texts, 
       std::optional<std::string> back = ReadFile(child->Proc(file));
       ASSERT_TRUE(back);
       kernel.extents = ParseProcMap(*back);
+      kernel.text = *back;
       child.reset();  // a map is written once
     }
     Compare(file, text, CheckMapWrite(text, kind, writer), kernel, tally);
@@ -546,7 +541,8 @@ KernelVerdict RunUnprivileged(const UnprivilegedCase& c) {
   waitpid(pid, &status, 0);
   if (message.rfind("A ", 0) == 0) {
     verdict.accepted = true;
-    verdict.extents = ParseProcMap(message.substr(2));
+    verdict.text = message.substr(2);
+    verdict.extents = ParseProcMap(verdict.text);
   } else if (message.rfind("E ", 0) == 0) {
     verdict.error_number = std::stoi(message.substr(2));
   } else {

@@ -1,6 +1,8 @@
 #include "sandbox/id_map_kernel_rules.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 namespace sbx {
 namespace {
@@ -151,6 +153,116 @@ MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& 
   verdict.accepted = true;
   verdict.extents = std::move(extents);
   return verdict;
+}
+
+// Beyond one write's verdict: list order, file texts, the namespace's state.
+
+IdMap KernelListOrder(IdMap extents) {
+  if (extents.size() > kMaxBaseExtents) {
+    std::sort(extents.begin(), extents.end(),
+              [](const IdExtent& a, const IdExtent& b) { return a.inside < b.inside; });
+  }
+  return extents;
+}
+
+std::string KernelMapText(const IdMap& extents) {
+  std::string text;
+  for (const IdExtent& e : KernelListOrder(extents)) {
+    char line[40];
+    int n = std::snprintf(line, sizeof line, "%10u %10u %10u\n", e.inside, e.outside, e.count);
+    text.append(line, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+const char* UsernsFileName(UsernsFile file) {
+  switch (file) {
+    case UsernsFile::kUidMap:
+      return "uid_map";
+    case UsernsFile::kGidMap:
+      return "gid_map";
+    case UsernsFile::kSetgroups:
+      return "setgroups";
+  }
+  return "?";
+}
+
+namespace {
+
+WriteVerdict Refuse(int error_number, std::string reason) {
+  WriteVerdict verdict;
+  verdict.error_number = error_number;
+  verdict.reason = std::move(reason) + (error_number == EPERM ? " (EPERM)" : " (EINVAL)");
+  return verdict;
+}
+
+// kernel/user_namespace.c, proc_setgroups_write: the text (up to its first NUL) must start
+// with "allow" or "deny", followed by white space only.
+WriteVerdict WriteSetgroups(UsernsFiles& ns, std::string_view bytes) {
+  if (bytes.size() >= kSetgroupsBufferSize) {
+    return Refuse(EINVAL, "a write to setgroups must be shorter than " +
+                              std::to_string(kSetgroupsBufferSize) + " bytes");
+  }
+  std::string_view text = bytes.substr(0, bytes.find('\0'));
+  bool allow;
+  size_t pos;
+  if (text.substr(0, 5) == "allow") {
+    allow = true;
+    pos = 5;
+  } else if (text.substr(0, 4) == "deny") {
+    allow = false;
+    pos = 4;
+  } else {
+    return Refuse(EINVAL, "setgroups takes \"allow\" or \"deny\"");
+  }
+  while (pos < text.size() && KernelIsSpace(static_cast<unsigned char>(text[pos]))) ++pos;
+  if (pos != text.size()) return Refuse(EINVAL, "trailing junk after the setgroups word");
+  if (allow && !ns.setgroups_allowed) {
+    return Refuse(EPERM, "setgroups cannot be allowed again once denied");
+  }
+  if (!allow && ns.gid_map) {
+    return Refuse(EPERM, "setgroups cannot be denied once gid_map is written");
+  }
+  ns.setgroups_allowed = allow;
+  WriteVerdict verdict;
+  verdict.accepted = true;
+  return verdict;
+}
+
+}  // namespace
+
+WriteVerdict ApplyUsernsWrite(UsernsFiles& ns, UsernsFile file, std::string_view bytes,
+                              const MapWriter& writer) {
+  if (file == UsernsFile::kSetgroups) return WriteSetgroups(ns, bytes);
+  std::optional<IdMap>& map = file == UsernsFile::kUidMap ? ns.uid_map : ns.gid_map;
+  // map_write checks the size before it looks at the map.
+  if (bytes.size() >= kKernelPageSize) {
+    return Refuse(EINVAL,
+                  "write of " + std::to_string(bytes.size()) + " bytes is not shorter than a page");
+  }
+  if (map) return Refuse(EPERM, std::string(UsernsFileName(file)) + " is written only once");
+  MapWriter as_now = writer;
+  as_now.setgroups_denied = !ns.setgroups_allowed;
+  MapVerdict verdict =
+      CheckMapWrite(bytes, file == UsernsFile::kUidMap ? MapKind::kUid : MapKind::kGid, as_now);
+  WriteVerdict result;
+  result.accepted = verdict.accepted;
+  result.error_number = verdict.error_number;
+  result.reason = std::move(verdict.reason);
+  if (verdict.accepted) map = std::move(verdict.extents);
+  return result;
+}
+
+std::string KernelFileText(const UsernsFiles& ns, UsernsFile file) {
+  switch (file) {
+    case UsernsFile::kUidMap:
+      return ns.uid_map ? KernelMapText(*ns.uid_map) : "";
+    case UsernsFile::kGidMap:
+      return ns.gid_map ? KernelMapText(*ns.gid_map) : "";
+    case UsernsFile::kSetgroups:
+      return ns.setgroups_allowed ? "allow\n" : "deny\n";
+  }
+  return "";
 }
 
 }  // namespace sbx

@@ -23,10 +23,16 @@
 //     exactly one extent of count 1 whose outside id is its own effective uid (uid_map) or
 //     effective gid (gid_map, and only once "deny" was written to setgroups); an unprivileged
 //     writer may never map outside uid 0 (that needs CAP_SETFCAP).
+//
+// Around one write, the namespace's state (UsernsFiles, ApplyUsernsWrite): each map takes one
+// successful write, later ones fail with EPERM (after the size check); setgroups takes
+// "allow" or "deny" (spec 23), "deny" not once gid_map is written, "allow" not once denied;
+// and what /proc/PID/uid_map, gid_map and setgroups then read, byte for byte (KernelFileText).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +42,11 @@ namespace sbx {
 
 inline constexpr size_t kKernelPageSize = 4096;
 inline constexpr size_t kKernelMaxExtents = 340;
+// Up to this many extents the kernel keeps a map as written and lists it in write order;
+// a larger map is kept sorted by inside id, and listed so (UID_GID_MAP_MAX_BASE_EXTENTS).
+inline constexpr size_t kMaxBaseExtents = 5;
+// A write to setgroups must be shorter than the kernel's 8-byte buffer.
+inline constexpr size_t kSetgroupsBufferSize = 8;
 
 enum class MapKind { kUid, kGid };
 
@@ -61,5 +72,42 @@ bool KernelIsSpace(unsigned char c);
 
 // Decides as the kernel does for one write of `bytes` at offset 0.
 MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& writer);
+
+// The extents in the order /proc/PID/uid_map lists them: as written up to kMaxBaseExtents,
+// sorted by inside id beyond.
+IdMap KernelListOrder(IdMap extents);
+
+// The exact text of /proc/PID/uid_map (or gid_map) holding `extents`, read from the parent
+// namespace or from the namespace itself: "%10u %10u %10u\n" per extent, in list order.
+std::string KernelMapText(const IdMap& extents);
+
+// The files of a fresh user namespace whose parent is the initial namespace, as the kernel
+// keeps them. Both writers this models (root of the initial namespace, the namespace's owner)
+// hold CAP_SYS_ADMIN over it, so opening and writing setgroups is never refused for lack of it.
+struct UsernsFiles {
+  std::optional<IdMap> uid_map;  // nullopt until a write succeeds
+  std::optional<IdMap> gid_map;
+  bool setgroups_allowed = true;  // the namespace starts with "allow"
+};
+
+enum class UsernsFile { kUidMap, kGidMap, kSetgroups };
+
+const char* UsernsFileName(UsernsFile file);
+
+struct WriteVerdict {
+  bool accepted = false;
+  int error_number = 0;  // on rejection: EINVAL or EPERM
+  std::string reason;
+};
+
+// The kernel's verdict on one write(2) of `bytes`, at offset 0 of a freshly opened file, to
+// `file` of `ns` by `writer` (whose setgroups_denied is ignored: `ns` says). On acceptance
+// `ns` changes as the kernel's namespace does.
+WriteVerdict ApplyUsernsWrite(UsernsFiles& ns, UsernsFile file, std::string_view bytes,
+                              const MapWriter& writer);
+
+// What reading `file` of `ns` returns, byte for byte ("" for an unwritten map,
+// "allow\n" or "deny\n" for setgroups).
+std::string KernelFileText(const UsernsFiles& ns, UsernsFile file);
 
 }  // namespace sbx

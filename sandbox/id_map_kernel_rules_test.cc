@@ -210,5 +210,89 @@ TEST(KernelRules, WriterPermissions) {
   }
 }
 
+TEST(KernelRules, ListOrderKeepsUpToFiveExtentsAsWrittenAndSortsLarger) {
+  IdMap five = {{40, 40, 1}, {30, 30, 1}, {20, 20, 1}, {10, 10, 1}, {0, 0, 1}};
+  EXPECT_EQ(KernelListOrder(five), five);
+  IdMap six = five;
+  six.push_back({5, 5, 1});
+  EXPECT_EQ(KernelListOrder(six),
+            (IdMap{{0, 0, 1}, {5, 5, 1}, {10, 10, 1}, {20, 20, 1}, {30, 30, 1}, {40, 40, 1}}));
+}
+
+TEST(KernelRules, MapTextIsTheKernelsFixedWidthColumns) {
+  EXPECT_EQ(KernelMapText({}), "");
+  EXPECT_EQ(KernelMapText({{0, 1000, 1}}), "         0       1000          1\n");
+  EXPECT_EQ(KernelMapText({{0, 0, 4294967295u}}), "         0          0 4294967295\n");
+  EXPECT_EQ(KernelMapText({{7, 7, 1}, {1, 1, 1}}),  // two extents: write order
+            "         7          7          1\n         1          1          1\n");
+}
+
+struct SetgroupsCase {
+  std::string text;
+  int expected_errno;  // on a fresh namespace; 0: accepted
+  bool allowed_after;
+};
+
+TEST(KernelRules, SetgroupsTakesAllowOrDenyAndWhiteSpace) {
+  const SetgroupsCase cases[] = {
+      {"deny", 0, false},          {"deny\n", 0, false},
+      {"deny\t\v\xa0", 0, false},  {"allow", 0, true},
+      {"allow\n", 0, true},        {"deny\0ju"s, 0, false},  // read as a C string
+      {"", EINVAL, true},          {"\n", EINVAL, true},
+      {" deny", EINVAL, true},  // no leading white space
+      {"denyx", EINVAL, true},     {"Deny", EINVAL, true},
+      {"den", EINVAL, true},       {"allowed", EINVAL, true},
+      {"deny   \n", EINVAL, true},  // 8 bytes: one too many
+      {"deny  \n", 0, false},       // 7 bytes
+  };
+  for (const SetgroupsCase& c : cases) {
+    UsernsFiles ns;
+    WriteVerdict verdict = ApplyUsernsWrite(ns, UsernsFile::kSetgroups, c.text, Root());
+    EXPECT_EQ(verdict.accepted, c.expected_errno == 0) << c.text << ": " << verdict.reason;
+    EXPECT_EQ(verdict.error_number, c.expected_errno) << c.text;
+    EXPECT_EQ(ns.setgroups_allowed, c.allowed_after) << c.text;
+    EXPECT_EQ(KernelFileText(ns, UsernsFile::kSetgroups), c.allowed_after ? "allow\n" : "deny\n");
+  }
+}
+
+TEST(KernelRules, SetgroupsAndGidMapOrder) {
+  MapWriter owner = Unprivileged(1000, 100, false);
+  {  // the unprivileged sequence: deny (twice is fine), then gid_map; no "deny" after it
+    UsernsFiles ns;
+    EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kGidMap, "0 100 1", owner).error_number, EPERM);
+    EXPECT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "deny", owner).accepted);
+    EXPECT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "deny\n", owner).accepted);
+    EXPECT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kGidMap, "0 100 1", owner).accepted);
+    EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "deny", owner).error_number, EPERM);
+    EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "allow", owner).error_number, EPERM);
+    EXPECT_EQ(KernelFileText(ns, UsernsFile::kGidMap), "         0        100          1\n");
+  }
+  {  // gid_map first (privileged): setgroups stays allowed for good
+    UsernsFiles ns;
+    EXPECT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kGidMap, "0 0 10", Root()).accepted);
+    EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "deny", Root()).error_number, EPERM);
+    EXPECT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "allow", Root()).accepted);
+    EXPECT_EQ(KernelFileText(ns, UsernsFile::kSetgroups), "allow\n");
+  }
+  {  // a bad setgroups word is EINVAL even where the word would be refused
+    UsernsFiles ns;
+    ASSERT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "deny", Root()).accepted);
+    EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kSetgroups, "allow x", Root()).error_number, EINVAL);
+  }
+}
+
+TEST(KernelRules, MapsAreWrittenOnceAfterTheSizeCheck) {
+  UsernsFiles ns;
+  EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kUidMap, "0 0 1 x", Root()).error_number, EINVAL);
+  EXPECT_FALSE(ns.uid_map);  // a rejected write leaves the map unwritten
+  EXPECT_TRUE(ApplyUsernsWrite(ns, UsernsFile::kUidMap, "0 0 1", Root()).accepted);
+  EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kUidMap, "1 1 1", Root()).error_number, EPERM);
+  EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kUidMap, "junk", Root()).error_number, EPERM);
+  EXPECT_EQ(ApplyUsernsWrite(ns, UsernsFile::kUidMap, std::string(4096, ' '), Root()).error_number,
+            EINVAL);
+  EXPECT_EQ(KernelFileText(ns, UsernsFile::kUidMap), "         0          0          1\n");
+  EXPECT_EQ(KernelFileText(ns, UsernsFile::kGidMap), "");
+}
+
 }  // namespace
 }  // namespace sbx

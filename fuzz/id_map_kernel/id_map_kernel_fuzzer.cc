@@ -1,8 +1,10 @@
-// Differential fuzzer: the same bytes go to the kernel-exact validator and, as one write, to
-// /proc/PID/uid_map of a fresh user namespace (root of the initial namespace writing).
-// Verdict, errno and extents must agree. Without root or user namespaces it prints
-// "SKIPPED: why" and exits 0 (the regression test reports that as a skip).
-#include <algorithm>
+// Differential fuzzer: each input names a writer and a sequence of writes to uid_map, gid_map
+// and setgroups of a fresh user namespace (scenario.h). The writes go to the running kernel
+// (kernel_run.h) and to id_map_kernel_rules' model of the namespace; every write's verdict
+// and errno, and afterwards the text of all three files, must agree byte for byte.
+// Without root or user namespaces it prints "SKIPPED: why" and exits 0 (the regression test
+// reports that as a skip).
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,58 +14,100 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz/id_map_kernel/userns_child.h"
-#include "sandbox/id_map.h"
-#include "sandbox/id_map_kernel_rules.h"
+#include "fuzz/id_map_kernel/kernel_run.h"
+#include "fuzz/id_map_kernel/scenario.h"
 #include "fuzz/print_input.h"
+#include "sandbox/id_map_kernel_rules.h"
 
+namespace sbx_fuzz {
 namespace {
 
-// Up to this many extents the kernel keeps (and shows) them in input order; beyond, sorted
-// by inside id (UID_GID_MAP_MAX_BASE_EXTENTS in include/linux/user_namespace.h).
-constexpr size_t kMaxBaseExtents = 5;
+// Accepted and rejected writes per writer and file, printed at exit: the evidence that a run
+// reached every writer and every file both ways.
+uint64_t tally[kWriterKinds][3][2];
 
-[[noreturn]] void Disagree(const char* what, std::string_view input, const sbx::MapVerdict& v,
-                           const sbx_fuzz::UsernsChild::WriteResult& k) {
-  std::fprintf(stderr, "id_map_kernel: validator and kernel disagree: %s\n", what);
-  std::fprintf(stderr, "validator: %s (errno %d) %s\n%s\n", v.accepted ? "accepted" : "rejected",
-               v.error_number, v.reason.c_str(), sbx::FormatIdMap(v.extents).c_str());
-  std::fprintf(stderr, "kernel:    %s (errno %d: %s)\n%s\n", k.accepted ? "accepted" : "rejected",
-               k.error_number, std::strerror(k.error_number), sbx::FormatIdMap(k.extents).c_str());
+void PrintTally() {
+  std::fprintf(stderr, "id_map_kernel: writes per writer and file (accepted/rejected):\n");
+  for (int w = 0; w < kWriterKinds; ++w) {
+    std::fprintf(stderr, "  %-21s", WriterName(static_cast<WriterKind>(w)));
+    for (int f = 0; f < 3; ++f) {
+      std::fprintf(stderr, " %s %llu/%llu", sbx::UsernsFileName(static_cast<sbx::UsernsFile>(f)),
+                   static_cast<unsigned long long>(tally[w][f][0]),
+                   static_cast<unsigned long long>(tally[w][f][1]));
+    }
+    std::fputc('\n', stderr);
+  }
+}
+
+[[noreturn]] void Disagree(std::string_view input, const Scenario& scenario,
+                           const std::string& what, const std::string& rules,
+                           const std::string& kernel) {
+  std::fprintf(stderr, "id_map_kernel: rules and kernel disagree: %s\n", what.c_str());
+  std::fprintf(stderr, "writer: %s (euid %u, egid %u)\n", WriterName(scenario.writer.kind),
+               scenario.writer.uid, scenario.writer.gid);
+  for (size_t i = 0; i < scenario.step_count; ++i) {
+    std::fprintf(stderr, "step %zu: %s <- ", i + 1, sbx::UsernsFileName(scenario.steps[i].file));
+    sbx::fuzz::PrintQuoted(scenario.steps[i].bytes);
+    std::fputc('\n', stderr);
+  }
+  std::fprintf(stderr, "rules:  ");
+  sbx::fuzz::PrintQuoted(rules);
+  std::fprintf(stderr, "\nkernel: ");
+  sbx::fuzz::PrintQuoted(kernel);
+  std::fputc('\n', stderr);
   sbx::fuzz::PrintInput(input);
   __builtin_trap();
 }
 
-sbx_fuzz::UsernsChild* child = nullptr;
+std::string Outcome(int error_number, const std::string& reason = "") {
+  if (error_number == 0) return "accepted";
+  return std::string("rejected: ") + std::strerror(error_number) +
+         (reason.empty() ? "" : " (" + reason + ")");
+}
 
 }  // namespace
+}  // namespace sbx_fuzz
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (std::optional<std::string> why = sbx_fuzz::UsernsUnavailableReason()) {
+  if (std::optional<std::string> why = sbx_fuzz::KernelUnavailableReason()) {
     std::printf("SKIPPED: id_map_kernel needs root in the initial user namespace: %s\n",
                 why->c_str());
     std::fflush(stdout);
     std::exit(0);
   }
-  child = new sbx_fuzz::UsernsChild();  // lives as long as the process
+  std::atexit(sbx_fuzz::PrintTally);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace sbx_fuzz;
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  sbx::MapVerdict verdict = sbx::CheckMapWrite(input, sbx::MapKind::kUid, sbx::MapWriter{});
-  sbx_fuzz::UsernsChild::WriteResult kernel = child->WriteUidMap(input);
+  Scenario scenario = ParseScenario(input);
+  KernelOutcome kernel = RunOnKernel(scenario);
 
-  if (verdict.accepted != kernel.accepted) Disagree("verdict", input, verdict, kernel);
-  if (!verdict.accepted) {
-    if (verdict.error_number != kernel.error_number) Disagree("errno", input, verdict, kernel);
-    return 0;
+  sbx::UsernsFiles model;
+  sbx::MapWriter writer = ModelWriter(scenario.writer);
+  for (size_t i = 0; i < scenario.step_count; ++i) {
+    const Step& step = scenario.steps[i];
+    sbx::WriteVerdict verdict = sbx::ApplyUsernsWrite(model, step.file, step.bytes, writer);
+    int rules_errno = verdict.accepted ? 0 : verdict.error_number;
+    if (rules_errno != kernel.step_errno[i]) {
+      Disagree(
+          input, scenario,
+          "verdict of step " + std::to_string(i + 1) + " (" + sbx::UsernsFileName(step.file) + ")",
+          Outcome(rules_errno, verdict.reason), Outcome(kernel.step_errno[i]));
+    }
+    ++tally[static_cast<int>(scenario.writer.kind)][static_cast<int>(step.file)]
+           [verdict.accepted ? 0 : 1];
   }
-  sbx::IdMap expected = verdict.extents;
-  if (expected.size() > kMaxBaseExtents) {
-    std::sort(expected.begin(), expected.end(),
-              [](const sbx::IdExtent& a, const sbx::IdExtent& b) { return a.inside < b.inside; });
+  for (sbx::UsernsFile file :
+       {sbx::UsernsFile::kUidMap, sbx::UsernsFile::kGidMap, sbx::UsernsFile::kSetgroups}) {
+    std::string expected = sbx::KernelFileText(model, file);
+    const std::string& shown = kernel.files[static_cast<int>(file)];
+    if (expected != shown) {
+      Disagree(input, scenario, std::string("text of ") + sbx::UsernsFileName(file) + " afterwards",
+               expected, shown);
+    }
   }
-  if (expected != kernel.extents) Disagree("extents", input, verdict, kernel);
   return 0;
 }

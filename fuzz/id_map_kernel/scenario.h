@@ -1,0 +1,61 @@
+// The id_map_kernel fuzzer's input: who writes to a fresh user namespace, and which writes
+// to its uid_map, gid_map and setgroups, in which order.
+//
+//   byte 0   the writer: 'r' root of the initial namespace (writing from there);
+//            'o' / 'i' the namespace's unprivileged owner writing from outside (the initial
+//            namespace) / from inside; 'c' / 'C' the same for uid 0 without capabilities;
+//            any other byte: its value modulo 5, in that order
+//   byte 1   the owner's euid and egid: '0' 1000/1000, '1' 54321/54322, '2'
+//            4294967294/4294967294, '3' 1000/0; any other byte: its value modulo 4
+//   then     up to kMaxSteps writes joined by "\n--", each its file ('u' uid_map, 'g' gid_map,
+//            's' setgroups; any other byte: its value modulo 3) and the bytes written
+//
+// e.g. "o0s" "deny" "\n--" "g" "0 1000 1" "\n--" "u" "0 1000 1": the unprivileged sequence.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sandbox/id_map_kernel_rules.h"
+
+namespace sbx_fuzz {
+
+inline constexpr size_t kMaxSteps = 6;
+inline constexpr std::string_view kStepSeparator = "\n--";
+
+enum class WriterKind {
+  kRoot,                // root of the initial namespace, all capabilities, writes from there
+  kOwnerOutside,        // euid/egid of the pair, no capabilities; creates the namespace
+  kOwnerInside,         //   ... and writes /proc/self/* from inside it
+  kCaplessRootOutside,  // euid/egid 0 with every capability dropped
+  kCaplessRootInside,
+};
+inline constexpr int kWriterKinds = 5;
+
+struct Writer {
+  WriterKind kind = WriterKind::kRoot;
+  uint32_t uid = 0;  // effective ids of the writer
+  uint32_t gid = 0;
+};
+
+struct Step {
+  sbx::UsernsFile file = sbx::UsernsFile::kUidMap;
+  std::string_view bytes;  // points into the input
+};
+
+struct Scenario {
+  Writer writer;
+  Step steps[kMaxSteps];
+  size_t step_count = 0;
+};
+
+Scenario ParseScenario(std::string_view input);
+
+// The writer as id_map_kernel_rules models it.
+sbx::MapWriter ModelWriter(const Writer& writer);
+
+const char* WriterName(WriterKind kind);
+
+}  // namespace sbx_fuzz
