@@ -9,6 +9,7 @@
 #include <pwd.h>
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -120,10 +121,26 @@ std::optional<sbx::Identity> ExpectedIdentity(const sbx::IdentityInput& in) {
   return id;
 }
 
+// The build-dir rule of docs/spec.md ("What sbx run guarantees"), written apart from
+// passwd.cc so that the two can disagree.
 bool Representable(std::string_view dir) {
-  if (dir.empty() || dir.front() != '/') return false;
+  if (dir.empty() || dir.front() != '/' || dir.size() > 1024) return false;
   for (unsigned char c : dir) {
     if (c == ':' || c < 0x20 || c == 0x7f) return false;
+  }
+  std::vector<std::string_view> parts;
+  for (size_t at = 1; at <= dir.size();) {
+    size_t end = std::min(dir.find('/', at), dir.size());
+    parts.push_back(dir.substr(at, end - at));
+    at = end + 1;
+  }
+  if (!parts.empty() && parts.back().empty()) parts.pop_back();  // one trailing '/'
+  if (parts.empty()) return false;                                // "/" itself
+  for (std::string_view part : parts) {
+    if (part.empty() || part == "." || part == "..") return false;
+  }
+  for (std::string_view reserved : {"etc", "proc", "dev", "usr", "bin", "sbin", "lib", "lib64"}) {
+    if (parts.front() == reserved) return false;
   }
   return true;
 }
