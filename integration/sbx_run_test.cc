@@ -1,4 +1,4 @@
-// What a command run by `sbx run` observes (spec 29, DESIGN.md's contract for `sbx run`), in
+// What a command run by `sbx run` observes (spec 29, the contract in `sbx run --help`), in
 // both modes. Runs as root and rootless on the host and in the VM (integration/BUILD.bazel).
 #include <fcntl.h>
 #include <gmock/gmock.h>

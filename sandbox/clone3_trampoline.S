@@ -1,3 +1,6 @@
+#if !defined(__x86_64__)
+#error "clone3_trampoline.S is written for x86-64 only"
+#endif
 // long sbx_clone3(struct clone_args *args, size_t size, int (*fn)(void *), void *arg)
 //
 // The child starts on the stack the caller put in args (so the parent's frames are left

@@ -3,6 +3,10 @@
 // is released, so until then it may only use these (as glibc's posix_spawn child does).
 #pragma once
 
+#if !defined(__x86_64__)
+#error "sandbox/raw_syscall.h and clone3_trampoline.S are written for x86-64 only"
+#endif
+
 #include <cstdint>
 
 namespace sbx::raw {
@@ -12,10 +16,6 @@ inline long Syscall3(long nr, long a, long b, long c) {
   long ret;
   asm volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
   return ret;
-}
-
-[[noreturn]] inline void Exit(int status) {
-  for (;;) Syscall3(60 /* exit */, status, 0, 0);
 }
 
 }  // namespace sbx::raw

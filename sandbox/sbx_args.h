@@ -1,4 +1,4 @@
-// The `sbx` command line (DESIGN.md, "Contracts"): files, check-map and run. Parsing only:
+// The `sbx` command line (README.md, docs/spec.md): files, check-map and run. Parsing only:
 // nothing here starts a process, touches a file or exits.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "sandbox/passwd.h"
 #include "sandbox/start_mode.h"
 
 namespace sbx {
@@ -20,7 +21,7 @@ struct FilesCommand {
   std::optional<uint32_t> build_gid;
   std::optional<uint32_t> uid_count;  // only with a build user; >= 1
   bool use_user_namespace = true;
-  std::string build_dir = "/build";
+  std::string build_dir{kDefaultBuildDir};
 };
 
 struct CheckMapCommand {
@@ -35,7 +36,7 @@ struct RunCommand {
   std::optional<uint32_t> uid_count;  // only with a build user; >= 1
   bool share_network = false;
   bool use_user_namespace = true;
-  std::string build_dir = "/build";
+  std::string build_dir{kDefaultBuildDir};
   std::optional<std::string> cgroup;  // directory of a cgroup to place the child in
   std::optional<std::string> root;    // directory to use as the sandbox root
   bool timing = false;

@@ -1,5 +1,5 @@
 // Runs the built `sbx` binary (a data dependency) and checks stdout, stderr and exit codes
-// against DESIGN.md's contract.
+// against the contract its --help and the README give.
 #include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The `sbx` binary (DESIGN.md, "Contracts"): files, check-map and run.
+// The `sbx` binary (README.md, docs/spec.md): files, check-map and run.
 #include <unistd.h>
 
 #include <cerrno>

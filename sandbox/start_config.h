@@ -8,18 +8,19 @@
 #include <string>
 
 #include "sandbox/identity.h"
+#include "sandbox/passwd.h"
 #include "sandbox/start_mode.h"
 
 namespace sbx {
 
 struct StartConfig {
   StartMode mode = StartMode::kLix;
-  bool use_user_namespace = true;       // asked for; PlanStart decides (spec 3)
-  bool private_network = true;          // CLONE_NEWNET (all but fixed-output builds)
-  std::optional<BuildUser> build_user;  // none: map the caller's own ids
-  std::string build_dir = "/build";     // home in the generated passwd
-  std::string sandbox_root;             // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
-  std::optional<std::string> cgroup;    // directory of a cgroup v2 to place the child in
+  bool use_user_namespace = true;           // asked for; PlanStart decides (spec 3)
+  bool private_network = true;              // CLONE_NEWNET (all but fixed-output builds)
+  std::optional<BuildUser> build_user;      // none: map the caller's own ids
+  std::string build_dir{kDefaultBuildDir};  // home in the generated passwd
+  std::string sandbox_root;                 // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
+  std::optional<std::string> cgroup;        // directory of a cgroup v2 to place the child in
   bool require_drop_supplementary_groups = (getuid() == 0);  // spec 10
   bool force_clone_fallback = false;  // fast mode: use clone() + cgroup.procs, not clone3
 };

@@ -13,8 +13,9 @@ using ::testing::HasSubstr;
 
 HostFacts Host(bool userns_work, uint32_t uid) {
   return {.user_namespaces_work = userns_work,
-          .user_namespaces_error = "cannot perform a sandboxed build because user namespaces "
-                                   "are not available (probe said no)",
+          .user_namespaces_error =
+              "cannot perform a sandboxed build because user namespaces "
+              "are not available (probe said no)",
           .uid = uid,
           .gid = uid + 1};
 }
