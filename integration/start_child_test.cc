@@ -104,6 +104,18 @@ TEST_P(StartChildTest, SupplementaryGroupsAreDroppedBeforeTheClone) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "10 setgroups, 11 the builder has groups, 12 start";
 }
 
+// A second Wait must not wait for some other child (waitpid(-1) would).
+TEST_P(StartChildTest, WaitingTwiceIsAnErrorAndReapsNothingElse) {
+  pid_t other = fork();
+  ASSERT_GE(other, 0);
+  if (other == 0) _exit(0);
+  Child child = StartChild(Config(), nullptr, [] { return 0; });
+  EXPECT_EQ(child.Wait(), 0);
+  usleep(100000);  // let `other` exit: a waitpid(-1) would reap it now
+  EXPECT_THROW(child.Wait(), SysError);
+  EXPECT_EQ(waitpid(other, nullptr, 0), other) << "the second Wait reaped another child";
+}
+
 // Root maps any build user; a rootless caller the first id of its /etc/subuid range.
 TEST_P(StartChildTest, BuildUserWithOneId) {
   std::optional<BuildUser> user = testing::MappableBuildUser(1);
@@ -213,6 +225,7 @@ void FailEachCallInTurn(const StartConfig& config, const OpenSlave& open_slave,
     int marker[2];
     ASSERT_EQ(pipe2(marker, O_CLOEXEC), 0);
     UniqueFd marker_read(marker[0]), marker_write(marker[1]);
+    for (const char* name : {"/passwd", "/group"}) unlink((etc + name).c_str());
     sys::FailNthCall(nth, kInjected, scope);
     bool failed = false;
     try {
@@ -229,6 +242,10 @@ void FailEachCallInTurn(const StartConfig& config, const OpenSlave& open_slave,
       EXPECT_THAT(e.what(), HasSubstr(std::strerror(kInjected))) << "call " << nth;
       EXPECT_FALSE(e.step().empty()) << "call " << nth;
       steps.insert(e.step());
+      // Both files are staged before either is renamed: a failed group leaves no passwd.
+      if (e.step().find(".group.sbx-") != std::string::npos) {
+        EXPECT_NE(access((etc + "/passwd").c_str(), F_OK), 0) << "passwd without its group";
+      }
     }
     marker_write.reset();
     if (failed) {

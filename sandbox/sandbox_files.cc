@@ -1,6 +1,7 @@
 #include "sandbox/sandbox_files.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,30 +30,52 @@ class StagedFile {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         const int error = n < 0 ? errno : EIO;
-        sys::UnlinkAt(etc_fd_, tmp_.c_str(), 0);  // no destructor runs for a throwing constructor
+        unlinkat(etc_fd_, tmp_.c_str(), 0);  // no destructor runs for a throwing constructor
         throw SysError("writing " + where + "/" + tmp_, error);
       }
       content.remove_prefix(static_cast<size_t>(n));
     }
-    created_ = true;
+    state_ = State::kStaged;
   }
+  // The temporary name holds the staged file, or after a swap the old one: either goes.
   ~StagedFile() {
-    if (created_) sys::UnlinkAt(etc_fd_, tmp_.c_str(), 0);
+    if (state_ == State::kStaged || state_ == State::kSwapped) unlinkat(etc_fd_, tmp_.c_str(), 0);
   }
   StagedFile(const StagedFile&) = delete;
   StagedFile& operator=(const StagedFile&) = delete;
 
+  // Puts the file in place. Where one was there already the two are swapped, so that
+  // Rollback can put the old one back.
   void Commit(const std::string& where) {
-    if (sys::RenameAt(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str()) < 0) {
-      throw SysError("renaming " + where + "/" + tmp_ + " to " + name_, errno);
+    if (sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) == 0) {
+      state_ = State::kSwapped;
+      return;
     }
-    created_ = false;
+    // ENOENT: nothing to swap with; EINVAL: a file system without RENAME_EXCHANGE.
+    if ((errno == ENOENT || errno == EINVAL) &&
+        sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), 0) == 0) {
+      state_ = State::kPlaced;
+      return;
+    }
+    throw SysError("renaming " + where + "/" + tmp_ + " to " + name_, errno);
+  }
+
+  // Undoes Commit, after a later failure. Plain syscalls: this is the cleanup.
+  void Rollback() noexcept {
+    if (state_ == State::kSwapped &&
+        renameat2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) == 0) {
+      state_ = State::kStaged;
+    } else if (state_ == State::kPlaced) {
+      unlinkat(etc_fd_, name_.c_str(), 0);
+      state_ = State::kNone;
+    }
   }
 
  private:
+  enum class State { kNone, kStaged, kSwapped, kPlaced };
   int etc_fd_;
   std::string name_, tmp_;
-  bool created_ = false;
+  State state_ = State::kNone;
 };
 
 }  // namespace
@@ -63,11 +86,17 @@ void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files) {
   const std::string where = sandbox_root + "/etc";
   UniqueFd etc(sys::OpenAt(root.get(), "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!etc) throw SysError("opening " + where + " (must be a directory, not a symlink)", errno);
-  // Both written in full before either is renamed into place: a failure leaves neither.
+  // Both written in full before either is renamed into place, and the first put back if the
+  // second cannot be: a failure leaves the root's etc as it was.
   StagedFile passwd(etc.get(), "passwd", files.passwd, where);
   StagedFile group(etc.get(), "group", files.group, where);
   passwd.Commit(where);
-  group.Commit(where);
+  try {
+    group.Commit(where);
+  } catch (...) {
+    passwd.Rollback();
+    throw;
+  }
 }
 
 }  // namespace sbx

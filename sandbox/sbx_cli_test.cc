@@ -1,8 +1,10 @@
 // Runs the built `sbx` binary (a data dependency) and checks stdout, stderr and exit codes
 // against the contract its --help and the README give.
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +138,15 @@ TEST(SbxCli, CheckMapAccepts) {
     EXPECT_EQ(o.out, expected);
     EXPECT_EQ(o.err, "");
   }
+}
+
+// A map text longer than a page is refused as the kernel refuses it, without reading all
+// of stdin (`< /dev/zero` must end).
+TEST(SbxCli, CheckMapReadsNoMoreThanAPage) {
+  signal(SIGPIPE, SIG_IGN);  // sbx stops reading long before we stop writing
+  Outcome o = Sbx({"check-map"}, std::string(8 << 20, '0'));
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_THAT(o.err, ::testing::HasSubstr("not shorter than a page"));
 }
 
 TEST(SbxCli, CheckMapRejects) {

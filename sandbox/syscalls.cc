@@ -1,5 +1,6 @@
 #include "sandbox/syscalls.h"
 
+#include <stdio.h>  // renameat2
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -98,8 +99,9 @@ int OpenAt(int dirfd, const char* path, int flags, mode_t mode) {
   return Injected() ? -1 : ::openat(dirfd, path, flags, mode);
 }
 
-int RenameAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) {
-  return Injected() ? -1 : ::renameat(olddirfd, oldpath, newdirfd, newpath);
+int RenameAt2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+              unsigned flags) {
+  return Injected() ? -1 : ::renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 int UnlinkAt(int dirfd, const char* path, int flags) {

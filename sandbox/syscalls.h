@@ -36,7 +36,7 @@ pid_t WaitPid(pid_t pid, int* status, int options);
 ssize_t Read(int fd, void* buf, size_t count);
 ssize_t Write(int fd, const void* buf, size_t count);
 int OpenAt(int dirfd, const char* path, int flags, mode_t mode = 0);
-int RenameAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath);
+int RenameAt2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath, unsigned flags);
 int UnlinkAt(int dirfd, const char* path, int flags);
 int Setgroups(size_t size, const gid_t* list);  // this thread's credentials only
 int Kill(pid_t pid, int sig);
