@@ -2,14 +2,30 @@
 # Builds and runs every VM test (tag `vm`), then prints each test's result with its boot time
 # and the closing line `N passed, N failed`. What `./harness vm` calls.
 #
-# Usage: vm/run_all.sh [TARGET_PATTERN...]   (default //...)
+# Usage: vm/run_all.sh [--all-kernels] [TARGET_PATTERN...]   (default //...)
+#   --all-kernels: every kernel of vm/kernels.bzl (the variants tagged kernel-*, which are
+#                  manual but for the default kernel), not only the default one
 # Environment: BAZEL (default `bazel`); SBX_VM_KERNEL and SBX_VM_ACCEL reach the tests.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 read -ra bazel <<<"${BAZEL:-bazel}"
+all_kernels=0
+if [[ ${1:-} == --all-kernels ]]; then
+  all_kernels=1
+  shift
+fi
 patterns=("$@")
 [[ ${#patterns[@]} -gt 0 ]] || patterns=(//...)
+if ((all_kernels)); then
+  # Manual targets run only when named: name the VM tests, every kernel variant included.
+  scope=$(printf '%s' "${patterns[@]/#/ + }")
+  scope="(${scope:3})"
+  mapfile -t patterns < <("${bazel[@]}" query --noshow_progress \
+    "(attr(tags, '\\bvm\\b', tests($scope)) except attr(tags, '\\bmanual\\b', tests($scope)))
+     + attr(tags, '\\bkernel-', tests($scope))" 2>/dev/null)
+  ((${#patterns[@]})) || { echo "run_all.sh: no VM test in ${*:-//...}" >&2; exit 1; }
+fi
 
 flags=(--config=ci --test_tag_filters=vm --build_tests_only --cache_test_results=no)
 for name in SBX_VM_KERNEL SBX_VM_ACCEL; do
