@@ -11,8 +11,7 @@ makes
 
 All are tagged no-sandbox: Bazel's own sandbox is a user namespace, and these create their
 own. The VM variants are tagged vm (exclude them with --test_tag_filters=-vm) and
-kernel-KERNEL; those of kernels other than the default one are manual (run them with
-`./harness vm --all-kernels`, or name them).
+kernel-KERNEL (see MATRIX_BY_DEFAULT in //vm:vm_test.bzl for which run by default).
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_test")

@@ -26,5 +26,6 @@ GUEST_KERNELS = {
     },
 }
 
-# What `./harness test` (and plain `bazel test //...`) runs: one kernel, Debian 12's own.
+# The one kernel `bazel test //...` runs when MATRIX_BY_DEFAULT (vm/vm_test.bzl) is off:
+# Debian 12's own.
 DEFAULT_KERNEL = "6.1"
