@@ -70,16 +70,21 @@ class _Apt:
             self._run("apt-get", "update", "-qq")
             self._updated = True
         prefix = pattern.split("*")[0]
-        names = [n for n in self._run("apt-cache", "pkgnames", prefix).split()
-                 if fnmatch.fnmatchcase(n, pattern)]
-        if not names:
+        newest = newest_matching(self._run("apt-cache", "pkgnames", prefix).split(), pattern)
+        if newest is None:
             sys.exit(f"fetch_kernels: no package matches {pattern} in {self._root}/sources.list")
-        return max(names, key=_natural_key)
+        return newest
 
     def download(self, package, into):
         self._run("apt-get", "download", "-qq", package, cwd=into)
         (deb,) = [f for f in os.listdir(into) if f.endswith(".deb")]
         return os.path.join(into, deb)
+
+
+def newest_matching(names, pattern):
+    """The name matching the shell pattern with the highest version numbers, or None."""
+    matching = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+    return max(matching, key=_natural_key) if matching else None
 
 
 def _natural_key(name):

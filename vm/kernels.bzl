@@ -22,7 +22,7 @@ GUEST_KERNELS = {
     },
     "6.12": {
         "suites": ["bookworm-backports", "bookworm-security"],
-        "package": "linux-image-6.12.*+deb12-cloud-amd64",
+        "package": "linux-image-6.12.*+deb12*-cloud-amd64",
     },
 }
 
