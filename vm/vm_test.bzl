@@ -39,7 +39,7 @@ See docs/vm.md.
 load("//vm:kernels.bzl", "DEFAULT_KERNEL", "GUEST_KERNELS", "KERNEL_CACHE")
 
 # Whether `bazel test //...` runs every kernel of the matrix, not only DEFAULT_KERNEL. The
-# whole VM matrix took 13 min, build included, on 2 cores shared with a load of 10-16.
+# whole VM matrix took 10-13 min, build included, on 2 cores shared with a load of 5-16.
 MATRIX_BY_DEFAULT = True
 
 # Debian's interpreter: the runner and packer use only its standard library, and PATH under
