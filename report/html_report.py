@@ -1,9 +1,10 @@
 """Renders index.html: one static page, inline CSS, nothing fetched, readable offline as a
-CI artifact. Sections: summary table, failures, fuzzing, benchmarks, conformance, suites,
-machine."""
+CI artifact. Sections: summary table, failures, fuzzing, kernels (the VM tests by guest
+kernel), benchmarks, conformance, suites, machine."""
 import html
 
 import markdown
+import suites as suites_module
 
 MAX_TEXT = 8000  # characters of one failure's output; the full text is in the logs
 
@@ -195,6 +196,31 @@ def suites_section(suites):
             '<th>log</th><th>note</th></tr></thead><tbody>%s</tbody></table>' % "".join(rows))
 
 
+def kernel_section(suites):
+    """The VM suites by guest kernel: one row per test, one column per kernel."""
+    kernels, rows = suites_module.kernel_matrix(suites)
+    if not rows:
+        return '<p class="na">no VM test ran on a kernel of the matrix in this run.</p>'
+    cells = []
+    for test, by_kernel in rows:
+        tds = []
+        for kernel in kernels:
+            c = by_kernel.get(kernel)
+            if c is None:
+                tds.append('<td class="na">not run</td>')
+                continue
+            result = "failed" if c["failed"] else "passed"
+            text = "%d failed of %d" % (c["failed"], sum(c.values())) if c["failed"] else \
+                "%d passed" % c["passed"]
+            if c["skipped"]:
+                text += ", %d skipped" % c["skipped"]
+            tds.append('<td class="%s">%s</td>' % (result, esc(text)))
+        cells.append("<tr><td>%s</td>%s</tr>" % (esc(test), "".join(tds)))
+    return ('<table id="kernels"><thead><tr><th>VM test</th>%s</tr></thead><tbody>%s'
+            '</tbody></table>' % ("".join("<th>Linux %s</th>" % esc(k) for k in kernels),
+                                  "".join(cells)))
+
+
 def machine_section(machine):
     return '<table id="machine"><tbody>%s</tbody></table>' % "".join(
         "<tr><th>%s</th><td>%s</td></tr>" % (esc(k), esc(v)) for k, v in machine)
@@ -218,6 +244,8 @@ def render(suites, totals, machine, generated, bench_markdown="", plots=()):
 %(failures)s
 <h2 id="fuzzing">Fuzzing</h2>
 %(fuzz)s
+<h2 id="kernels">Kernels</h2>
+%(kernels)s
 <h2 id="benchmarks">Benchmarks</h2>
 %(bench)s
 <h2 id="conformance">Conformance</h2>
@@ -230,5 +258,7 @@ def render(suites, totals, machine, generated, bench_markdown="", plots=()):
 """ % {"overall": overall, "OVERALL": overall.upper(), "css": CSS, "generated": esc(generated),
        "na": esc(na_text),
        "summary": summary_table(suites, totals, overall), "failures": failures_section(suites),
-       "fuzz": fuzz_section(suites), "bench": bench_section(suites, bench_markdown, plots),
-       "conformance": conformance_section(suites), "suites": suites_section(suites), "machine": machine_section(machine)}
+       "fuzz": fuzz_section(suites), "kernels": kernel_section(suites),
+       "bench": bench_section(suites, bench_markdown, plots),
+       "conformance": conformance_section(suites), "suites": suites_section(suites),
+       "machine": machine_section(machine)}

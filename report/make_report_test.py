@@ -211,5 +211,30 @@ class MakeReportTest(unittest.TestCase):
         self.assertTrue(proc.stdout.startswith("FAILED, 0 passed, 1 failed"), proc.stdout)
 
 
+class KernelMatrixTest(unittest.TestCase):
+    def test_vm_variants_are_tabled_by_test_and_kernel(self):
+        import html_report
+        import suites
+
+        def case(group, outcome):
+            return {"group": group, "outcome": outcome}
+        vm = {"kind": "bazel", "cases": [
+            case("//integration:cgroup_test_vm_5.10", "passed"),
+            case("//integration:cgroup_test_vm_5.10", "skipped"),
+            case("//integration:cgroup_test_vm_6.12", "failed"),
+            case("//integration:cgroup_test_vm_6.1", "passed"),
+            case("//vm:guest_env_root_test_6.1", "passed"),
+            case("//vm:failure_surfaces_test", "passed"),  # not a kernel variant
+        ]}
+        kernels, rows = suites.kernel_matrix([vm, {"kind": "fuzz", "cases": []}])
+        self.assertEqual(kernels, ["5.10", "6.1", "6.12"])
+        self.assertEqual([test for test, _ in rows], ["cgroup_test_vm", "guest_env_root_test"])
+        self.assertEqual(rows[0][1]["5.10"], {"passed": 1, "failed": 0, "skipped": 1})
+        page = html_report.kernel_section([vm])
+        self.assertIn("<th>Linux 5.10</th><th>Linux 6.1</th><th>Linux 6.12</th>", page)
+        self.assertIn('<td class="failed">1 failed of 1</td>', page)
+        self.assertIn('<td class="na">not run</td>', page)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -55,7 +55,7 @@ suite_command() {
       ;;
     vm)
       if [[ -x vm/run_all.sh ]]; then
-        cmd=(vm/run_all.sh)
+        cmd=(vm/run_all.sh --all-kernels)
       else
         note="vm/run_all.sh does not exist"
       fi

@@ -58,6 +58,7 @@ esac
 EOF
 cat >"$ws/vm/run_all.sh" <<'EOF'
 #!/usr/bin/env bash
+[[ $* == --all-kernels ]] || { echo "vm/run_all.sh: want --all-kernels, got: $*" >&2; exit 2; }
 # As if a later Bazel command reran the host suite's target: its test.xml now passes.
 [[ ${FAKE_HOST:-fail} == pass ]] || xml host/b_test C:pass D:pass
 xml vm/c_test E:pass

@@ -237,6 +237,27 @@ def load_all(table_path, fuzz_summary=None, bench_dir=None):
     return [load(row, fuzz_summary, bench_dir) for row in read_table(table_path)]
 
 
+KERNEL_VARIANT = re.compile(r"^//[^:]*:(.+)_(\d+\.\d+)$")  # vm_test_per_kernel's NAME_KERNEL
+
+
+def kernel_matrix(suites):
+    """The VM tests by kernel: (kernels, rows); a row is (test, {kernel: counts}), counts a
+    dict of passed/failed/skipped cases of that test's variant for that kernel."""
+    kernels, rows = set(), {}
+    for s in suites:
+        for case in s["cases"] if s["kind"] == "bazel" else ():
+            m = KERNEL_VARIANT.match(case["group"])
+            if not m:
+                continue
+            test, kernel = m.groups()
+            kernels.add(kernel)
+            counts = rows.setdefault(test, {}).setdefault(
+                kernel, {"passed": 0, "failed": 0, "skipped": 0})
+            counts[case["outcome"]] += 1
+    by_version = sorted(kernels, key=lambda k: tuple(int(p) for p in k.split(".")))
+    return by_version, sorted(rows.items())
+
+
 def totals(suites):
     t = {"passed": 0, "failed": 0, "skipped": 0, "seconds": 0.0, "errors": 0}
     for s in suites:

@@ -64,7 +64,7 @@ else
   set -- sh /sbx/test.sh
 fi
 
-echo "SBX-$nonce-RUN $(cut -d' ' -f1 /proc/uptime)"
+echo "SBX-$nonce-RUN $(cut -d' ' -f1 /proc/uptime) $(uname -r)"
 (
   echo 0 >"$SBX_VM_CGROUP/vm-test/cgroup.procs"
   exec timeout -s TERM "$SBX_GUEST_TIMEOUT" "$@"

@@ -21,13 +21,23 @@ def choose(configured):
     path = os.environ.get("SBX_VM_KERNEL") or configured
     if path:
         if not os.path.isfile(path):
-            raise SystemExit(f"vm: error: kernel {path} does not exist")
+            raise SystemExit(f"vm: error: kernel {path} does not exist (the kernels of "
+                             "vm/kernels.bzl come with `./harness setup`)")
         return path
     found = sorted(glob.glob("/boot/vmlinuz-*"), key=_version_key)
     if not found:
         raise SystemExit("vm: error: no /boot/vmlinuz-* (install linux-image-amd64) and no "
                          "SBX_VM_KERNEL")
     return found[-1]
+
+
+def package(path):
+    """` (PACKAGE VERSION)` for a kernel that vm/fetch_kernels.py unpacked, else ""."""
+    try:
+        with open(os.path.join(os.path.dirname(path), "package")) as f:
+            return f" ({f.read().strip()})"
+    except OSError:
+        return ""
 
 
 def _version_key(path):

@@ -3,7 +3,9 @@ the guest's console goes to stdout (the test log), the gtest XML to $XML_OUTPUT_
 test's exit status becomes ours.
 
 Usage: run_vm.py --initramfs CPIO --binary GUEST_PATH [--user root|rootless]
-                 [--kernel PATH] -- [TEST_ARGS...]
+                 [--kernel PATH [--kernel-name NAME]] -- [TEST_ARGS...]
+--kernel-name is the kernel's name in vm/kernels.bzl; the guest test sees it as
+SBX_GUEST_KERNEL, unless SBX_VM_KERNEL replaces the kernel.
 Environment: SBX_VM_KERNEL (kernel image), SBX_VM_ACCEL (kvm|tcg), and Bazel's TEST_TIMEOUT,
 TEST_TMPDIR, TEST_WORKSPACE, XML_OUTPUT_FILE, TESTBRIDGE_TEST_ONLY.
 """
@@ -42,6 +44,7 @@ def _parse_args():
     parser.add_argument("--binary", required=True, help="the test's path inside the guest")
     parser.add_argument("--user", choices=("root", "rootless"), default="root")
     parser.add_argument("--kernel")
+    parser.add_argument("--kernel-name")
     parser.add_argument("test_args", nargs="*")
     return parser.parse_args()
 
@@ -85,6 +88,8 @@ def _test_script(args):
         # The guest console is a terminal, Bazel's test log is not: no colour codes in the log.
         "TERM": "dumb",
     })
+    if args.kernel_name and not os.environ.get("SBX_VM_KERNEL"):
+        env["SBX_GUEST_KERNEL"] = args.kernel_name
     lines = [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
     lines.append('mkdir -p "$TEST_TMPDIR"')
     lines.append(f"cd /runfiles/{shlex.quote(workspace)}")
@@ -148,8 +153,9 @@ class _Console:
         word, _, rest = report.partition(" ")
         if word == "RUN":
             boot = time.monotonic() - self._started
+            uptime, _, release = rest.partition(" ")
             print(f"vm: boot {boot:.2f} s (QEMU start to the test's first line; guest kernel "
-                  f"up {rest} s; {self._accel})", flush=True)
+                  f"{release or '?'} up {uptime} s; {self._accel})", flush=True)
         elif word == "XML-BEGIN":
             self._xml_lines = []
         elif word == "XML-END" and self._xml_lines is not None:
@@ -198,8 +204,8 @@ def main():
         kernel_image = kernel.bootable(kernel_path, scratch_dir)
         nonce = secrets.token_hex(16)
         initrd = _initrd(args, nonce, guest_timeout, scratch_dir)
-        print(f"vm: {accel}, kernel {kernel_path}, {args.user}, guest time limit "
-              f"{guest_timeout} s", flush=True)
+        print(f"vm: {accel}, kernel {kernel_path}{kernel.package(kernel_path)}, {args.user}, "
+              f"guest time limit {guest_timeout} s", flush=True)
         return _run(_qemu_command(kernel_image, initrd, accel), nonce, accel, host_budget)
 
 

@@ -11,21 +11,36 @@ Usage, in any BUILD file:
         binary = ":foo_test",
         user = "root",         # or "rootless": runs as uid 1000 `sbx`, with /etc/subuid and
                                # /etc/subgid (sbx:100000:65536) and setuid newuidmap/newgidmap
-        kernel = None,         # optional: a label or an absolute path of a kernel image;
-                               # default the newest /boot/vmlinuz-*; SBX_VM_KERNEL overrides both
+        kernel = None,         # optional: a kernel of vm/kernels.bzl ("5.10", "6.1", ...),
+                               # a label or an absolute path of a kernel image; default the
+                               # newest /boot/vmlinuz-*; SBX_VM_KERNEL overrides all of them
         args = [],             # passed to the binary, like --test_arg and --test_filter
     )
+
+    vm_test_per_kernel(name = "foo_vm_test", binary = ":foo_test", user = "root")
+
+makes one vm_test per kernel of vm/kernels.bzl, named foo_vm_test_KERNEL and tagged
+`kernel-KERNEL`. With MATRIX_BY_DEFAULT (the default: the whole matrix stays well inside CI's
+time) `bazel test //...` runs every kernel; without it, those of kernels other than
+DEFAULT_KERNEL are tagged `manual` and only `./harness vm --all-kernels` runs them.
 
 Further keyword arguments (size, timeout, tags, flaky, ...) go to the test. The test is tagged
 `vm` and `no-sandbox`, size "large", timeout "moderate" (300 s; the guest's own time limit is
 60 s less). The binary's runfiles are in the guest at /runfiles/<workspace>/..., the working
 directory is /runfiles/<workspace>, and TEST_SRCDIR, TEST_TMPDIR, HOME, GTEST_*, SBX_* (except
 SBX_VM_*) and TESTBRIDGE_TEST_ONLY are set as on the host, plus SBX_IN_VM=1,
-SBX_ALLOW_HOST_CGROUP=1 and SBX_VM_CGROUP (a cgroup the test may create children in; for
+SBX_ALLOW_HOST_CGROUP=1, SBX_GUEST_KERNEL (the kernels.bzl name, when the test has one and
+SBX_VM_KERNEL does not override it) and SBX_VM_CGROUP (a cgroup the test may create children in; for
 rootless, delegated to the user). Pass environment to the runner with --test_env, e.g.
 `bazel test --test_env=SBX_VM_KERNEL=/path/vmlinuz --test_env=SBX_VM_ACCEL=kvm //...`.
 See docs/vm.md.
 """
+
+load("//vm:kernels.bzl", "DEFAULT_KERNEL", "GUEST_KERNELS", "KERNEL_CACHE")
+
+# Whether `bazel test //...` runs every kernel of the matrix, not only DEFAULT_KERNEL. The
+# whole VM matrix took 10-13 min, build included, on 2 cores shared with a load of 5-16.
+MATRIX_BY_DEFAULT = True
 
 # Debian's interpreter: the runner and packer use only its standard library, and PATH under
 # Bazel may lead to a shim that needs the user's environment. -B: runfiles and inputs link
@@ -97,6 +112,8 @@ def _vm_test_impl(ctx):
     ]
     if kernel:
         command += ["--kernel", kernel]
+    if ctx.attr.kernel_name:
+        command += ["--kernel-name", ctx.attr.kernel_name]
     launcher = ctx.actions.declare_file(ctx.label.name)
     ctx.actions.write(
         launcher,
@@ -118,6 +135,7 @@ _vm_test = rule(
         "user": attr.string(values = ["root", "rootless"], default = "root"),
         "kernel": attr.label(allow_single_file = True),
         "kernel_path": attr.string(),
+        "kernel_name": attr.string(),
         "_runner": attr.label(default = "//vm:run_vm.py", allow_single_file = True),
         "_runner_libs": attr.label_list(
             default = ["//vm:kernel.py", "//vm:newc.py"],
@@ -125,6 +143,16 @@ _vm_test = rule(
         ),
     },
 )
+
+def vm_initramfs(name, binary, tags = []):
+    """The guest's initramfs for `binary`, for vm_test's `initramfs`."""
+    _vm_initramfs(
+        name = name,
+        binary = binary,
+        tags = [t for t in tags if t == "manual"],
+        testonly = True,
+        visibility = ["//visibility:private"],
+    )
 
 def vm_test(
         name,
@@ -134,16 +162,17 @@ def vm_test(
         tags = [],
         size = "large",
         timeout = "moderate",
+        initramfs = None,
         **kwargs):
-    """A test that runs `binary` in a QEMU VM; see the top of this file."""
-    initramfs = name + "_initramfs"
-    _vm_initramfs(
-        name = initramfs,
-        binary = binary,
-        tags = [t for t in tags if t == "manual"],
-        testonly = True,
-        visibility = ["//visibility:private"],
-    )
+    """A test that runs `binary` in a QEMU VM; see the top of this file. `initramfs`: one
+    made by vm_initramfs for the same binary, to share it between variants."""
+    if initramfs == None:
+        initramfs = name + "_initramfs"
+        vm_initramfs(name = initramfs, binary = binary, tags = tags)
+    kernel_name = ""
+    if kernel in GUEST_KERNELS:
+        kernel_name = kernel
+        kernel = "%s/%s/vmlinuz" % (KERNEL_CACHE, kernel_name)
     is_path = kernel != None and kernel.startswith("/")
     _vm_test(
         name = name,
@@ -152,8 +181,28 @@ def vm_test(
         user = user,
         kernel = None if is_path else kernel,
         kernel_path = kernel if is_path else "",
+        kernel_name = kernel_name,
         size = size,
         timeout = timeout,
         tags = tags + ["vm", "no-sandbox"],
         **kwargs
     )
+
+def vm_test_per_kernel(name, binary, user = "root", tags = [], initramfs = None, **kwargs):
+    """One vm_test per kernel of vm/kernels.bzl: NAME_KERNEL, tagged kernel-KERNEL."""
+    if initramfs == None:
+        initramfs = name + "_initramfs"
+        vm_initramfs(name = initramfs, binary = binary, tags = tags)
+    for kernel in GUEST_KERNELS:
+        extra = ["kernel-" + kernel]
+        if kernel != DEFAULT_KERNEL and not MATRIX_BY_DEFAULT and "manual" not in tags:
+            extra.append("manual")
+        vm_test(
+            name = "%s_%s" % (name, kernel),
+            binary = binary,
+            user = user,
+            kernel = kernel,
+            tags = tags + extra,
+            initramfs = initramfs,
+            **kwargs
+        )
