@@ -299,7 +299,14 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
   EXPECT_THAT(WithoutSanitizerNotes(o.err),
               MatchesRegex("\\{\"clone\":[0-9]+,\"maps\":[0-9]+,\"files\":[0-9]+,"
                            "\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,\"release\":[0-9]+,"
-                           "\"handoff\":[0-9]+\\}\n"));
+                           "\"handoff\":[0-9]+,\"paths\":\\{\"clone\":\"clone3?\","
+                           "\"mount\":\"(mount_setattr|remount)\"\\}\\}\n"));
+  // Forced fallbacks are taken and reported.
+  setenv("SBX_FORCE_FALLBACK", "clone,mount", 1);
+  o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
+  unsetenv("SBX_FORCE_FALLBACK");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("\"paths\":{\"clone\":\"clone\",\"mount\":\"remount\"}"));
 }
 
 // Spec 2-3: where user namespaces are forbidden (a nesting limit of 0, set inside one of our

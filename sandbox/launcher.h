@@ -44,6 +44,8 @@ class Launcher {
   virtual pid_t Launch(ChildEntryArgs& entry) = 0;
   // True when the builder was created inside plan.cgroup (CLONE_INTO_CGROUP).
   virtual bool placed_in_cgroup() const { return false; }
+  // Which syscall created the builder: "clone3" or "clone".
+  virtual const char* clone_path() const { return "clone"; }
   // After release; the fast launcher waits here until the builder has left the parent's
   // memory (exec or exit).
   virtual void AfterRelease() {}

@@ -69,18 +69,23 @@ void MountAt(const RunChildPlan& plan, const char* source, const char* suffix, c
 }
 
 // A bind whose every mount is read-only, nosuid and nodev: one recursive mount_setattr
-// (Linux 5.12+), else a remount of each mount the parent listed. A plain remount of the top
-// alone would leave a mount below it (a tmpfs on /usr/local/src) writable.
+// (Linux 5.12+), or, where the parent listed them (older kernels), a remount of each mount.
+// A plain remount of the top alone would leave a mount below it (a tmpfs on /usr/local/src)
+// writable.
 void BindReadOnly(const RunChildPlan& plan, const BindMount& bind) {
   char target[4096];
   Under(plan, bind.target.c_str(), target);
   if (mount(bind.source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) < 0) {
     Fail(plan, "binding", target);
   }
-  mount_attr attr{};
-  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) == 0) return;
-  if (errno != ENOSYS || bind.remounts.empty()) Fail(plan, "making read-only", target);
+  if (bind.remounts.empty()) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (syscall(SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) < 0) {
+      Fail(plan, "making read-only", target);
+    }
+    return;
+  }
   for (const Remount& remount : bind.remounts) {
     // In a user namespace the flags the kernel locked must be repeated, or EPERM.
     const unsigned long flags =

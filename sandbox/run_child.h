@@ -36,7 +36,8 @@ struct Remount {
 struct BindMount {
   std::string source;  // host path
   std::string target;  // path under the root
-  // Empty where the kernel has mount_setattr; else the bound mount and every mount below it.
+  // Empty: one recursive mount_setattr. Else (a kernel without it) the bound mount and
+  // every mount below it, remounted one by one.
   std::vector<Remount> remounts;
 };
 

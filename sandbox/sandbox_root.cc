@@ -60,9 +60,14 @@ unsigned long LockedFlags(const std::string& path) {
   return flags;
 }
 
+}  // namespace
+
 // For kernels without mount_setattr: source's mount and every mount below it (from
-// /proc/self/mountinfo), as the builder will see them under root + target.
-std::vector<Remount> RemountsFor(const std::string& source, const std::string& in_root) {
+// /proc/self/mountinfo), as the builder will see them under root + target; none where the
+// builder uses mount_setattr.
+std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
+                                              const std::string& in_root) const {
+  if (!remount_) return {};
   std::vector<Remount> remounts = {{in_root, LockedFlags(source)}};
   std::ifstream mountinfo("/proc/self/mountinfo");
   for (std::string line; std::getline(mountinfo, line);) {
@@ -77,6 +82,8 @@ std::vector<Remount> RemountsFor(const std::string& source, const std::string& i
   return remounts;
 }
 
+namespace {
+
 int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
   (type == FTW_DP ? rmdir : unlink)(path);
   return 0;
@@ -90,8 +97,9 @@ void RemoveTree(const std::string& path) {
 
 SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
                          gid_t host_gid,
-                         const std::function<void(const std::string&)>& on_fresh_root)
-    : fresh_(!given_root) {
+                         const std::function<void(const std::string&)>& on_fresh_root,
+                         bool force_remount)
+    : fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
   UniqueFd root;
   if (given_root) {
     // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
@@ -131,7 +139,6 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
 }
 
 void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host_gid) {
-  const bool need_remounts = !HaveMountSetattr();
   if (fresh_) {
     // Nix's chroot: root-owned, the build group may enter, nobody else.
     const bool chowned = fchown(root_fd, 0, host_gid) == 0;
@@ -149,8 +156,7 @@ void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host
         continue;
       }
       MakeDirsBeneath(root_fd, name, 0755, path_);
-      binds_.push_back(
-          {dir, dir, need_remounts ? RemountsFor(dir, path_ + dir) : std::vector<Remount>{}});
+      binds_.push_back({dir, dir, RemountsFor(dir, path_ + dir)});
     }
   }
   for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
@@ -175,9 +181,7 @@ void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host
   }
   // The builder mounts its own tmpfs here, owned by the sandbox user.
   MakeDirsBeneath(root_fd, build_dir, 0755, path_);
-  binds_.push_back(
-      {path_ + "/etc", "/etc",
-       need_remounts ? RemountsFor(path_ + "/etc", path_ + "/etc") : std::vector<Remount>{}});
+  binds_.push_back({path_ + "/etc", "/etc", RemountsFor(path_ + "/etc", path_ + "/etc")});
 }
 
 void SandboxRoot::Remove() {

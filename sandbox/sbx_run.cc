@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "sandbox/cgroup.h"
@@ -24,6 +25,16 @@
 namespace sbx {
 namespace {
 
+// SBX_FORCE_FALLBACK=clone,mount: take the older kernels' paths where the kernel has the
+// newer ones (clone() and cgroup.procs instead of clone3; a remount of each mount instead of
+// mount_setattr), so that tests cover both on any kernel.
+bool FallbackForced(const char* name) {
+  const char* list = std::getenv("SBX_FORCE_FALLBACK");
+  if (!list) return false;
+  const std::string padded = "," + std::string(list) + ",";
+  return padded.find("," + std::string(name) + ",") != std::string::npos;
+}
+
 StartConfig ConfigFor(const RunCommand& command) {
   StartConfig config;
   config.mode = command.mode;
@@ -36,6 +47,7 @@ StartConfig ConfigFor(const RunCommand& command) {
   }
   config.build_dir = command.build_dir;
   config.cgroup = command.cgroup;
+  config.force_clone_fallback = FallbackForced("clone");
   return config;
 }
 
@@ -50,14 +62,18 @@ std::string ReadAll(int fd) {
   return text;
 }
 
-void PrintTimings(const PhaseTimings& t) {
+// The phases in microseconds, and the paths taken where the kernel decides (a fallback on
+// an older kernel, or forced by SBX_FORCE_FALLBACK).
+void PrintTimings(const Child& child, const SandboxRoot& root) {
+  const PhaseTimings& t = child.timings();
   std::fprintf(stderr,
                "{\"clone\":%lld,\"maps\":%lld,\"files\":%lld,\"nsfds\":%lld,\"cgroup\":%lld,"
-               "\"release\":%lld,\"handoff\":%lld}\n",
+               "\"release\":%lld,\"handoff\":%lld,"
+               "\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\"}}\n",
                static_cast<long long>(t.clone_us), static_cast<long long>(t.maps_us),
                static_cast<long long>(t.files_us), static_cast<long long>(t.nsfds_us),
                static_cast<long long>(t.cgroup_us), static_cast<long long>(t.release_us),
-               static_cast<long long>(t.handoff_us));
+               static_cast<long long>(t.handoff_us), child.clone_path(), root.read_only_path());
 }
 
 int ExitCodeOf(int status) {
@@ -148,8 +164,10 @@ int Run(const RunCommand& command) {
   LeftoverGuard guard;
   std::optional<SandboxRoot> root;
   // The guard learns of a fresh root right after mkdtemp, before anything is put in it.
-  root.emplace(command.root, command.build_dir, identity.host_gid,
-               [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); });
+  root.emplace(
+      command.root, command.build_dir, identity.host_gid,
+      [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); },
+      FallbackForced("mount"));
   RunCgroup cgroup(command.cgroup, guard);
 
   int fds[2];
@@ -177,7 +195,7 @@ int Run(const RunCommand& command) {
   if (int sig = TerminatingSignals::received()) return 128 + sig;
   Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });
   TerminatingSignals::Started(child.pid());
-  if (command.timing) PrintTimings(child.timings());
+  if (command.timing) PrintTimings(child, *root);
   error_write.reset();
   const std::string child_error = ReadAll(error_read.get());  // EOF at exec
   const int status = child.Wait();

@@ -55,6 +55,7 @@ class ChildBuilder {
     PhaseTimings& t = child.timings_;
     auto mark = Clock::now();
     child.pid_ = launcher->Launch(entry);
+    child.clone_path_ = launcher->clone_path();
     channel.CloseChildEnd();
     t.clone_us = Lap(&mark);
     try {
@@ -103,6 +104,7 @@ Child& Child::operator=(Child&& other) noexcept {
     mnt_ns_ = std::move(other.mnt_ns_);
     user_ns_ = std::move(other.user_ns_);
     timings_ = other.timings_;
+    clone_path_ = other.clone_path_;
   }
   return *this;
 }

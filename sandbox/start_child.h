@@ -45,6 +45,8 @@ class Child {
   int mnt_ns_fd() const { return mnt_ns_.get(); }
   int user_ns_fd() const { return user_ns_.get(); }  // -1 without a user namespace
   const PhaseTimings& timings() const { return timings_; }
+  // The syscall that created it: "clone3" (fast mode where the kernel has it) or "clone".
+  const char* clone_path() const { return clone_path_; }
 
   // Waits for the child and returns its wait status.
   int Wait();
@@ -56,6 +58,7 @@ class Child {
   pid_t pid_ = -1;
   UniqueFd pidfd_, mnt_ns_, user_ns_;
   PhaseTimings timings_;
+  const char* clone_path_ = "clone";
 };
 
 // Starts the child as planned. Throws SysError (sandbox/sys_error.h) naming the step that

@@ -104,6 +104,7 @@ class FastLauncher : public Launcher {
   }
 
   bool placed_in_cgroup() const override { return in_cgroup_; }
+  const char* clone_path() const override { return cloned_with_clone3_ ? "clone3" : "clone"; }
 
   void AfterRelease() override {
     for (pid_t tid; (tid = __atomic_load_n(&in_our_memory_, __ATOMIC_ACQUIRE)) != 0;) {
@@ -149,6 +150,7 @@ class FastLauncher : public Launcher {
       long pid = sys::Clone3(&args, sizeof args, ChildEntry, entry_);
       if (pid > 0) {
         in_cgroup_ = static_cast<bool>(cgroup_fd_);
+        cloned_with_clone3_ = true;
         return static_cast<pid_t>(pid);
       }
       if (!Clone3Unsupported(errno)) throw SysError("clone3 of the builder", errno);
@@ -171,6 +173,7 @@ class FastLauncher : public Launcher {
   pid_t in_our_memory_ = -1;
   sigset_t caller_mask_;
   bool in_cgroup_ = false;
+  bool cloned_with_clone3_ = false;
   std::string error_step_;
   int error_ = 0;
 };

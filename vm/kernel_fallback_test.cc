@@ -2,8 +2,9 @@
 // kernel matrix, vm/kernels.bzl). For each kernel feature the start uses or falls back from:
 //  - the kernel's own answer (the raw syscall or ioctl: ENOSYS, E2BIG, ENOTTY, ...) must match
 //    what the guest kernel's version says, so a variant tagged kernel-5.10 really ran 5.10;
-//  - `sbx run --timing` must report the path it took for that feature, the fallback exactly
-//    where the kernel lacks the feature (its JSON line's "paths" object, see docs/vm.md);
+//  - for the features the start chooses a path for (clone, mount), `sbx run --timing` must
+//    report the path it took, the fallback exactly where the kernel lacks the feature (its
+//    JSON line's "paths" object, see docs/vm.md);
 //  - the forced fallback and the default path must give the same observable sandbox.
 // Runs on the host too, where only the kernel's answers are checked against its version.
 #include <fcntl.h>
@@ -32,9 +33,9 @@ namespace sbx {
 namespace {
 
 // Numbers from the kernel's uapi headers, which Debian 12's may predate.
-constexpr long kSysMountSetattr = 442;  // Linux 5.12
-constexpr long kSysFchmodat2 = 452;     // Linux 6.6
-constexpr long kSysPidfdOpen = 434;     // Linux 5.3
+constexpr long kSysMountSetattr = 442;                          // Linux 5.12
+constexpr long kSysFchmodat2 = 452;                             // Linux 6.6
+constexpr long kSysPidfdOpen = 434;                             // Linux 5.3
 constexpr unsigned long kPidfdGetUserNamespace = _IO(0xFF, 9);  // Linux 6.11
 constexpr uint64_t kCloneIntoCgroup = 0x200000000ULL;           // Linux 5.7
 
@@ -102,21 +103,29 @@ int ProbePidfdNamespaceIoctl() {
 }
 
 struct Feature {
-  const char* name;      // also the key in `sbx run --timing`'s "paths"
-  Version since;         // first kernel with it
+  const char* name;  // also the key in `sbx run --timing`'s "paths"
+  Version since;     // first kernel with it
   Probe probe;
   const char* primary;   // the path taken where the kernel has it
   const char* fallback;  // and where it has not
 };
 
-const Feature kFeatures[] = {
+// The features the start chooses a path for (reported by `sbx run --timing`)...
+const Feature kStartPaths[] = {
     {"clone", {5, 7}, ProbeClone3IntoCgroup, "clone3", "clone"},
     {"mount", {5, 12}, ProbeMountSetattr, "mount_setattr", "remount"},
+};
+// ...and all the matrix checks the kernel's own answer for: the seccomp filter names
+// fchmodat2 whether the kernel has it or not, and namespace fds always come from /proc.
+const Feature kFeatures[] = {
+    kStartPaths[0],
+    kStartPaths[1],
     {"chmod", {6, 6}, ProbeFchmodat2, "fchmodat2", "fchmodat"},
     {"nsfds", {6, 11}, ProbePidfdNamespaceIoctl, "pidfd_ioctl", "proc"},
 };
 
 class KernelFeature : public ::testing::TestWithParam<Feature> {};
+class StartPath : public ::testing::TestWithParam<Feature> {};
 
 TEST(GuestKernel, IsTheKernelOfTheVariant) {
   const char* wanted = std::getenv("SBX_GUEST_KERNEL");
@@ -129,12 +138,12 @@ TEST_P(KernelFeature, KernelAnswersAsItsVersionSays) {
   const Feature& f = GetParam();
   const int error = f.probe();
   const bool expected = Running().AtLeast(f.since);
-  std::printf("kernel %s: %s %s (%s)\n", Release().c_str(), f.name,
-              error ? "missing" : "present", error ? strerrorname_np(error) : "ok");
-  EXPECT_EQ(error == 0, expected)
-      << f.name << " is " << (error ? "missing" : "present") << " on " << Release()
-      << ", which is " << (expected ? "at or after" : "before") << " Linux " << f.since.major
-      << "." << f.since.minor;
+  std::printf("kernel %s: %s %s (%s)\n", Release().c_str(), f.name, error ? "missing" : "present",
+              error ? strerrorname_np(error) : "ok");
+  EXPECT_EQ(error == 0, expected) << f.name << " is " << (error ? "missing" : "present") << " on "
+                                  << Release() << ", which is "
+                                  << (expected ? "at or after" : "before") << " Linux "
+                                  << f.since.major << "." << f.since.minor;
 }
 
 // `sbx run --mode fast` of a script that prints what the fallbacks must leave unchanged: the
@@ -150,9 +159,9 @@ testing::Outcome RunProbe(bool force_fallback) {
   args.insert(args.end(), {"--", "/bin/sh", "-c",
                            "cat /proc/self/uid_map /proc/self/gid_map /proc/self/cgroup; "
                            "awk '{print $5, $6}' /proc/self/mountinfo"});
-  if (force_fallback) setenv("SBX_FORCE_CLONE_FALLBACK", "1", 1);
+  if (force_fallback) setenv("SBX_FORCE_FALLBACK", "clone,mount", 1);
   testing::Outcome o = testing::Sbx(args);
-  unsetenv("SBX_FORCE_CLONE_FALLBACK");
+  unsetenv("SBX_FORCE_FALLBACK");
   return o;
 }
 
@@ -170,17 +179,13 @@ std::optional<std::string> PathTaken(const std::string& stderr_text, const std::
   return value[1];
 }
 
-TEST_P(KernelFeature, StartTakesTheFallbackExactlyWhereTheKernelLacksTheFeature) {
+TEST_P(StartPath, StartTakesTheFallbackExactlyWhereTheKernelLacksTheFeature) {
   if (!std::getenv("SBX_IN_VM")) GTEST_SKIP() << "starts sandboxes: runs in the VM matrix";
   const Feature& f = GetParam();
   testing::Outcome o = RunProbe(false);
   ASSERT_EQ(o.exit_code, 0) << o.err;
   std::optional<std::string> taken = PathTaken(o.err, f.name);
-  if (!taken) {
-    GTEST_SKIP() << "sbx run --timing does not report the path for \"" << f.name
-                 << "\" yet (its JSON line has no \"paths\":{\"" << f.name << "\":...}): "
-                 << o.err;
-  }
+  ASSERT_TRUE(taken) << "sbx run --timing reports no path for " << f.name << ": " << o.err;
   EXPECT_EQ(*taken, f.probe() == 0 ? f.primary : f.fallback) << "on " << Release();
 }
 
@@ -192,11 +197,13 @@ TEST(Fallbacks, ForcedFallbackGivesTheSameSandbox) {
   ASSERT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_EQ(forced.out, normal.out);
   EXPECT_NE(normal.out.find("0::/\n"), std::string::npos) << "not in a cgroup of its own";
-  std::optional<std::string> forced_clone = PathTaken(forced.err, "clone");
-  if (forced_clone) EXPECT_EQ(*forced_clone, "clone");
+  EXPECT_EQ(PathTaken(forced.err, "clone"), "clone") << forced.err;
+  EXPECT_EQ(PathTaken(forced.err, "mount"), "remount") << forced.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Features, KernelFeature, ::testing::ValuesIn(kFeatures),
+                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Paths, StartPath, ::testing::ValuesIn(kStartPaths),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
