@@ -60,6 +60,11 @@ unsigned long LockedFlags(const std::string& path) {
   return flags;
 }
 
+int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
+  (type == FTW_DP ? rmdir : unlink)(path);
+  return 0;
+}
+
 }  // namespace
 
 // For kernels without mount_setattr: source's mount and every mount below it (from
@@ -81,15 +86,6 @@ std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
   }
   return remounts;
 }
-
-namespace {
-
-int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
-  (type == FTW_DP ? rmdir : unlink)(path);
-  return 0;
-}
-
-}  // namespace
 
 void RemoveTree(const std::string& path) {
   nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
