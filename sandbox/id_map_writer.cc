@@ -21,7 +21,7 @@ namespace {
 
 // One write of the whole content; returns errno, 0 on success.
 int WriteProcFile(pid_t pid, const ProcWrite& w) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/" + w.file;
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + UsernsFileName(w.file);
   UniqueFd fd(sys::OpenAt(AT_FDCWD, path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) return errno;
   ssize_t n = sys::Write(fd.get(), w.content.data(), w.content.size());
@@ -47,7 +47,7 @@ int RunNewIdMap(const char* tool, pid_t pid, const std::string& content) {
 }
 
 bool NeedsHelper(const ProcWrite& w, int error) {
-  return error == EPERM && geteuid() != 0 && w.file != "setgroups";
+  return error == EPERM && geteuid() != 0 && w.file != UsernsFile::kSetgroups;
 }
 
 }  // namespace
@@ -56,13 +56,18 @@ void WriteIdMaps(pid_t pid, const Identity& identity) {
   for (const ProcWrite& w : identity.writes) {
     int error = WriteProcFile(pid, w);
     if (error != 0 && NeedsHelper(w, error)) {
-      const char* tool = w.file == "uid_map" ? "newuidmap" : "newgidmap";
+      const bool uid = w.file == UsernsFile::kUidMap;
+      const char* tool = uid ? "newuidmap" : "newgidmap";
       if (RunNewIdMap(tool, pid, w.content) == 0) continue;
-      throw SysError("writing " + w.file + " \"" + w.content + "\" (directly and with " + tool +
-                         "; check /etc/sub" + (w.file == "uid_map" ? "uid" : "gid") + ")",
+      throw SysError(std::string("writing ") + UsernsFileName(w.file) + " \"" + w.content +
+                         "\" (directly and with " + tool + "; check /etc/sub" +
+                         (uid ? "uid" : "gid") + ")",
                      error);
     }
-    if (error != 0) throw SysError("writing " + w.file + " \"" + w.content + "\"", error);
+    if (error != 0) {
+      throw SysError(std::string("writing ") + UsernsFileName(w.file) + " \"" + w.content + "\"",
+                     error);
+    }
   }
 }
 

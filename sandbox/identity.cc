@@ -66,20 +66,20 @@ std::optional<Identity> ComputeIdentity(const IdentityInput& input, std::string*
 
   IdMap uid_map = {{id.sandbox_uid, id.host_uid, id.count}};
   IdMap gid_map = {{id.sandbox_gid, id.host_gid, id.count}};
-  id.writes.push_back({"uid_map", FormatIdMap(uid_map)});
-  if (id.setgroups_denied) id.writes.push_back({"setgroups", "deny"});
-  id.writes.push_back({"gid_map", FormatIdMap(gid_map)});
+  id.writes.push_back({UsernsFile::kUidMap, FormatIdMap(uid_map)});
+  if (id.setgroups_denied) id.writes.push_back({UsernsFile::kSetgroups, "deny"});
+  id.writes.push_back({UsernsFile::kGidMap, FormatIdMap(gid_map)});
 
   // Refuse up front what the kernel would refuse at write time (privileged writer: the
   // unprivileged case maps the caller's own ids, which the kernel always allows).
   MapWriter writer;
   for (const ProcWrite& write : id.writes) {
-    if (write.file == "setgroups") continue;
-    MapKind kind = write.file == "uid_map" ? MapKind::kUid : MapKind::kGid;
+    if (write.file == UsernsFile::kSetgroups) continue;
+    MapKind kind = write.file == UsernsFile::kUidMap ? MapKind::kUid : MapKind::kGid;
     MapVerdict verdict = CheckMapWrite(write.content, kind, writer);
     if (!verdict.accepted) {
-      return Fail(error, "the kernel would reject " + write.file + " \"" + write.content +
-                             "\": " + verdict.reason);
+      return Fail(error, std::string("the kernel would reject ") + UsernsFileName(write.file) +
+                             " \"" + write.content + "\": " + verdict.reason);
     }
   }
   return id;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/id_map_kernel_rules.h"
+
 namespace sbx {
 
 struct BuildUser {
@@ -24,7 +26,7 @@ struct IdentityInput {
 
 // One write of the parent to /proc/PID/<file>, each in a single write(2).
 struct ProcWrite {
-  std::string file;     // "uid_map", "setgroups" or "gid_map"
+  UsernsFile file;      // uid_map, setgroups or gid_map (UsernsFileName names it)
   std::string content;  // exact bytes, no trailing newline
 
   friend bool operator==(const ProcWrite&, const ProcWrite&) = default;

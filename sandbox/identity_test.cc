@@ -7,9 +7,9 @@ namespace sbx {
 namespace {
 
 std::vector<ProcWrite> Writes(const std::string& uid_map, const std::string& gid_map, bool deny) {
-  std::vector<ProcWrite> writes = {{"uid_map", uid_map}};
-  if (deny) writes.push_back({"setgroups", "deny"});
-  writes.push_back({"gid_map", gid_map});
+  std::vector<ProcWrite> writes = {{UsernsFile::kUidMap, uid_map}};
+  if (deny) writes.push_back({UsernsFile::kSetgroups, "deny"});
+  writes.push_back({UsernsFile::kGidMap, gid_map});
   return writes;
 }
 

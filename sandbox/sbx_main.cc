@@ -63,7 +63,7 @@ int Files(const FilesCommand& command) {
   std::string out;
   for (const ProcWrite& write : plan->identity.writes) {
     // These files have no trailing newline; one is added here to end the section.
-    out += "# " + write.file + "\n" + write.content + "\n";
+    out += std::string("# ") + UsernsFileName(write.file) + "\n" + write.content + "\n";
   }
   out += "# passwd\n" + plan->etc_files.passwd;
   out += "# group\n" + plan->etc_files.group;
