@@ -128,8 +128,11 @@ TEST_P(SbxRunTest, BuildDirIsPrivateToTheSandboxUser) {
     // The root belongs to the host's root (or the caller): a build user cannot write it.
     if (!options.empty()) EXPECT_THAT(o.out, ::testing::Not(HasSubstr("rootwrite")));
   }
+}
+
+TEST_P(SbxRunTest, BuildDirIsPrivateToRootOfAUidRange) {
   std::vector<std::string> range = UidRangeOptions();
-  if (range.empty()) return;
+  if (range.empty()) GTEST_SKIP() << "needs root, or 65536 ids in /etc/subuid and /etc/subgid";
   Outcome o = Run("stat -c '%a %u %g' .; touch out && echo wrote", range);
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out, "700 0 0\nwrote\n");
@@ -159,10 +162,12 @@ TEST_P(SbxRunTest, SeesTheSpecsMapsAndSetgroups) {
   EXPECT_EQ(testing::NormalizeMap(o.out),
             "1000 " + std::to_string(getuid()) + " 1\n100 " + std::to_string(getgid()) + " 1");
   EXPECT_THAT(o.out, HasSubstr("deny\n"));
+}
 
+TEST_P(SbxRunTest, SeesARangesMapsAndSetgroupsAllowed) {
   std::vector<std::string> options = UidRangeOptions();
-  if (options.empty()) return;
-  o = Run("cat /proc/self/uid_map /proc/self/setgroups", options);
+  if (options.empty()) GTEST_SKIP() << "needs root, or 65536 ids in /etc/subuid and /etc/subgid";
+  Outcome o = Run("cat /proc/self/uid_map /proc/self/setgroups", options);
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.out, HasSubstr("allow\n"));
   EXPECT_EQ(testing::NormalizeMap(o.out), "0 " + options[1] + " 65536");
