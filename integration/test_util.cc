@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "sandbox/unique_fd.h"
+#include "sandbox/userns_probe.h"
 
 namespace sbx::testing {
 
@@ -34,14 +35,9 @@ std::set<int> OpenFds() {
 bool NoChildrenLeft() { return waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD; }
 
 std::string UserNamespaceUnavailableReason() {
-  pid_t pid = fork();
-  if (pid < 0) return "fork failed";
-  if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-  return "this process cannot create a user namespace (user.max_user_namespaces, "
-         "kernel.unprivileged_userns_clone or a seccomp/LSM policy forbids it)";
+  // The library's own probe, uncached: a test may change what this process may do.
+  const UserNamespaceSupport support = ProbeUserNamespacesNow();
+  return support.works ? "" : "this process cannot create a user namespace: " + support.diagnostics;
 }
 
 std::string ReadFile(const std::string& path) {
