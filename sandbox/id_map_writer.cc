@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/proc_file.h"
 #include "sandbox/sys_error.h"
 #include "sandbox/syscalls.h"
 #include "sandbox/unique_fd.h"
@@ -21,8 +22,7 @@ namespace {
 
 // One write of the whole content; returns errno, 0 on success.
 int WriteProcFile(pid_t pid, const ProcWrite& w) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/" + UsernsFileName(w.file);
-  UniqueFd fd(sys::OpenAt(AT_FDCWD, path.c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd fd = OpenProcFile(pid, UsernsFileName(w.file), O_WRONLY);
   if (!fd) return errno;
   ssize_t n = sys::Write(fd.get(), w.content.data(), w.content.size());
   if (n < 0) return errno;

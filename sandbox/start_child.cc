@@ -10,6 +10,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/id_map_writer.h"
 #include "sandbox/launcher.h"
+#include "sandbox/proc_file.h"
 #include "sandbox/release_channel.h"
 #include "sandbox/sandbox_files.h"
 #include "sandbox/sys_error.h"
@@ -30,8 +31,7 @@ int64_t Lap(Clock::time_point* mark) {
 
 // Spec 27: read-only fds of the child's namespaces; the child may already be gone (nix#4719).
 UniqueFd OpenNamespace(pid_t pid, const char* ns, const char* what) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/ns/" + ns;
-  UniqueFd fd(sys::OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd = OpenProcFile(pid, (std::string("ns/") + ns).c_str(), O_RDONLY);
   if (!fd) throw SysError(std::string("getting sandbox ") + what + " namespace", errno);
   return fd;
 }
