@@ -47,7 +47,7 @@ def latency_table(first, keys, data, label=str):
 
 
 def interval(v, lo, hi, fmt="%.4g"):
-    return (fmt + " (" + fmt + "–" + fmt + ")") % (v, lo, hi)
+    return (fmt + " (" + fmt + " to " + fmt + ")") % (v, lo, hi)
 
 
 def compare_section(c):
@@ -68,10 +68,10 @@ def compare_section(c):
         rows.append(["`%s`" % d["ratio"], interval(d["baseline"], *d["baseline_ci"]),
                      interval(d["current"], *d["current_ci"]),
                      interval(d["change"] * 100, d["change_ci"][0] * 100,
-                              d["change_ci"][1] * 100, "%+.1f") + "%",
+                              d["change_ci"][1] * 100, "%+.1f%%"),
                      pct % (d["min_effect"] * 100), "%.2g" % d["p"], verdict,
                      "%d re-run(s) %s" % (d["reruns"], d["note"]) if d["reruns"] else ""])
-    out.append(table(["ratio", "baseline", "this run", "change %", "min effect", "p",
+    out.append(table(["ratio", "baseline", "this run", "change", "min effect", "p",
                       "verdict", "re-runs"], rows))
     out.append("\n%s\n" % c["summary"])
     return "\n".join(out)
