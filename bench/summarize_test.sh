@@ -3,8 +3,7 @@
 # the numbers the regression check and the docs rely on: the headline as the median over
 # the four families, ratios against the floor of the same family, parent-size growth, a
 # failed benchmark reported as an error and as null, the end-to-end ratios, the samples of
-# each ratio the regression check compares. Runs no
-# benchmark.
+# each ratio the regression check compares. Runs no benchmark.
 set -euo pipefail
 
 dir="$(dirname "$0")"
