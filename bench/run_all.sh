@@ -157,14 +157,16 @@ if [[ -n "$baseline" ]]; then
   }
   log "checking ratios against $baseline"
   reruns=()
+  n=0
   while :; do
     status=0
     "$PYTHON" "$here/compare_summary.py" "$out/summary.json" "$baseline" "${reruns[@]}" \
       --rerun-families "$out/rerun-families.txt" --json "$out/compare.json" || status=$?
     ((status == 3)) || break
-    dir="$out/rerun-$((${#reruns[@]} + 1))"
+    n=$((n + 1))
+    dir="$out/rerun-$n"
     rm -rf "$dir" && mkdir -p "$dir"
-    log "re-run $((${#reruns[@]} + 1)) of the suspected families into $dir"
+    log "re-run $n of the suspected families into $dir"
     while read -r family; do
       rerun_family "$dir" "$family"
     done <"$out/rerun-families.txt"
