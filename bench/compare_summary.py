@@ -5,7 +5,7 @@ end), which summarize.py keeps under "samples".
 
 Only ratios are compared, never bare times: each is taken against a floor or a peer
 measured in the same run. Every checked ratio is "lower is better". A ratio is suspected
-when this run is significantly above the baseline and the increase may reach the ratio's
+when this run is significantly above the baseline and the increase reaches the ratio's
 minimum effect (bench/ratio_stats.py). A suspected ratio is measured again (bench/run_all.sh
 re-runs its families, interleaved with their floor, into RERUN directories) and decided by
 the majority of up to three runs: two that alarm make a regression, two that do not clear

@@ -54,7 +54,7 @@ def compare_section(c):
     """The regression check's decisions (compare_summary.py --json): one row per ratio."""
     out = ["## Regression check against `%s`\n" % c["baseline"],
            "Medians of the per-repetition samples with their %d%% bootstrap intervals; "
-           "regressed when a one-sided U test gives p < %g and the change may reach the "
+           "regressed when a one-sided U test gives p < %g and the change reaches the "
            "minimum effect, in the majority of up to three runs.\n" % (
                round(c["level"] * 100), c["alpha"])]
     rows = []
