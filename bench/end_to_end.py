@@ -154,6 +154,8 @@ def main():
     for name, argv in runnable.items():
         if samples[name]:
             entry = summarize(samples[name])
+            # Every round's time, in round order: the regression check pairs them by round.
+            entry["samples_ms"] = [round(t * 1e3, 4) for t in samples[name]]
         else:
             entry = {}
             report["unavailable"][name] = "every run failed"

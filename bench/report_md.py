@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Renders summary.json as markdown tables (out/bench/summary.md): headline, targets,
-per-flag latency, parent size, threads, churn, phases and end to end. Every latency table
-carries the ratio against the floor measured in the same run."""
+per-flag latency, parent size, threads, churn, phases, end to end and, after a --compare run,
+the regression check. Every latency table carries the ratio against the floor measured in
+the same run."""
 
 import argparse
 import json
+import os
 import sys
 
 IMPLS = ("floor", "lix", "fast")
@@ -44,7 +46,38 @@ def latency_table(first, keys, data, label=str):
     return table([first, "floor µs", "lix µs", "fast µs", "lix/floor", "fast/floor"], rows)
 
 
-def render(s):
+def interval(v, lo, hi, fmt="%.4g"):
+    return (fmt + " (" + fmt + " to " + fmt + ")") % (v, lo, hi)
+
+
+def compare_section(c):
+    """The regression check's decisions (compare_summary.py --json): one row per ratio."""
+    out = ["## Regression check against `%s`\n" % c["baseline"],
+           "Medians of the per-repetition samples with their %d%% bootstrap intervals; "
+           "regressed when a one-sided U test gives p < %g and the change reaches the "
+           "minimum effect, in the majority of up to three runs.\n" % (
+               round(c["level"] * 100), c["alpha"])]
+    rows = []
+    for d in c["decisions"]:
+        if "current" not in d:
+            rows.append(["`%s`" % d["ratio"], "–", "–", "–", "–", "–", d["verdict"],
+                         d.get("note", "")])
+            continue
+        verdict = "**REGRESSION**" if d["verdict"] == "regression" else d["verdict"]
+        pct = "%+.1f%%"
+        rows.append(["`%s`" % d["ratio"], interval(d["baseline"], *d["baseline_ci"]),
+                     interval(d["current"], *d["current_ci"]),
+                     interval(d["change"] * 100, d["change_ci"][0] * 100,
+                              d["change_ci"][1] * 100, "%+.1f%%"),
+                     pct % (d["min_effect"] * 100), "%.2g" % d["p"], verdict,
+                     "%d re-run(s) %s" % (d["reruns"], d["note"]) if d["reruns"] else ""])
+    out.append(table(["ratio", "baseline", "this run", "change", "min effect", "p",
+                      "verdict", "re-runs"], rows))
+    out.append("\n%s\n" % c["summary"])
+    return "\n".join(out)
+
+
+def render(s, compare=None):
     out = ["# Clone-to-release latency%s\n" % (" (quick run)" if s.get("quick") else ""),
            "Kernel %s, %s CPUs. Medians over repetitions (the headline: over the four families "
            "that measure its case); µs per start as the parent sees "
@@ -98,6 +131,8 @@ def render(s):
     missing = s.get("end_to_end_unavailable", {})
     if missing:
         out.append("".join("- %s unavailable: %s\n" % kv for kv in missing.items()))
+    if compare:
+        out.append(compare_section(compare))
     if s.get("errors"):
         out.append("## Errors\n")
         out.append("".join("- `%s`: %s\n" % kv for kv in sorted(s["errors"].items())))
@@ -108,11 +143,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("summary", help="summary.json")
     parser.add_argument("out", help="markdown file to write")
+    parser.add_argument("--compare", help="compare_summary.py --json output, if it exists")
     args = parser.parse_args()
     with open(args.summary) as f:
         s = json.load(f)
+    compare = None
+    if args.compare and os.path.exists(args.compare):
+        with open(args.compare) as f:
+            compare = json.load(f)
     with open(args.out, "w") as f:
-        f.write(render(s))
+        f.write(render(s, compare))
     return 0
 
 

@@ -49,6 +49,21 @@ class ScratchRoot {
 
 constexpr int kAlwaysOn = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
 
+// A known extra cost in fast's measured start, so that a run can show the regression check
+// catches it: `--define=sbx_inject_start_cost=1` (bench/BUILD.bazel) makes each fast start
+// busy-wait for 10% of its own time, a 10% regression at any load of the machine. Off (0)
+// in every other build.
+#ifndef SBX_INJECT_START_COST_PCT
+#define SBX_INJECT_START_COST_PCT 0
+#endif
+constexpr int kInjectedCostPct = SBX_INJECT_START_COST_PCT;
+
+void BusyWait(std::chrono::steady_clock::duration length) {
+  const auto until = std::chrono::steady_clock::now() + length;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
 }  // namespace
 
 bool StartChildSupports(int ns_flags) {
@@ -74,6 +89,10 @@ StartSample StartChildStart(Mode mode, int ns_flags) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   sbx::Child child = sbx::StartChild(config, no_pty, exit_at_once);
+  if (kInjectedCostPct > 0 && mode == Mode::kFast) {
+    const auto took = Clock::now() - start - std::chrono::microseconds(child.timings().handoff_us);
+    BusyWait(took * kInjectedCostPct / 100);
+  }
   const Clock::time_point released = Clock::now();
 
   StartSample sample;

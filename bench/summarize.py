@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reads the benchmark JSON of one run (out/bench/*.json) and writes summary.json: the
 headline numbers of issue 7, every ratio against the floor measured in the same run, and
-the tables the report and plots are drawn from.
+the tables the report and plots are drawn from, and the per-repetition samples of every
+ratio the regression check compares.
 
 Values are the median over repetitions of the per-start latency counter (latency_us); a
 benchmark that failed or was not run is null, with its error under "errors".
@@ -41,7 +42,8 @@ def key_of(run_name):
 
 
 def load_runs(paths):
-    """{key: {counter: median}} and {key: error} over all Google Benchmark JSON files."""
+    """{key: {counter: median}}, {key: error} and {key: [latency_us of each repetition]}
+    over all Google Benchmark JSON files."""
     per_rep, medians, errors = {}, {}, {}
     for path in paths:
         try:
@@ -67,7 +69,37 @@ def load_runs(paths):
             src = {c: statistics.median(r[c] for r in reps if c in r)
                    for c in reps[0] if isinstance(reps[0][c], (int, float))}
         values[key] = {c: v for c, v in src.items() if isinstance(v, (int, float))}
-    return values, errors
+    reps = {key: [r["latency_us"] for r in sorted(runs, key=lambda r: r.get("repetition_index", 0))
+                  if "latency_us" in r]
+            for key, runs in per_rep.items()}
+    return values, errors, reps
+
+
+def paired_ratios(reps, num_key, den_key):
+    """One ratio per repetition: repetition i of one benchmark over repetition i of another."""
+    num = reps.get(tuple(str(k) for k in num_key), [])
+    den = reps.get(tuple(str(k) for k in den_key), [])
+    return [a / b for a, b in zip(num, den) if b]
+
+
+def ratio_samples(reps, e2e):
+    """The samples of every ratio the regression check compares (bench/compare_summary.py),
+    one value per repetition (per round, end to end), so it can see their spread."""
+    same_case = (("flags", "seed"), ("parent_rss", "16"), ("threads", "1"), ("churn", "off"))
+    out = {}
+    for impl in ("fast", "lix"):
+        out["ratios.%s_over_floor" % impl] = [
+            r for fam, arg in same_case
+            for r in paired_ratios(reps, (fam, impl, arg), (fam, "floor", arg))]
+        out["rss_growth." + impl] = paired_ratios(
+            reps, ("parent_rss", impl, 4096), ("parent_rss", impl, 16))
+    out["ratios.fast_over_lix_at_4gib"] = paired_ratios(
+        reps, ("parent_rss", "fast", 4096), ("parent_rss", "lix", 4096))
+    rounds = {n: c.get("samples_ms", []) for n, c in e2e.get("commands", {}).items()}
+    for peer in ("bwrap", "unshare", "crun"):
+        out["end_to_end_ratios.sbx_run_over_" + peer] = [
+            a / b for a, b in zip(rounds.get("sbx_run", []), rounds.get(peer, [])) if b]
+    return out
 
 
 def lat(values, *key):
@@ -82,7 +114,7 @@ def ratio(a, b):
 def summarize(bench_dir, quick):
     paths = sorted(os.path.join(bench_dir, n) for n in os.listdir(bench_dir)
                    if n.endswith(".json") and n not in ("summary.json", "end_to_end.json"))
-    values, errors = load_runs(paths)
+    values, errors, reps = load_runs(paths)
 
     # Four families measure the headline case (seed flags, small parent, one starter, no
     # churn), each against its own floor in the same process. The headline takes, per
@@ -141,6 +173,8 @@ def summarize(bench_dir, quick):
     s["end_to_end_ratios"] = {
         "sbx_run_over_" + p: ratio(med.get("sbx_run"), med.get(p))
         for p in ("bwrap", "unshare", "crun", "direct")}
+
+    s["samples"] = ratio_samples(reps, e2e)
 
     checks = {
         "fast_over_floor": s["ratios"]["fast_over_floor"],

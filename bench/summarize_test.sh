@@ -2,8 +2,8 @@
 # Feeds summarize.py a synthetic run (Google Benchmark JSON with known medians) and checks
 # the numbers the regression check and the docs rely on: the headline as the median over
 # the four families, ratios against the floor of the same family, parent-size growth, a
-# failed benchmark reported as an error and as null, the end-to-end ratios. Runs no
-# benchmark.
+# failed benchmark reported as an error and as null, the end-to-end ratios, the samples of
+# each ratio the regression check compares. Runs no benchmark.
 set -euo pipefail
 
 dir="$(dirname "$0")"
@@ -51,7 +51,8 @@ family("parent_rss_4096", [("parent_rss/floor/4096/manual_time", 500),
                            ("parent_rss/lix/4096/manual_time", 80000),
                            ("parent_rss/fast/4096/manual_time", 1320)])
 with open(os.path.join(run, "end_to_end.json"), "w") as f:
-    json.dump({"commands": {"sbx_run": {"median_ms": 3.0}, "bwrap": {"median_ms": 5.0},
+    json.dump({"commands": {"sbx_run": {"median_ms": 3.0, "samples_ms": [3.0, 4.0, 3.5]},
+                            "bwrap": {"median_ms": 5.0, "samples_ms": [5.0, 4.0, 7.0]},
                             "unshare": {"median_ms": 2.0}, "crun": {"median_ms": 6.0}},
                "unavailable": {"sbx_run_lix": "exit 125"}}, f)
 PY
@@ -100,7 +101,23 @@ if s["errors"].get("flags/lix/seed_no_net") != "lix: clone failed":
 if s["end_to_end_unavailable"].get("sbx_run_lix") != "exit 125":
     print("FAIL the unavailable peer is not reported")
     failed += 1
-total = len(checks) + 2
+# One sample per repetition, repetition i over repetition i, family by family (the
+# synthetic repetitions are 0.9, 1 and 1.3 times each median, so each family's ratio
+# repeats three times); end to end, round by round.
+samples = {
+    "ratios.fast_over_floor": [1.5] * 3 + [3.0] * 3 + [1.6] * 3 + [1.4] * 3,
+    "rss_growth.fast": [1.1] * 3,
+    "ratios.fast_over_lix_at_4gib": [1320 / 80000] * 3,
+    "end_to_end_ratios.sbx_run_over_bwrap": [3.0 / 5.0, 1.0, 3.5 / 7.0],
+    "end_to_end_ratios.sbx_run_over_crun": [],
+}
+for path, want in samples.items():
+    got = s["samples"].get(path)
+    if got is None or len(got) != len(want) or \
+            any(abs(a - b) > 1e-9 for a, b in zip(got, want)):
+        print("FAIL samples %s = %r, want %r" % (path, got, want))
+        failed += 1
+total = len(checks) + 2 + len(samples)
 print("%d passed, %d failed" % (total - failed, failed))
 sys.exit(1 if failed else 0)
 PY

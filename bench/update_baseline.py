@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Makes the checked-in baseline from a run: bench/baseline.json (the run's summary.json
-plus the tolerances in force and where the numbers came from) and bench/baseline/*.json
-(the run's Google Benchmark JSON, for compare.py's per-benchmark view). Refresh it after
-a change that moves the ratios on purpose, from a full run on the reference machine."""
+"""Makes the checked-in baseline from several runs of the unchanged tree, made at different
+times: bench/baseline.json (the first run's summary.json, plus the samples of every checked
+ratio from each run under "samples_by_run", the minimum effects in force and where the
+numbers came from) and bench/baseline/*.json (the first run's Google Benchmark JSON, for
+compare.py's per-benchmark view). The check compares a run with the baseline run in which
+the ratio was highest, so the runs should span the machine's usual load. Refresh it after a
+change that moves the ratios on purpose, on the reference machine."""
 
 import argparse
 import datetime
@@ -18,17 +21,28 @@ import compare_summary  # noqa: E402
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("run_dir", help="the run's output directory (out/bench)")
+    parser.add_argument("run_dirs", nargs="+", metavar="run_dir",
+                        help="a run's output directory (out/bench)")
     parser.add_argument("--out", default=os.path.join(here, "baseline.json"))
     parser.add_argument("--note", default="", help="where and how the run was made")
     args = parser.parse_args()
 
-    with open(os.path.join(args.run_dir, "summary.json")) as f:
-        summary = json.load(f)
-    if summary.get("quick"):
-        raise SystemExit("update_baseline: make the baseline from a full run, not --quick")
-    summary["tolerances"] = dict(compare_summary.CHECKED)
-    summary["baseline_made"] = {"date": datetime.date.today().isoformat(), "note": args.note}
+    summaries = []
+    for run_dir in args.run_dirs:
+        with open(os.path.join(run_dir, "summary.json")) as f:
+            summaries.append(json.load(f))
+        if "samples" not in summaries[-1]:
+            raise SystemExit("update_baseline: %s has no samples: summarize it again" % run_dir)
+    summary = summaries[0]
+    summary["samples_by_run"] = [{path: s["samples"].get(path, [])
+                                  for path in compare_summary.MIN_EFFECT} for s in summaries]
+    summary["samples"] = {path: [v for s in summaries for v in s["samples"].get(path, [])]
+                          for path in compare_summary.MIN_EFFECT}
+    summary["min_effects"] = dict(compare_summary.MIN_EFFECT)
+    summary["baseline_made"] = {"date": datetime.date.today().isoformat(), "note": args.note,
+                                "runs": len(summaries),
+                                "quick_runs": sum(1 for s in summaries if s.get("quick"))}
+    run_dir = args.run_dirs[0]
     with open(args.out, "w") as f:
         json.dump(summary, f, indent=2)
         f.write("\n")
@@ -37,9 +51,9 @@ def main():
     os.makedirs(bench_dir, exist_ok=True)
     for old in glob.glob(os.path.join(bench_dir, "*.json")):
         os.remove(old)
-    for path in glob.glob(os.path.join(args.run_dir, "*.json")):
+    for path in glob.glob(os.path.join(run_dir, "*.json")):
         name = os.path.basename(path)
-        if name in ("summary.json", "end_to_end.json"):
+        if name in ("summary.json", "end_to_end.json", "compare.json"):
             continue
         # One benchmark per line, without the counters (compare.py reads only the times):
         # a fraction of Google Benchmark's own output, still diffable.
