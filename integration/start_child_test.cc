@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -367,6 +368,62 @@ TEST_P(LixHelperTest, JunkOrNothingOnThePidLineIsAnError) {
       EXPECT_THAT(e.what(), HasSubstr(reason)) << text;
     }
   }
+}
+
+// Spec 5: the helper dies with its parent (death signal SIGKILL), here while it opens the
+// pty slave.
+TEST_P(LixHelperTest, HelperDiesWithItsParent) {
+  int helper_pid[2];
+  ASSERT_EQ(pipe2(helper_pid, O_CLOEXEC), 0);
+  UniqueFd read_end(helper_pid[0]), write_end(helper_pid[1]);
+  pid_t parent = fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    try {
+      StartChild(
+          Config(),
+          [fd = helper_pid[1]] {  // in the helper: say who we are, then hang
+            const pid_t self = getpid();
+            (void)!write(fd, &self, sizeof self);
+            pause();
+          },
+          [] { return 0; });
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  write_end.reset();
+  pid_t helper = -1;
+  ASSERT_EQ(read(read_end.get(), &helper, sizeof helper), static_cast<ssize_t>(sizeof helper));
+  kill(parent, SIGKILL);
+  waitpid(parent, nullptr, 0);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = kill(helper, 0) != 0 && errno == ESRCH;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the helper outlived its parent";
+  if (!gone) kill(helper, SIGKILL);
+}
+
+// nix#8072: the pty slave is opened before CLONE_NEWUSER; inside a fresh user namespace
+// nothing is mapped and the open fails even for root.
+TEST_P(StartChildTest, PtySlaveOpensBeforeTheUserNamespace) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) GTEST_SKIP() << "no pty here: " << strerror(errno);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const std::string slave = ptsname(master);
+  Child child = StartChild(
+      Config(),
+      [&] {
+        int fd = open(slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) throw std::runtime_error("opening " + slave + ": " + strerror(errno));
+        close(fd);
+      },
+      [] { return 0; });
+  EXPECT_EQ(child.Wait(), 0);
+  close(master);
 }
 
 // A stray process that holds a copy of the release pipe's write end (nix#13923: any
