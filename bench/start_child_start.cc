@@ -11,7 +11,7 @@
 #include <system_error>
 
 #include "bench/ns_flags.h"
-#include "sandbox/start_child.h"
+#include "sandbox/start/start_child.h"
 
 namespace sbx_bench {
 namespace {

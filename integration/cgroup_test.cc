@@ -2,7 +2,7 @@
 // cgroup.procs, cgroup.kill. On a host (v2-only, or hybrid with the v2 hierarchy at
 // /sys/fs/cgroup/unified) and in the VM, each case makes a cgroup of its own under a
 // directory of this test's, and removes both; nothing else of the machine's cgroups changes.
-#include "sandbox/cgroup.h"
+#include "sandbox/start/cgroup.h"
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "integration/test_util.h"
-#include "sandbox/start_child.h"
-#include "sandbox/unique_fd.h"
+#include "sandbox/start/start_child.h"
+#include "sandbox/start/unique_fd.h"
 
 namespace sbx {
 namespace {

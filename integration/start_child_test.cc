@@ -1,7 +1,7 @@
 // What a builder observes, and what the parent is left with, after StartChild in each mode
 // (spec sections 1-4, 7; the matrix of issue 4). Runs as root and rootless on the host and
 // in the VM (integration/BUILD.bazel).
-#include "sandbox/start_child.h"
+#include "sandbox/start/start_child.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "integration/test_util.h"
-#include "sandbox/cgroup.h"
-#include "sandbox/sys_error.h"
-#include "sandbox/syscalls.h"
-#include "sandbox/unique_fd.h"
+#include "sandbox/rules/sys_error.h"
+#include "sandbox/start/cgroup.h"
+#include "sandbox/start/syscalls.h"
+#include "sandbox/start/unique_fd.h"
 
 namespace sbx {
 namespace {

@@ -13,8 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "sandbox/unique_fd.h"
-#include "sandbox/userns_probe.h"
+#include "sandbox/start/unique_fd.h"
+#include "sandbox/start/userns_probe.h"
 
 namespace sbx::testing {
 

@@ -9,8 +9,8 @@
 #include <set>
 #include <string>
 
-#include "sandbox/identity.h"
-#include "sandbox/start_child.h"
+#include "sandbox/rules/identity.h"
+#include "sandbox/start/start_child.h"
 
 namespace sbx::testing {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/id_map.h"
 #include "fuzz/print_input.h"
+#include "sandbox/rules/id_map.h"
 
 namespace sbx_fuzz {
 namespace {

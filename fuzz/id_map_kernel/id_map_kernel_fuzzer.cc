@@ -17,7 +17,7 @@
 #include "fuzz/id_map_kernel/kernel_run.h"
 #include "fuzz/id_map_kernel/scenario.h"
 #include "fuzz/print_input.h"
-#include "sandbox/id_map_kernel_rules.h"
+#include "sandbox/rules/id_map_kernel_rules.h"
 
 namespace sbx_fuzz {
 namespace {

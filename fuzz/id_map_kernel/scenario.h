@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "sandbox/id_map_kernel_rules.h"
+#include "sandbox/rules/id_map_kernel_rules.h"
 
 namespace sbx_fuzz {
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes a copy of the real validator (sandbox/id_map_kernel_rules.cc) with an off-by-one
+# Writes a copy of the real validator (sandbox/rules/id_map_kernel_rules.cc) with an off-by-one
 # planted in its overlap test ("<=" becomes "<", so ranges sharing only their first or last
 # id pass as disjoint), moved into namespace sbx::planted. Only the part up to
 # CheckMapWrite's end is copied (the marker line below), so the copy defines nothing else.

@@ -1,11 +1,11 @@
 // The validator with a planted off-by-one in its overlap test, generated from
-// sandbox/id_map_kernel_rules.cc by plant_overlap_bug.sh. Exists only for the demo that the
+// sandbox/rules/id_map_kernel_rules.cc by plant_overlap_bug.sh. Exists only for the demo that the
 // id_map properties find such a bug within seconds; never linked outside fuzz/.
 #pragma once
 
 #include <string_view>
 
-#include "sandbox/id_map_kernel_rules.h"
+#include "sandbox/rules/id_map_kernel_rules.h"
 
 namespace sbx::planted {
 

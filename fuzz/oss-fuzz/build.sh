@@ -18,10 +18,10 @@ CXXFLAGS=${CXXFLAGS:-}
 
 # Library sources each target links besides fuzz/NAME/NAME_fuzzer.cc.
 declare -A deps=(
-  [pid_line]="sandbox/pid_line.cc"
-  [id_map]="sandbox/id_map.cc sandbox/id_map_kernel_rules.cc fuzz/id_map/id_map_properties.cc"
-  [passwd_group]="sandbox/id_map.cc sandbox/id_map_kernel_rules.cc sandbox/identity.cc sandbox/passwd.cc"
-  [sbx_args]="sandbox/sbx_args.cc"
+  [pid_line]="sandbox/rules/pid_line.cc"
+  [id_map]="sandbox/rules/id_map.cc sandbox/rules/id_map_kernel_rules.cc fuzz/id_map/id_map_properties.cc"
+  [passwd_group]="sandbox/rules/id_map.cc sandbox/rules/id_map_kernel_rules.cc sandbox/rules/identity.cc sandbox/rules/passwd.cc"
+  [sbx_args]="sandbox/cli/sbx_args.cc"
 )
 
 work=${WORK:-$(mktemp -d)}/sbx-objects

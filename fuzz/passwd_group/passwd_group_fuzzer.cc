@@ -8,8 +8,8 @@
 #include <grp.h>
 #include <pwd.h>
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "sandbox/identity.h"
-#include "sandbox/passwd.h"
+#include "sandbox/rules/identity.h"
+#include "sandbox/rules/passwd.h"
 
 namespace {
 
@@ -135,7 +135,7 @@ bool Representable(std::string_view dir) {
     at = end + 1;
   }
   if (!parts.empty() && parts.back().empty()) parts.pop_back();  // one trailing '/'
-  if (parts.empty()) return false;                                // "/" itself
+  if (parts.empty()) return false;                               // "/" itself
   for (std::string_view part : parts) {
     if (part.empty() || part == "." || part == "..") return false;
   }

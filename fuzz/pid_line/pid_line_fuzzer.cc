@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "sandbox/pid_line.h"
 #include "fuzz/print_input.h"
+#include "sandbox/rules/pid_line.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Fuzzes the `sbx` argument parser (sandbox/sbx_args.h). The input is an argument vector,
+// Fuzzes the `sbx` argument parser (sandbox/cli/sbx_args.h). The input is an argument vector,
 // arguments separated by NUL as in /proc/PID/cmdline. Properties: the parser is
 // deterministic; every rejection is one clear line ("sbx: error: " + it is what users see)
 // with the right exit code; every accepted command is self-consistent, reflects the values
@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-#include "sandbox/sbx_args.h"
 #include "fuzz/print_input.h"
+#include "sandbox/cli/sbx_args.h"
 
 namespace {
 

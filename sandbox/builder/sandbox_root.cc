@@ -1,0 +1,189 @@
+#include "sandbox/builder/sandbox_root.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "sandbox/builder/beneath.h"
+#include "sandbox/rules/root_layout.h"
+#include "sandbox/rules/sys_error.h"
+#include "sandbox/start/unique_fd.h"
+
+namespace sbx {
+namespace {
+
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// A given root must not be the host's / nor hold the host's /etc: writing the sandbox's
+// passwd there would replace the host's.
+void RefuseHostRoot(int root_fd, const std::string& path) {
+  struct stat root, host_root, etc, host_etc;
+  if (fstat(root_fd, &root) < 0) throw SysError("stat " + path, errno);
+  if (stat("/", &host_root) == 0 && SameFile(root, host_root)) {
+    throw SysError("--root " + path + " is the host's /: refused (nothing was written)", 0);
+  }
+  if (fstatat(root_fd, "etc", &etc, AT_SYMLINK_NOFOLLOW) == 0 && stat("/etc", &host_etc) == 0 &&
+      SameFile(etc, host_etc)) {
+    throw SysError("--root " + path + " holds the host's /etc: refused (nothing was written)", 0);
+  }
+}
+
+// True where the kernel has mount_setattr (5.12+): a call with a bad fd says EBADF, not ENOSYS.
+bool HaveMountSetattr() {
+  return syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) < 0 && errno != ENOSYS;
+}
+
+// Flags of the mount holding path that a user namespace cannot drop on a bind remount.
+unsigned long LockedFlags(const std::string& path) {
+  struct statvfs st;
+  if (statvfs(path.c_str(), &st) < 0) throw SysError("statvfs " + path, errno);
+  unsigned long flags = 0;
+  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
+  (type == FTW_DP ? rmdir : unlink)(path);
+  return 0;
+}
+
+}  // namespace
+
+// For kernels without mount_setattr: source's mount and every mount below it (from
+// /proc/self/mountinfo), as the builder will see them under root + target; none where the
+// builder uses mount_setattr.
+std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
+                                              const std::string& in_root) const {
+  if (!remount_) return {};
+  std::vector<Remount> remounts = {{in_root, LockedFlags(source)}};
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, fs_root, mount_point;
+    fields >> id >> parent >> devno >> fs_root >> mount_point;
+    if (mount_point.size() > source.size() && mount_point.compare(0, source.size(), source) == 0 &&
+        mount_point[source.size()] == '/') {
+      remounts.push_back({in_root + mount_point.substr(source.size()), LockedFlags(mount_point)});
+    }
+  }
+  return remounts;
+}
+
+void RemoveTree(const std::string& path) {
+  nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
+                         gid_t host_gid,
+                         const std::function<void(const std::string&)>& on_fresh_root,
+                         bool force_remount)
+    : fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
+  UniqueFd root;
+  if (given_root) {
+    // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
+    root.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw SysError("opening --root " + *given_root, errno);
+    RefuseHostRoot(root.get(), *given_root);
+    char resolved[PATH_MAX];
+    if (!realpath(given_root->c_str(), resolved)) throw SysError("resolving " + *given_root, errno);
+    path_ = resolved;
+  } else {
+    // On a tmpfs where there is one: the root is scaffolding for one run.
+    std::string tmpl =
+        access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
+    path_ = tmpl;
+    if (on_fresh_root) {
+      try {
+        on_fresh_root(path_);
+      } catch (...) {
+        rmdir(path_.c_str());
+        throw;
+      }
+    }
+    root.reset(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root) {
+      const int error = errno;
+      rmdir(path_.c_str());
+      throw SysError("opening " + path_, error);
+    }
+  }
+  try {
+    Populate(root.get(), build_dir, host_gid);
+  } catch (...) {
+    Remove();  // a destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host_gid) {
+  if (fresh_) {
+    // Nix's chroot: root-owned, the build group may enter, nobody else.
+    const bool chowned = fchown(root_fd, 0, host_gid) == 0;
+    fchmod(root_fd, chowned ? 0750 : 0755);
+    for (const char* dir : kSystemDirs) {
+      struct stat st;
+      if (lstat(dir, &st) < 0) continue;
+      const char* name = dir + 1;
+      if (S_ISLNK(st.st_mode)) {  // merged /usr: /bin -> usr/bin, kept as a link
+        char target[PATH_MAX];
+        ssize_t n = readlink(dir, target, sizeof target - 1);
+        if (n < 0) throw SysError(std::string("readlink ") + dir, errno);
+        target[n] = '\0';
+        if (symlinkat(target, root_fd, name) < 0) throw SysError("symlink " + path_ + dir, errno);
+        continue;
+      }
+      MakeDirsBeneath(root_fd, name, 0755, path_);
+      binds_.push_back({dir, dir, RemountsFor(dir, path_ + dir)});
+    }
+  }
+  for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
+  UniqueFd tmp = MakeDirsBeneath(root_fd, kTmpDir, 0755, path_);
+  if (fchmod(tmp.get(), 01777) < 0) throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
+  UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
+  if (!dev) throw SysError("opening " + path_ + "/dev", errno);
+  for (const char* node : kDevNodes) {
+    UniqueFd file(openat(dev.get(), node, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!file)
+      throw SysError("creating " + path_ + "/dev/" + node + " (a file, not a symlink)", errno);
+  }
+  for (const auto& link : kDevLinks) {
+    if (symlinkat(link[1], dev.get(), link[0]) < 0 && errno != EEXIST) {
+      throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
+    }
+  }
+  UniqueFd hosts = OpenBeneath(root_fd, "etc/hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const ssize_t hosts_size = sizeof kEtcHosts - 1;
+  if (!hosts || write(hosts.get(), kEtcHosts, hosts_size) != hosts_size) {
+    throw SysError("writing " + path_ + "/etc/hosts (a file, not a symlink)", errno);
+  }
+  // The builder mounts its own tmpfs here, owned by the sandbox user.
+  MakeDirsBeneath(root_fd, build_dir, 0755, path_);
+  binds_.push_back({path_ + "/etc", "/etc", RemountsFor(path_ + "/etc", path_ + "/etc")});
+}
+
+void SandboxRoot::Remove() {
+  if (fresh_) RemoveTree(path_);
+}
+
+SandboxRoot::~SandboxRoot() { Remove(); }
+
+}  // namespace sbx

@@ -1,0 +1,36 @@
+// What a caller asks of a sandbox start (start_plan.h turns it into decisions).
+#pragma once
+
+#include <unistd.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "sandbox/rules/identity.h"
+#include "sandbox/rules/passwd.h"
+#include "sandbox/rules/start_mode.h"
+
+namespace sbx {
+
+struct StartConfig {
+  StartMode mode = StartMode::kLix;
+  bool use_user_namespace = true;           // asked for; PlanStart decides (spec 3)
+  bool private_network = true;              // CLONE_NEWNET (all but fixed-output builds)
+  std::optional<BuildUser> build_user;      // none: map the caller's own ids
+  std::string build_dir{kDefaultBuildDir};  // home in the generated passwd
+  std::string sandbox_root;                 // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
+  std::optional<std::string> cgroup;        // directory of a cgroup v2 to place the child in
+  bool require_drop_supplementary_groups = (getuid() == 0);  // spec 10
+  bool force_clone_fallback = false;  // fast mode: use clone() + cgroup.procs, not clone3
+};
+
+// Runs in the lix helper before CLONE_NEWUSER (the seed opens the pty slave here).
+using OpenSlave = std::function<void()>;
+// Runs in the child after release, on a stack of its own; its return value is the child's
+// exit status. In fast mode it runs on the parent's memory, like a vfork child, and
+// StartChild returns only once it has exec'd or returned: it should do little but
+// prepare and exec, allocate nothing the parent relies on, and not wait for the parent.
+using ChildMain = std::function<int()>;
+
+}  // namespace sbx

@@ -1,0 +1,39 @@
+#include "sandbox/rules/start_plan.h"
+
+#include <sched.h>
+
+#include "sandbox/rules/sys_error.h"
+
+namespace sbx {
+
+StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
+  StartPlan plan;
+  plan.mode = config.mode;
+  plan.use_user_namespace = config.use_user_namespace;
+  if (plan.use_user_namespace && !host.user_namespaces_work) {
+    if (!config.build_user || host.uid != 0) throw SysError(host.user_namespaces_error, 0);
+    plan.use_user_namespace = false;
+  }
+  std::string error;
+  std::optional<Identity> identity = ComputeIdentity({.use_user_namespace = plan.use_user_namespace,
+                                                      .build_user = config.build_user,
+                                                      .caller_uid = host.uid,
+                                                      .caller_gid = host.gid},
+                                                     &error);
+  if (!identity) throw SysError(error, 0);
+  plan.identity = *identity;
+  std::optional<EtcFiles> etc =
+      GenerateEtcFiles(identity->sandbox_uid, identity->sandbox_gid, config.build_dir, &error);
+  if (!etc) throw SysError(error, 0);
+  plan.etc_files = *etc;
+  plan.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+  if (config.private_network) plan.clone_flags |= CLONE_NEWNET;
+  if (plan.use_user_namespace) plan.clone_flags |= CLONE_NEWUSER;
+  plan.sandbox_root = config.sandbox_root;
+  plan.cgroup = config.cgroup;
+  plan.require_drop_supplementary_groups = config.require_drop_supplementary_groups;
+  plan.force_clone_fallback = config.force_clone_fallback;
+  return plan;
+}
+
+}  // namespace sbx

@@ -1,0 +1,43 @@
+// Everything a sandbox start decides, decided once, before any process exists: whether a
+// user namespace is used (spec 2-3), who the builder is and the exact map writes (spec
+// 19-23), the etc files (spec 24-26), the clone flags (spec 11) and the setgroups policy
+// (spec 10). StartChild carries a plan out; `sbx files` prints one, so what it shows and
+// what `sbx run` writes cannot differ.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sandbox/rules/identity.h"
+#include "sandbox/rules/passwd.h"
+#include "sandbox/rules/start_config.h"
+
+namespace sbx {
+
+// What a plan depends on besides its config, so that tests can give it.
+struct HostFacts {
+  bool user_namespaces_work = true;
+  std::string user_namespaces_error;  // spec 3's message, with the probe's findings
+  uint32_t uid = 0;                   // real ids of the caller
+  uint32_t gid = 0;
+};
+
+struct StartPlan {
+  StartMode mode = StartMode::kLix;
+  bool use_user_namespace = true;  // as decided, not as asked for
+  int clone_flags = 0;             // CLONE_NEW* of spec 11; launchers add their own bits
+  Identity identity;               // sandbox and host ids, map writes in order
+  EtcFiles etc_files;              // written to sandbox_root/etc when there is a root
+  std::string sandbox_root;
+  std::optional<std::string> cgroup;
+  bool require_drop_supplementary_groups = true;
+  bool force_clone_fallback = false;
+};
+
+// Spec 3: without working user namespaces, root with a build user sandboxes without one (as
+// Lix does); anyone else is refused. Throws SysError (errno 0) naming what was refused.
+// Pure: `host` says what this process may do (start_child.h's HostFactsOfThisProcess).
+StartPlan PlanStart(const StartConfig& config, const HostFacts& host);
+
+}  // namespace sbx

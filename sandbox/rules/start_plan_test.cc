@@ -1,0 +1,92 @@
+#include "sandbox/rules/start_plan.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+
+#include "sandbox/rules/sys_error.h"
+
+namespace sbx {
+namespace {
+
+using ::testing::HasSubstr;
+
+HostFacts Host(bool userns_work, uint32_t uid) {
+  return {.user_namespaces_work = userns_work,
+          .user_namespaces_error =
+              "cannot perform a sandboxed build because user namespaces "
+              "are not available (probe said no)",
+          .uid = uid,
+          .gid = uid + 1};
+}
+
+StartConfig WithBuildUser() {
+  StartConfig config;
+  config.build_user = BuildUser{.uid = 30001, .gid = 30000, .count = 1};
+  return config;
+}
+
+TEST(PlanStart, SeedFlagsAndMapsWithAUserNamespace) {
+  StartPlan plan = PlanStart(WithBuildUser(), Host(true, 0));
+  EXPECT_TRUE(plan.use_user_namespace);
+  EXPECT_EQ(plan.clone_flags, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
+                                  CLONE_NEWUTS | CLONE_NEWNET);
+  ASSERT_EQ(plan.identity.writes.size(), 3u);
+  EXPECT_EQ(plan.identity.writes[0].content, "1000 30001 1");
+  EXPECT_EQ(plan.identity.writes[2].content, "100 30000 1");
+  EXPECT_THAT(plan.etc_files.passwd, HasSubstr("nixbld:x:1000:100:Nix build user:/build:"));
+}
+
+TEST(PlanStart, SharedNetworkHasNoNetNamespace) {
+  StartConfig config = WithBuildUser();
+  config.private_network = false;
+  EXPECT_EQ(PlanStart(config, Host(true, 0)).clone_flags & CLONE_NEWNET, 0);
+}
+
+// Spec 3: root with a build user goes on without a user namespace, as the build user.
+TEST(PlanStart, RootWithABuildUserFallsBackWithoutUserNamespaces) {
+  StartPlan plan = PlanStart(WithBuildUser(), Host(false, 0));
+  EXPECT_FALSE(plan.use_user_namespace);
+  EXPECT_EQ(plan.clone_flags & CLONE_NEWUSER, 0);
+  EXPECT_TRUE(plan.identity.writes.empty());
+  EXPECT_EQ(plan.identity.sandbox_uid, 30001u);
+  EXPECT_EQ(plan.identity.sandbox_gid, 30000u);
+}
+
+TEST(PlanStart, AnyoneElseIsRefusedWithoutUserNamespaces) {
+  try {
+    PlanStart(WithBuildUser(), Host(false, 1000));
+    FAIL() << "planned without user namespaces for a non-root caller";
+  } catch (const SysError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("user namespaces are not available (probe said no)"));
+    EXPECT_EQ(e.error(), 0);
+  }
+  EXPECT_THROW(PlanStart(StartConfig{}, Host(false, 0)), SysError) << "root without a build user";
+}
+
+TEST(PlanStart, RefusesWhatCannotBeWritten) {
+  StartConfig config = WithBuildUser();
+  config.build_dir = "/bu:ild";
+  EXPECT_THROW(PlanStart(config, Host(true, 0)), SysError);
+  config = WithBuildUser();
+  config.build_user->count = 0;
+  EXPECT_THROW(PlanStart(config, Host(true, 0)), SysError);
+}
+
+TEST(PlanStart, CarriesTheCallersChoices) {
+  StartConfig config = WithBuildUser();
+  config.mode = StartMode::kFast;
+  config.sandbox_root = "/some/root";
+  config.cgroup = "/sys/fs/cgroup/x";
+  config.require_drop_supplementary_groups = false;
+  config.force_clone_fallback = true;
+  StartPlan plan = PlanStart(config, Host(true, 0));
+  EXPECT_EQ(plan.mode, StartMode::kFast);
+  EXPECT_EQ(plan.sandbox_root, "/some/root");
+  EXPECT_EQ(plan.cgroup, "/sys/fs/cgroup/x");
+  EXPECT_FALSE(plan.require_drop_supplementary_groups);
+  EXPECT_TRUE(plan.force_clone_fallback);
+}
+
+}  // namespace
+}  // namespace sbx

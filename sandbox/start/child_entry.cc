@@ -1,0 +1,53 @@
+// The first code the builder runs, in both modes.
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "sandbox/start/launcher.h"
+#include "sandbox/start/raw_syscall.h"
+#include "sandbox/start/release_channel.h"
+
+namespace sbx {
+namespace {
+
+int Fail(const char* message, int length) {
+  raw::Syscall3(SYS_write, 2, reinterpret_cast<long>(message), length);
+  return 1;
+}
+
+// The parent's handlers are the parent's: the builder runs none of them. Ignored signals
+// stay ignored, as across exec.
+void ResetHandlers() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old;
+    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, nullptr, &old) != 0) continue;
+    if (old.sa_handler == SIG_IGN || old.sa_handler == SIG_DFL) continue;
+    signal(sig, SIG_DFL);
+  }
+}
+
+}  // namespace
+
+int ChildEntry(void* p) {
+  const auto& args = *static_cast<const ChildEntryArgs*>(p);
+  // The death signal first, so a parent that dies from here on takes the child with it.
+  raw::Syscall3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0);
+  if (!ReleaseChannel::AwaitRelease(args.release_read_fd, args.release_write_fd)) {
+    static const char kMessage[] = "sbx: user namespace initialisation failed\n";
+    return Fail(kMessage, sizeof kMessage - 1);
+  }
+  raw::Syscall3(SYS_close, args.release_read_fd, 0, 0);
+  if (args.unshare_cgroup && raw::Syscall3(SYS_unshare, CLONE_NEWCGROUP, 0, 0) < 0) {
+    static const char kMessage[] = "sbx: unsharing the cgroup namespace failed\n";
+    return Fail(kMessage, sizeof kMessage - 1);
+  }
+  // Released: the parent now waits for us (fast mode), so libc is ours to use.
+  if (args.mask_after_release) {
+    ResetHandlers();
+    sigprocmask(SIG_SETMASK, args.mask_after_release, nullptr);
+  }
+  return (*args.main)();
+}
+
+}  // namespace sbx

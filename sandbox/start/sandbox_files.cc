@@ -1,0 +1,102 @@
+#include "sandbox/start/sandbox_files.h"
+
+#include <fcntl.h>
+#include <stdio.h>  // renameat2
+#include <unistd.h>
+
+#include <cerrno>
+#include <string_view>
+
+#include "sandbox/rules/sys_error.h"
+#include "sandbox/start/syscalls.h"
+#include "sandbox/start/unique_fd.h"
+
+namespace sbx {
+namespace {
+
+// A temporary file in etc_fd holding `content`, to be renamed over its final name. Unique
+// per thread, so that concurrent starts into one root do not collide.
+class StagedFile {
+ public:
+  StagedFile(int etc_fd, const std::string& name, std::string_view content,
+             const std::string& where)
+      : etc_fd_(etc_fd), name_(name), tmp_("." + name + ".sbx-" + std::to_string(gettid())) {
+    // 0644 owned by the host's root, as Nix's (read-only inside: /etc is bound read-only).
+    UniqueFd fd(sys::OpenAt(etc_fd, tmp_.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) throw SysError("creating " + where + "/" + tmp_, errno);
+    while (!content.empty()) {
+      ssize_t n = sys::Write(fd.get(), content.data(), content.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        const int error = n < 0 ? errno : EIO;
+        unlinkat(etc_fd_, tmp_.c_str(), 0);  // no destructor runs for a throwing constructor
+        throw SysError("writing " + where + "/" + tmp_, error);
+      }
+      content.remove_prefix(static_cast<size_t>(n));
+    }
+    state_ = State::kStaged;
+  }
+  // The temporary name holds the staged file, or after a swap the old one: either goes.
+  ~StagedFile() {
+    if (state_ == State::kStaged || state_ == State::kSwapped) unlinkat(etc_fd_, tmp_.c_str(), 0);
+  }
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  // Puts the file in place. Where one was there already the two are swapped, so that
+  // Rollback can put the old one back.
+  void Commit(const std::string& where) {
+    if (sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) == 0) {
+      state_ = State::kSwapped;
+      return;
+    }
+    // ENOENT: nothing to swap with; EINVAL: a file system without RENAME_EXCHANGE.
+    if ((errno == ENOENT || errno == EINVAL) &&
+        sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), 0) == 0) {
+      state_ = State::kPlaced;
+      return;
+    }
+    throw SysError("renaming " + where + "/" + tmp_ + " to " + name_, errno);
+  }
+
+  // Undoes Commit, after a later failure. Plain syscalls: this is the cleanup.
+  void Rollback() noexcept {
+    if (state_ == State::kSwapped &&
+        renameat2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) == 0) {
+      state_ = State::kStaged;
+    } else if (state_ == State::kPlaced) {
+      unlinkat(etc_fd_, name_.c_str(), 0);
+      state_ = State::kNone;
+    }
+  }
+
+ private:
+  enum class State { kNone, kStaged, kSwapped, kPlaced };
+  int etc_fd_;
+  std::string name_, tmp_;
+  State state_ = State::kNone;
+};
+
+}  // namespace
+
+void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files) {
+  UniqueFd root(sys::OpenAt(AT_FDCWD, sandbox_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw SysError("opening sandbox root " + sandbox_root, errno);
+  const std::string where = sandbox_root + "/etc";
+  UniqueFd etc(sys::OpenAt(root.get(), "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!etc) throw SysError("opening " + where + " (must be a directory, not a symlink)", errno);
+  // Both written in full before either is renamed into place, and the first put back if the
+  // second cannot be: a failure leaves the root's etc as it was.
+  StagedFile passwd(etc.get(), "passwd", files.passwd, where);
+  StagedFile group(etc.get(), "group", files.group, where);
+  passwd.Commit(where);
+  try {
+    group.Commit(where);
+  } catch (...) {
+    passwd.Rollback();
+    throw;
+  }
+}
+
+}  // namespace sbx

@@ -1,0 +1,147 @@
+#include "sandbox/start/start_child.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <chrono>
+#include <string>
+
+#include "sandbox/rules/sys_error.h"
+#include "sandbox/start/cgroup.h"
+#include "sandbox/start/id_map_writer.h"
+#include "sandbox/start/launcher.h"
+#include "sandbox/start/proc_file.h"
+#include "sandbox/start/release_channel.h"
+#include "sandbox/start/sandbox_files.h"
+#include "sandbox/start/syscalls.h"
+#include "sandbox/start/userns_probe.h"
+
+namespace sbx {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Microseconds since *mark; moves the mark to now.
+int64_t Lap(Clock::time_point* mark) {
+  auto now = Clock::now();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - *mark).count();
+  *mark = now;
+  return us;
+}
+
+// Spec 27: read-only fds of the child's namespaces; the child may already be gone (nix#4719).
+UniqueFd OpenNamespace(pid_t pid, const char* ns, const char* what) {
+  UniqueFd fd = OpenProcFile(pid, (std::string("ns/") + ns).c_str(), O_RDONLY);
+  if (!fd) throw SysError(std::string("getting sandbox ") + what + " namespace", errno);
+  return fd;
+}
+
+}  // namespace
+
+// Fills a Child; a friend, so Child's fields stay private to everyone else.
+class ChildBuilder {
+ public:
+  static Child Start(const StartPlan& plan, const OpenSlave& open_slave,
+                     const ChildMain& child_main) {
+    ReleaseChannel channel = ReleaseChannel::Open();
+    ChildEntryArgs entry{.release_read_fd = channel.child_end(),
+                         .release_write_fd = channel.parent_end(),
+                         .unshare_cgroup = plan.cgroup.has_value(),
+                         .main = &child_main};
+    std::unique_ptr<Launcher> launcher = plan.mode == StartMode::kLix
+                                             ? MakeLixLauncher(plan, open_slave)
+                                             : MakeFastLauncher(plan, open_slave);
+    Child child;
+    PhaseTimings& t = child.timings_;
+    auto mark = Clock::now();
+    child.pid_ = launcher->Launch(entry);
+    child.clone_path_ = launcher->clone_path();
+    channel.CloseChildEnd();
+    t.clone_us = Lap(&mark);
+    try {
+      if (plan.use_user_namespace) WriteIdMaps(child.pid_, plan.identity);
+      t.maps_us = Lap(&mark);
+      if (!plan.sandbox_root.empty()) WriteEtcFiles(plan.sandbox_root, plan.etc_files);
+      t.files_us = Lap(&mark);
+      child.mnt_ns_ = OpenNamespace(child.pid_, "mnt", "mount");
+      if (plan.use_user_namespace) child.user_ns_ = OpenNamespace(child.pid_, "user", "user");
+      // A pidfd where the kernel has them (5.3+); the child is ours and unreaped, so its pid
+      // cannot have been reused.
+      child.pidfd_.reset(sys::PidfdOpen(child.pid_));
+      t.nsfds_us = Lap(&mark);
+      if (plan.cgroup && !launcher->placed_in_cgroup()) AddToCgroup(*plan.cgroup, child.pid_);
+      t.cgroup_us = Lap(&mark);
+      channel.Release();
+      t.release_us = Lap(&mark);
+      launcher->AfterRelease();
+      t.handoff_us = Lap(&mark);
+    } catch (...) {
+      channel.Abort();
+      KillAndReap(child.pid_);
+      child.pid_ = -1;
+      throw;
+    }
+    return child;
+  }
+};
+
+Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main) {
+  return ChildBuilder::Start(plan, open_slave, child_main);
+}
+
+HostFacts HostFactsOfThisProcess() {
+  HostFacts host;
+  host.user_namespaces_work = ProbeUserNamespaces().works;
+  host.user_namespaces_error = UserNamespacesUnavailableError();
+  host.uid = getuid();
+  host.gid = getgid();
+  return host;
+}
+
+StartPlan PlanStart(const StartConfig& config) {
+  return PlanStart(config, HostFactsOfThisProcess());
+}
+
+Child StartChild(const StartConfig& config, const OpenSlave& open_slave,
+                 const ChildMain& child_main) {
+  return ChildBuilder::Start(PlanStart(config), open_slave, child_main);
+}
+
+Child::Child(Child&& other) noexcept { *this = std::move(other); }
+
+Child& Child::operator=(Child&& other) noexcept {
+  if (this != &other) {
+    if (pid_ > 0) Kill();
+    pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+    mnt_ns_ = std::move(other.mnt_ns_);
+    user_ns_ = std::move(other.user_ns_);
+    timings_ = other.timings_;
+    clone_path_ = other.clone_path_;
+  }
+  return *this;
+}
+
+Child::~Child() {
+  if (pid_ > 0) Kill();
+}
+
+int Child::Wait() {
+  // waitpid(-1) would reap any child of ours.
+  if (pid_ <= 0) throw SysError("waiting for the builder: it was already waited for", ECHILD);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) throw SysError("waiting for the builder", errno);
+  }
+  pid_ = -1;
+  return status;
+}
+
+void Child::Kill() {
+  if (pid_ <= 0) return;  // already reaped: kill(-1) would signal every process we may
+  KillAndReap(pid_);
+  pid_ = -1;
+}
+
+}  // namespace sbx

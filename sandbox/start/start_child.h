@@ -1,0 +1,80 @@
+// The sandbox start (spec sections 1-4, 7): clone the builder into new namespaces, write
+// its id maps, generate its /etc/passwd and /etc/group, save namespace fds, place it in a
+// cgroup, and release it.
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "sandbox/rules/start_config.h"
+#include "sandbox/rules/start_plan.h"
+#include "sandbox/start/unique_fd.h"
+
+namespace sbx {
+
+// Microseconds spent in each phase, as the parent sees them.
+struct PhaseTimings {
+  int64_t clone_us = 0;
+  int64_t maps_us = 0;
+  int64_t files_us = 0;
+  int64_t nsfds_us = 0;
+  int64_t cgroup_us = 0;
+  int64_t release_us = 0;
+  // Fast mode only: after the release, until the builder has left the parent's memory
+  // (exec or exit). The caller waits for it, but the child is released by then, so it is
+  // not part of clone-to-release.
+  int64_t handoff_us = 0;
+};
+
+// A released child. Owns its namespace fds and pidfd; the destructor kills and reaps the
+// child if it was not waited for.
+class Child {
+ public:
+  Child() = default;
+  Child(Child&&) noexcept;
+  Child& operator=(Child&&) noexcept;
+  ~Child();
+
+  pid_t pid() const { return pid_; }
+  int pidfd() const { return pidfd_.get(); }  // -1 where the kernel has no pidfds
+  int mnt_ns_fd() const { return mnt_ns_.get(); }
+  int user_ns_fd() const { return user_ns_.get(); }  // -1 without a user namespace
+  const PhaseTimings& timings() const { return timings_; }
+  // The syscall that created it: "clone3" (fast mode where the kernel has it) or "clone".
+  const char* clone_path() const { return clone_path_; }
+
+  // Waits for the child and returns its wait status.
+  int Wait();
+  // SIGKILLs and reaps the child.
+  void Kill();
+
+ private:
+  friend class ChildBuilder;
+  pid_t pid_ = -1;
+  UniqueFd pidfd_, mnt_ns_, user_ns_;
+  PhaseTimings timings_;
+  const char* clone_path_ = "clone";
+};
+
+// What the plan needs to know of this process: whether user namespaces work (probed once per
+// process, spec 2) and its real ids.
+HostFacts HostFactsOfThisProcess();
+
+// PlanStart for this process.
+StartPlan PlanStart(const StartConfig& config);
+
+// Starts the child as planned. Throws SysError (sandbox/rules/sys_error.h) naming the step that
+// failed; on any failure the child never runs child_main, and no fd or process is left
+// behind.
+Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main);
+
+// PlanStart(config), then StartChild(plan).
+Child StartChild(const StartConfig& config, const OpenSlave& open_slave,
+                 const ChildMain& child_main);
+
+}  // namespace sbx

@@ -1,0 +1,171 @@
+// The seed's way (spec 4-9): fork a single-threaded helper (clone() from a multi-threaded
+// process would skip at-fork handlers); the helper opens the pty slave before
+// CLONE_NEWUSER, drops supplementary groups, clones the builder with CLONE_PARENT so that
+// it is the parent's child, sends its pid back as one decimal line and exits.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "sandbox/rules/pid_line.h"
+#include "sandbox/rules/sys_error.h"
+#include "sandbox/start/launcher.h"
+#include "sandbox/start/syscalls.h"
+#include "sandbox/start/unique_fd.h"
+
+namespace sbx {
+namespace {
+
+constexpr size_t kBuilderStackSize = 1 << 20;
+
+std::string DescribeStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended with wait status " + std::to_string(status);
+}
+
+// Spec 8: one line, not to EOF: the builder holds a copy of the write end until it execs.
+// A failing helper writes its message instead and exits, so EOF ends that. Appends to
+// *line as it goes, so a caller that catches a failure still has what was read.
+void ReadLine(int fd, std::string* line) {
+  char c;
+  for (;;) {
+    ssize_t n = sys::Read(fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SysError("reading the builder's pid from the helper", errno);
+    if (n == 0) return;
+    *line += c;
+    if (c == '\n') return;
+  }
+}
+
+void WriteAll(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = sys::Write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw SysError("sending the builder's pid", errno);
+    done += static_cast<size_t>(n);
+  }
+}
+
+// A pid from the helper is used only if it names a child of ours (CLONE_PARENT makes the
+// builder one): a broken helper must not make us write maps to, or kill, anyone else.
+bool IsOurChild(pid_t pid) {
+  siginfo_t info;
+  return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+// Suffix of a failing helper's message when it had already cloned (and then killed) the
+// builder, which only the parent can reap.
+constexpr char kKilledBuilder[] = " [killed builder ";
+
+// Reaps the builder the helper's output names, if any: a pid line (the helper succeeded,
+// but we failed) or a killed-builder note (the helper failed after cloning). Plain
+// syscalls: this is the cleanup after a failure.
+void ReapBuilderNamedIn(std::string output, int fd) {
+  fcntl(fd, F_SETFL, O_NONBLOCK);  // the helper has exited: all it wrote is in the pipe
+  char buf[256];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
+  pid_t pid = -1;
+  if (std::optional<pid_t> line = ParsePidLine(output, nullptr)) {
+    pid = *line;
+  } else if (size_t at = output.rfind(kKilledBuilder); at != std::string::npos) {
+    pid = std::atoi(output.c_str() + at + sizeof kKilledBuilder - 1);
+  }
+  if (pid > 0 && IsOurChild(pid)) KillAndReap(pid);
+}
+
+class LixLauncher : public Launcher {
+ public:
+  LixLauncher(const StartPlan& plan, const OpenSlave& open_slave)
+      : plan_(plan), open_slave_(open_slave) {}
+
+  pid_t Launch(ChildEntryArgs& entry) override {
+    int fds[2];
+    if (sys::Pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the sendPid pipe", errno);
+    UniqueFd read_pid(fds[0]), send_pid(fds[1]);
+    pid_t helper = sys::Fork();
+    if (helper < 0) throw SysError("forking the helper", errno);
+    if (helper == 0) {
+      read_pid.reset();
+      RunHelper(entry, send_pid.get());
+    }
+    send_pid.reset();
+    int status = 0;
+    std::string line;
+    try {
+      while (sys::WaitPid(helper, &status, 0) < 0) {
+        if (errno != EINTR) throw SysError("waiting for the helper", errno);
+      }
+      ReadLine(read_pid.get(), &line);
+    } catch (const SysError&) {
+      // Let the helper finish (it is short-lived), then reap the builder it may have made:
+      // that one is our child.
+      waitpid(helper, nullptr, 0);
+      ReapBuilderNamedIn(line, read_pid.get());
+      throw;
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      ReapBuilderNamedIn(line, read_pid.get());
+      // nix#11664: say why, with the helper's own message.
+      throw SysError("unable to start build process: helper " + DescribeStatus(status) +
+                         (line.empty() ? "" : ": " + line),
+                     0);
+    }
+    std::string why;
+    std::optional<pid_t> pid = ParsePidLine(line, &why);
+    if (!pid) throw SysError("unable to start build process: " + why, 0);
+    if (!IsOurChild(*pid)) {
+      throw SysError("unable to start build process: the helper sent pid " + std::to_string(*pid) +
+                         ", which is not our child",
+                     0);
+    }
+    return *pid;
+  }
+
+ private:
+  [[noreturn]] void RunHelper(ChildEntryArgs& entry, int send_pid) {
+    pid_t builder = -1;
+    try {
+      sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (open_slave_) open_slave_();  // before CLONE_NEWUSER (nix#8072)
+      DropSupplementaryGroups(plan_.require_drop_supplementary_groups);
+      void* stack = mmap(nullptr, kBuilderStackSize, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+      if (stack == MAP_FAILED) throw SysError("allocating the builder's stack", errno);
+      int flags = plan_.clone_flags | CLONE_PARENT | SIGCHLD;
+      builder =
+          sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry);
+      if (builder < 0) throw SysError("cloning the builder", errno);
+      WriteAll(send_pid, FormatPidLine(builder));
+      _exit(0);
+    } catch (const std::exception& e) {
+      std::string message = e.what();
+      if (builder > 0) {
+        // The builder is the parent's child (CLONE_PARENT): tell the parent whom to reap.
+        kill(builder, SIGKILL);
+        message += kKilledBuilder + std::to_string(builder) + "]";
+      }
+      (void)!write(send_pid, message.data(), message.size());
+      _exit(1);
+    }
+  }
+
+  const StartPlan& plan_;
+  const OpenSlave& open_slave_;
+};
+
+}  // namespace
+
+std::unique_ptr<Launcher> MakeLixLauncher(const StartPlan& plan, const OpenSlave& open_slave) {
+  return std::make_unique<LixLauncher>(plan, open_slave);
+}
+
+}  // namespace sbx
