@@ -30,14 +30,13 @@ namespace {
 
 constexpr const char* kSearchPath[] = {"/usr/bin", "/bin", "/usr/sbin", "/sbin"};
 
-// Reports "STEP ARG: strerror(errno)" on the error fd and exits; allocates nothing.
+// Reports the failed step on the error fd, as SysError::Encode() writes it ("ERRNO STEP
+// ARG"), and exits; allocates nothing.
 [[noreturn]] void Fail(const RunChildPlan& plan, const char* step, const char* arg = "",
                        int status = kExitSetupFailed) {
   const int error = errno;
   char message[512];
-  const char* reason = strerrordesc_np(error);
-  int n = std::snprintf(message, sizeof message, "%s%s%s: %s", step, *arg ? " " : "", arg,
-                        reason ? reason : "unknown error");
+  int n = std::snprintf(message, sizeof message, "%d %s%s%s", error, step, *arg ? " " : "", arg);
   if (n > 0) (void)!write(plan.error_fd, message, std::min<size_t>(n, sizeof message - 1));
   _exit(status);
 }

@@ -50,7 +50,7 @@ struct RunChildPlan {
   uid_t uid = 0;                           // sandbox ids to switch to
   gid_t gid = 0;
   int parent_pidfd = -1;  // to notice a parent that died while the death signal was cleared
-  int error_fd = -1;      // O_CLOEXEC write end: the error text, if any, goes here
+  int error_fd = -1;      // O_CLOEXEC write end: the encoded error, if any, goes here
   std::vector<sock_filter> seccomp_program;
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -63,8 +63,9 @@ struct RunChildPlan {
 // Makes argv_ptrs and env_ptrs.
 void PrepareArgv(RunChildPlan& plan);
 
-// Never returns: execs plan.argv, or writes "STEP: ERROR" to plan.error_fd and exits with
-// kExitSetupFailed, kExitCannotExecute or kExitNotFound.
+// Never returns: execs plan.argv, or writes the failed step to plan.error_fd (SysError's
+// Encode() form, "ERRNO STEP") and exits with kExitSetupFailed, kExitCannotExecute or
+// kExitNotFound.
 [[noreturn]] void RunChild(const RunChildPlan& plan);
 
 }  // namespace sbx

@@ -33,11 +33,12 @@ void RefuseHostRoot(int root_fd, const std::string& path) {
   struct stat root, host_root, etc, host_etc;
   if (fstat(root_fd, &root) < 0) throw SysError("stat " + path, errno);
   if (stat("/", &host_root) == 0 && SameFile(root, host_root)) {
-    throw SysError("--root " + path + " is the host's /: refused (nothing was written)", 0);
+    throw SysError::Refused("--root " + path + " is the host's /: refused (nothing was written)");
   }
   if (fstatat(root_fd, "etc", &etc, AT_SYMLINK_NOFOLLOW) == 0 && stat("/etc", &host_etc) == 0 &&
       SameFile(etc, host_etc)) {
-    throw SysError("--root " + path + " holds the host's /etc: refused (nothing was written)", 0);
+    throw SysError::Refused("--root " + path +
+                            " holds the host's /etc: refused (nothing was written)");
   }
 }
 

@@ -156,7 +156,7 @@ int Run(const RunCommand& command) {
   if (std::string error =
           RefuseRunningAsPrivilegedUser(plan.identity, plan.use_user_namespace, getuid());
       !error.empty()) {
-    throw SysError(error, 0);
+    throw SysError::Refused(error);
   }
   const Identity& identity = plan.identity;
 
@@ -201,7 +201,8 @@ int Run(const RunCommand& command) {
   const int status = child.Wait();
   if (int sig = TerminatingSignals::received()) return 128 + sig;
   if (!child_error.empty()) {
-    std::fprintf(stderr, "sbx: error: in the sandbox: %s\n", child_error.c_str());
+    const SysError error = SysError::Decode(child_error).Within("in the sandbox");
+    std::fprintf(stderr, "sbx: error: %s\n", error.what());
     const int code = ExitCodeOf(status);
     return code == kExitCannotExecute || code == kExitNotFound ? code : kExitSetupFailed;
   }

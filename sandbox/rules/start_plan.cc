@@ -11,7 +11,7 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
   plan.mode = config.mode;
   plan.use_user_namespace = config.use_user_namespace;
   if (plan.use_user_namespace && !host.user_namespaces_work) {
-    if (!config.build_user || host.uid != 0) throw SysError(host.user_namespaces_error, 0);
+    if (!config.build_user || host.uid != 0) throw SysError::Refused(host.user_namespaces_error);
     plan.use_user_namespace = false;
   }
   std::string error;
@@ -20,11 +20,11 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
                                                       .caller_uid = host.uid,
                                                       .caller_gid = host.gid},
                                                      &error);
-  if (!identity) throw SysError(error, 0);
+  if (!identity) throw SysError::Refused(error);
   plan.identity = *identity;
   std::optional<EtcFiles> etc =
       GenerateEtcFiles(identity->sandbox_uid, identity->sandbox_gid, config.build_dir, &error);
-  if (!etc) throw SysError(error, 0);
+  if (!etc) throw SysError::Refused(error);
   plan.etc_files = *etc;
   plan.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   if (config.private_network) plan.clone_flags |= CLONE_NEWNET;

@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "sandbox/rules/sys_error.h"
@@ -99,7 +100,7 @@ class FastLauncher : public Launcher {
       if (builder_ > 0) KillAndReap(builder_);
       throw SysError("waiting for the launcher", error);
     }
-    if (builder_ < 0) throw SysError(error_step_, error_);
+    if (builder_ < 0) throw error_.value_or(SysError("the launcher made no builder", 0));
     return builder_;
   }
 
@@ -121,11 +122,9 @@ class FastLauncher : public Launcher {
       DropSupplementaryGroups(l.plan_.require_drop_supplementary_groups);
       l.builder_ = l.CloneBuilder(/*from_launcher=*/true);
     } catch (const SysError& e) {
-      l.error_step_ = e.step();
-      l.error_ = e.error();
+      l.error_ = e;  // the same object: we share the parent's memory
     } catch (const std::exception& e) {
-      l.error_step_ = e.what();
-      l.error_ = 0;
+      l.error_ = SysError(e.what(), 0);
     }
     return 0;
   }
@@ -174,8 +173,7 @@ class FastLauncher : public Launcher {
   sigset_t caller_mask_;
   bool in_cgroup_ = false;
   bool cloned_with_clone3_ = false;
-  std::string error_step_;
-  int error_ = 0;
+  std::optional<SysError> error_;  // why the launcher made no builder
 };
 
 }  // namespace

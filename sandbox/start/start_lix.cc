@@ -62,22 +62,45 @@ bool IsOurChild(pid_t pid) {
   return waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
-// Suffix of a failing helper's message when it had already cloned (and then killed) the
-// builder, which only the parent can reap.
-constexpr char kKilledBuilder[] = " [killed builder ";
+// A failing helper's report: "!BUILDER ERROR" where BUILDER is the pid of a builder it had
+// already cloned and killed (which only the parent can reap), or -1, and ERROR is the
+// SysError's Encode(). A succeeding helper sends a pid line instead (pid_line.h).
+struct HelperFailure {
+  pid_t killed_builder = -1;
+  SysError error;
+};
 
-// Reaps the builder the helper's output names, if any: a pid line (the helper succeeded,
-// but we failed) or a killed-builder note (the helper failed after cloning). Plain
-// syscalls: this is the cleanup after a failure.
-void ReapBuilderNamedIn(std::string output, int fd) {
-  fcntl(fd, F_SETFL, O_NONBLOCK);  // the helper has exited: all it wrote is in the pipe
+std::string EncodeHelperFailure(pid_t killed_builder, const SysError& error) {
+  return "!" + std::to_string(killed_builder) + " " + error.Encode();
+}
+
+// nullopt when `text` is not a failure report (a helper that died before writing one).
+std::optional<HelperFailure> DecodeHelperFailure(const std::string& text) {
+  const size_t space = text.find(' ');
+  if (text.empty() || text[0] != '!' || space == std::string::npos) return std::nullopt;
+  const std::string pid = text.substr(1, space - 1);
+  if (pid != "-1" && !ParsePidLine(pid + "\n", nullptr)) return std::nullopt;
+  return HelperFailure{pid == "-1" ? -1 : *ParsePidLine(pid + "\n", nullptr),
+                       SysError::Decode(std::string_view(text).substr(space + 1))};
+}
+
+// All the helper wrote after `output`; it has exited, so everything is in the pipe.
+std::string ReadRest(std::string output, int fd) {
+  fcntl(fd, F_SETFL, O_NONBLOCK);
   char buf[256];
   for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
+  return output;
+}
+
+// Reaps the builder the helper's output names, if any: a pid line (the helper succeeded,
+// but we failed) or a failure report's killed builder. Plain syscalls: this is the cleanup
+// after a failure.
+void ReapBuilderNamedIn(const std::string& output) {
   pid_t pid = -1;
   if (std::optional<pid_t> line = ParsePidLine(output, nullptr)) {
     pid = *line;
-  } else if (size_t at = output.rfind(kKilledBuilder); at != std::string::npos) {
-    pid = std::atoi(output.c_str() + at + sizeof kKilledBuilder - 1);
+  } else if (std::optional<HelperFailure> failure = DecodeHelperFailure(output)) {
+    pid = failure->killed_builder;
   }
   if (pid > 0 && IsOurChild(pid)) KillAndReap(pid);
 }
@@ -109,23 +132,26 @@ class LixLauncher : public Launcher {
       // Let the helper finish (it is short-lived), then reap the builder it may have made:
       // that one is our child.
       waitpid(helper, nullptr, 0);
-      ReapBuilderNamedIn(line, read_pid.get());
+      ReapBuilderNamedIn(ReadRest(line, read_pid.get()));
       throw;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      ReapBuilderNamedIn(line, read_pid.get());
-      // nix#11664: say why, with the helper's own message.
-      throw SysError("unable to start build process: helper " + DescribeStatus(status) +
-                         (line.empty() ? "" : ": " + line),
-                     0);
+      const std::string output = ReadRest(line, read_pid.get());
+      ReapBuilderNamedIn(output);
+      // nix#11664: say why, with the helper's own error, errno and all.
+      const std::string context = "unable to start build process: helper " + DescribeStatus(status);
+      if (std::optional<HelperFailure> failure = DecodeHelperFailure(output)) {
+        throw failure->error.Within(context);
+      }
+      throw SysError(context + (output.empty() ? "" : ": " + output), 0);
     }
     std::string why;
     std::optional<pid_t> pid = ParsePidLine(line, &why);
-    if (!pid) throw SysError("unable to start build process: " + why, 0);
+    if (!pid) throw SysError("unable to start build process: " + why, EPROTO);
     if (!IsOurChild(*pid)) {
       throw SysError("unable to start build process: the helper sent pid " + std::to_string(*pid) +
                          ", which is not our child",
-                     0);
+                     EPROTO);
     }
     return *pid;
   }
@@ -146,16 +172,20 @@ class LixLauncher : public Launcher {
       if (builder < 0) throw SysError("cloning the builder", errno);
       WriteAll(send_pid, FormatPidLine(builder));
       _exit(0);
-    } catch (const std::exception& e) {
-      std::string message = e.what();
-      if (builder > 0) {
-        // The builder is the parent's child (CLONE_PARENT): tell the parent whom to reap.
-        kill(builder, SIGKILL);
-        message += kKilledBuilder + std::to_string(builder) + "]";
-      }
-      (void)!write(send_pid, message.data(), message.size());
-      _exit(1);
+    } catch (const SysError& e) {
+      FailHelper(send_pid, builder, e);
+    } catch (const std::exception& e) {  // an open_slave of the caller's
+      FailHelper(send_pid, builder, SysError(e.what(), 0));
     }
+  }
+
+  // The builder, if cloned, is the parent's child (CLONE_PARENT): kill it and tell the
+  // parent whom to reap, with the error.
+  [[noreturn]] static void FailHelper(int send_pid, pid_t builder, const SysError& error) {
+    if (builder > 0) kill(builder, SIGKILL);
+    const std::string report = EncodeHelperFailure(builder, error);
+    (void)!write(send_pid, report.data(), report.size());
+    _exit(1);
   }
 
   const StartPlan& plan_;
