@@ -1,29 +1,18 @@
 #include "bench/privileges.h"
 
-#include <sched.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include "sandbox/start/userns_probe.h"
 
 namespace sbx_bench {
 namespace {
 
 std::optional<std::string> Probe() {
   if (geteuid() != 0) return "needs root (euid " + std::to_string(geteuid()) + ")";
-  // Probe by doing it, as Lix does: sysctls do not tell the whole story (seccomp, LSMs).
-  alignas(16) static char stack[16 * 1024];
-  pid_t pid = clone([](void*) -> int { return 0; }, stack + sizeof(stack), CLONE_NEWUSER | SIGCHLD,
-                    nullptr);
-  if (pid < 0) {
-    return std::string("user namespaces unavailable: clone(CLONE_NEWUSER): ") +
-           std::strerror(errno);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "user namespace probe child failed";
+  // The library's own probe: it tries a clone, as Lix does (sysctls do not tell the whole
+  // story: seccomp, LSMs).
+  const sbx::UserNamespaceSupport& support = sbx::ProbeUserNamespaces();
+  if (!support.works) return "user namespaces unavailable: " + support.diagnostics;
   return std::nullopt;
 }
 
