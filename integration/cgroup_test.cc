@@ -19,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "integration/test_util.h"
 #include "sandbox/start/start_child.h"
 #include "sandbox/start/unique_fd.h"
+#include "testing/util.h"
 
 namespace sbx {
 namespace {

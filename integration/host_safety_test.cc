@@ -23,8 +23,8 @@
 #include <thread>
 #include <vector>
 
-#include "integration/test_util.h"
-#include "sandbox/testing/sbx_process.h"
+#include "testing/sbx_process.h"
+#include "testing/util.h"
 
 namespace sbx {
 namespace {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "integration/test_util.h"
-#include "sandbox/testing/sbx_process.h"
+#include "testing/sbx_process.h"
+#include "testing/util.h"
 
 namespace sbx {
 namespace {

@@ -26,11 +26,11 @@
 #include <thread>
 #include <vector>
 
-#include "integration/test_util.h"
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/cgroup.h"
 #include "sandbox/start/syscalls.h"
 #include "sandbox/start/unique_fd.h"
+#include "testing/util.h"
 
 namespace sbx {
 namespace {

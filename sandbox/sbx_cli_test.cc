@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/testing/sbx_process.h"
+#include "testing/sbx_process.h"
 
 namespace {
 

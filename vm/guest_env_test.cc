@@ -18,16 +18,13 @@
 #include <string>
 #include <string_view>
 
+#include "testing/util.h"
+
 namespace {
 
 int expected_uid = -1;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using sbx::testing::ReadFile;
 
 // Runs `body` in a forked child and returns its exit status, so namespace changes stay there.
 template <typename Body>

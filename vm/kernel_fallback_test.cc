@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/testing/sbx_process.h"
+#include "testing/sbx_process.h"
 
 namespace sbx {
 namespace {

@@ -1,4 +1,4 @@
-#include "sandbox/testing/sbx_process.h"
+#include "testing/sbx_process.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -1,4 +1,4 @@
-#include "integration/test_util.h"
+#include "testing/util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
