@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sandbox/builder/sandbox_root.h"
+#include "sandbox/cli/read_to_end.h"
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/cgroup.h"
 
@@ -26,13 +27,7 @@ constexpr char kDone = 'D';
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(sig, SIG_IGN);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int fd : {0, 1, 2}) dup2(null, fd);  // hold none of the caller's pipes open
-  std::string input;
-  char buf[4096];
-  for (ssize_t n; (n = read(from_sbx, buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    input.append(buf, static_cast<size_t>(n));
-  }
+  const std::string input = ReadToEnd(from_sbx);
   std::vector<std::pair<char, std::string>> items;
   for (size_t at = 0; at < input.size();) {
     size_t end = input.find('\n', at);

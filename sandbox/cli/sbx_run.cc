@@ -16,6 +16,7 @@
 #include "sandbox/builder/sandbox_root.h"
 #include "sandbox/builder/seccomp_filter.h"
 #include "sandbox/cli/leftover_guard.h"
+#include "sandbox/cli/read_to_end.h"
 #include "sandbox/rules/identity.h"
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/cgroup.h"
@@ -49,17 +50,6 @@ StartConfig ConfigFor(const RunCommand& command) {
   config.cgroup = command.cgroup;
   config.force_clone_fallback = FallbackForced("clone");
   return config;
-}
-
-std::string ReadAll(int fd) {
-  std::string text;
-  char buf[512];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  return text;
 }
 
 // The phases in microseconds, and the paths taken where the kernel decides (a fallback on
@@ -139,17 +129,6 @@ class RunCgroup {
   std::optional<std::string> dir_;
 };
 
-// Nix's build environment (spec 30); PATH differs: Nix sets /path-not-set, sbx the
-// sandbox's system dirs so that a bare command name works.
-std::vector<std::string> BuilderEnvironment(const std::string& build_dir) {
-  std::vector<std::string> env = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
-                                  "NIX_BUILD_TOP=" + build_dir};
-  for (const char* name : {"TMPDIR", "TMP", "TEMP", "TEMPDIR"}) {
-    env.push_back(std::string(name) + "=" + build_dir);
-  }
-  return env;
-}
-
 int Run(const RunCommand& command) {
   // Every decision, once: refused input ends here with nothing made.
   StartPlan plan = PlanStart(ConfigFor(command));
@@ -189,7 +168,7 @@ int Run(const RunCommand& command) {
   run.error_fd = error_write.get();
   run.seccomp_program = BuilderSeccompProgram();
   run.argv = command.argv;
-  run.env = BuilderEnvironment(command.build_dir);
+  run.env = plan.builder_environment;
   PrepareArgv(run);
 
   if (int sig = TerminatingSignals::received()) return 128 + sig;
@@ -197,7 +176,7 @@ int Run(const RunCommand& command) {
   TerminatingSignals::Started(child.pid());
   if (command.timing) PrintTimings(child, *root);
   error_write.reset();
-  const std::string child_error = ReadAll(error_read.get());  // EOF at exec
+  const std::string child_error = ReadToEnd(error_read.get());  // EOF at exec
   const int status = child.Wait();
   if (int sig = TerminatingSignals::received()) return 128 + sig;
   if (!child_error.empty()) {

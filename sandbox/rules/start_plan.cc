@@ -33,6 +33,11 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
   plan.cgroup = config.cgroup;
   plan.require_drop_supplementary_groups = config.require_drop_supplementary_groups;
   plan.force_clone_fallback = config.force_clone_fallback;
+  plan.builder_environment = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
+                              "NIX_BUILD_TOP=" + config.build_dir};
+  for (const char* name : {"TMPDIR", "TMP", "TEMP", "TEMPDIR"}) {
+    plan.builder_environment.push_back(std::string(name) + "=" + config.build_dir);
+  }
   return plan;
 }
 

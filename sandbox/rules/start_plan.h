@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sandbox/rules/identity.h"
 #include "sandbox/rules/passwd.h"
@@ -33,6 +34,9 @@ struct StartPlan {
   std::optional<std::string> cgroup;
   bool require_drop_supplementary_groups = true;
   bool force_clone_fallback = false;
+  // What a builder run by `sbx run` gets: Nix's build environment (spec 30), with a PATH
+  // of the sandbox's system dirs where Nix sets /path-not-set, so that a bare command runs.
+  std::vector<std::string> builder_environment;
 };
 
 // Spec 3: without working user namespaces, root with a build user sandboxes without one (as

@@ -37,6 +37,17 @@ TEST(PlanStart, SeedFlagsAndMapsWithAUserNamespace) {
   EXPECT_THAT(plan.etc_files.passwd, HasSubstr("nixbld:x:1000:100:Nix build user:/build:"));
 }
 
+// Spec 30: Nix's build environment, the build dir as every temporary directory.
+TEST(PlanStart, BuilderEnvironmentIsNixs) {
+  StartConfig config = WithBuildUser();
+  config.build_dir = "/tmp/nix-build-x";
+  EXPECT_THAT(PlanStart(config, Host(true, 0)).builder_environment,
+              ::testing::UnorderedElementsAre(
+                  "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
+                  "NIX_BUILD_TOP=/tmp/nix-build-x", "TMPDIR=/tmp/nix-build-x",
+                  "TMP=/tmp/nix-build-x", "TEMP=/tmp/nix-build-x", "TEMPDIR=/tmp/nix-build-x"));
+}
+
 TEST(PlanStart, SharedNetworkHasNoNetNamespace) {
   StartConfig config = WithBuildUser();
   config.private_network = false;
