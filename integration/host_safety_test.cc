@@ -67,6 +67,9 @@ constexpr char kNoPivotRoot[] = "pivot_root into a fake host";
 // Makes a scratch tmpfs the process's /: the host's system dirs bound read-only, /dev and
 // /proc, and copies of /etc/passwd, /etc/group and the loader's cache in its own /etc.
 std::string ChrootIntoFakeHost() {
+  // A tmpfs over /tmp first: in this private mount namespace, the fake host's mount point
+  // is made there and vanishes with the namespace, leaving nothing in the host's /tmp.
+  if (mount("tmpfs", "/tmp", "tmpfs", 0, "mode=1777") < 0) return Errno("tmpfs on /tmp");
   char dir[] = "/tmp/sbx-fake-host-XXXXXX";
   if (!mkdtemp(dir)) return Errno("mkdtemp");
   const std::string root = dir;
