@@ -397,6 +397,23 @@ TEST_P(HostSafetyTest, KilledSbxLeavesNoRoot) {
       << "the builder outlived sbx";
 }
 
+// The same for a --cgroup sbx made: the guard kills what is in it and removes it.
+TEST_P(HostSafetyTest, KilledSbxLeavesNoCgroup) {
+  const std::string base = testing::CgroupBase();
+  if (base.empty()) {
+    GTEST_SKIP() << "no cgroup v2 hierarchy this user may write (needs root, or a delegated "
+                    "cgroup as in the VM)";
+  }
+  const std::string cgroup = base + "/sbx-killed-" + std::to_string(getpid());
+  std::string root;
+  pid_t builder;
+  const int status = SignalSbx(GetParam(), SIGKILL, &root, &builder, {"--cgroup", cgroup});
+  ASSERT_GT(builder, 0) << "no builder running sleep";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  EXPECT_TRUE(GoneWithin(cgroup, std::chrono::seconds(10))) << "left " << cgroup;
+  EXPECT_TRUE(GoneWithin("/proc/" + std::to_string(builder), std::chrono::seconds(10)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, HostSafetyTest, ::testing::Values("lix", "fast"),
                          [](const auto& info) { return info.param; });
 

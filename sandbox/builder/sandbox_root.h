@@ -38,7 +38,6 @@ class SandboxRoot {
   SandboxRoot& operator=(const SandboxRoot&) = delete;
 
   const std::string& path() const { return path_; }
-  bool fresh() const { return fresh_; }
   // How the builder makes the binds read-only: "mount_setattr" or "remount".
   const char* read_only_path() const { return remount_ ? "remount" : "mount_setattr"; }
   // The read-only binds for RunChildPlan: system dirs (fresh root only), then etc.

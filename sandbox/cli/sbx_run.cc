@@ -115,7 +115,12 @@ class RunCgroup {
     if (mkdir(dir_->c_str(), 0755) < 0) {
       throw SysError("creating cgroup " + *dir_ + " (it must not exist yet)", errno);
     }
-    guard.DestroyCgroupIfKilled(*dir_);
+    try {
+      guard.DestroyCgroupIfKilled(*dir_);
+    } catch (...) {
+      rmdir(dir_->c_str());  // no destructor runs for a throwing constructor
+      throw;
+    }
   }
   ~RunCgroup() {
     try {

@@ -36,9 +36,6 @@ namespace {
 constexpr size_t kLauncherStackSize = 256 << 10;
 constexpr size_t kBuilderStackSize = 1 << 20;
 
-// Tests force the clone() + cgroup.procs path on kernels that have clone3.
-bool FallbackForced(const StartPlan& plan) { return plan.force_clone_fallback; }
-
 // clone3 returns these where it, or CLONE_INTO_CGROUP, is unknown to the kernel.
 bool Clone3Unsupported(int error) { return error == ENOSYS || error == E2BIG || error == EINVAL; }
 
@@ -80,7 +77,8 @@ class FastLauncher : public Launcher {
       const sigset_t* mask;
       ~RestoreMask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
     } restore{&caller_mask_};
-    if (plan_.cgroup && !FallbackForced(plan_)) cgroup_fd_ = OpenCgroup(*plan_.cgroup);
+    // plan_.force_clone_fallback: tests take clone() + cgroup.procs on kernels with clone3.
+    if (plan_.cgroup && !plan_.force_clone_fallback) cgroup_fd_ = OpenCgroup(*plan_.cgroup);
     // The launcher exists to change credentials and open the slave without touching the
     // caller. With no slave to open and no supplementary group to drop, the builder can be
     // cloned from here (with the same result, one process fewer); setgroups of the empty
@@ -134,7 +132,7 @@ class FastLauncher : public Launcher {
   pid_t CloneBuilder(bool from_launcher) {
     const int flags =
         plan_.clone_flags | CLONE_VM | CLONE_CHILD_CLEARTID | (from_launcher ? CLONE_PARENT : 0);
-    if (!FallbackForced(plan_)) {
+    if (!plan_.force_clone_fallback) {
       clone_args args;
       std::memset(&args, 0, sizeof args);
       args.flags = static_cast<uint64_t>(flags);
