@@ -154,6 +154,17 @@ void CheckBuildUser(const std::vector<std::string>& args, const sbx::ParsedArgs&
   std::vector<std::string> options = OptionPart(args);
   if (uid.has_value() != gid.has_value()) Fail("build uid without gid or back", args, parsed);
   if (count && (!uid || *count == 0)) Fail("uid count without build user or zero", args, parsed);
+  // Spec 21, restated: slot N's ids start at 0x34000000 + N*65536; all 65536 with uid-range.
+  if (std::optional<std::string> slot = Given(options, "auto-build-user")) {
+    const uint64_t first = 0x34000000ull + std::stoull(*slot) * 65536;
+    const bool range = Present(options, "--uid-range");
+    if (Given(options, "build-uid") || Given(options, "build-gid") || Given(options, "uid-count") ||
+        uid != first || gid != first || count != (range ? std::optional<uint32_t>(65536) : std::nullopt) ||
+        first + (range ? 65536 : 1) > 0xFFFFFFFFull) {
+      Fail("auto build user differs from its slot", args, parsed);
+    }
+    return;
+  }
   if (!Reflects(options, "build-uid", uid) || !Reflects(options, "build-gid", gid) ||
       !Reflects(options, "uid-count", count)) {
     Fail("build user differs from the arguments", args, parsed);

@@ -116,8 +116,8 @@ void SwitchIds(const RunChildPlan& plan) {
   // Supplementary groups the helper could not drop (a rootless caller) go here, where
   // setgroups is still allowed (uid ranges); with "deny" it fails and nothing changes.
   if (syscall(SYS_setgroups, 0, nullptr) < 0 && errno != EPERM) Fail(plan, "setgroups");
-  if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) < 0) Fail(plan, "setgid");
-  if (syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) < 0) Fail(plan, "setuid");
+  if (syscall(SYS_setresgid, plan.steps.gid, plan.steps.gid, plan.steps.gid) < 0) Fail(plan, "setgid");
+  if (syscall(SYS_setresuid, plan.steps.uid, plan.steps.uid, plan.steps.uid) < 0) Fail(plan, "setuid");
 }
 
 // Spec 17: changing credentials clears the death signal; re-arm it, then make sure the
@@ -175,20 +175,28 @@ void CloseInheritedFdsAtExec(const RunChildPlan& plan) {
 
 }  // namespace
 
-void PrepareArgv(RunChildPlan& plan) {
-  plan.argv_ptrs.clear();
-  for (auto& arg : plan.argv) plan.argv_ptrs.push_back(arg.data());
+RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root,
+                             std::vector<BindMount> read_only_binds, int parent_pidfd,
+                             int error_fd) {
+  RunChildPlan plan;
+  plan.steps = std::move(steps);
+  plan.root = std::move(root);
+  plan.read_only_binds = std::move(read_only_binds);
+  plan.parent_pidfd = parent_pidfd;
+  plan.error_fd = error_fd;
+  plan.seccomp_program = BuilderSeccompProgram();
+  for (auto& arg : plan.steps.argv) plan.argv_ptrs.push_back(arg.data());
   plan.argv_ptrs.push_back(nullptr);
-  plan.env_ptrs.clear();
-  for (auto& var : plan.env) plan.env_ptrs.push_back(var.data());
+  for (auto& var : plan.steps.environment) plan.env_ptrs.push_back(var.data());
   plan.env_ptrs.push_back(nullptr);
+  return plan;
 }
 
 void RunChild(const RunChildPlan& plan) {
   // With a uid range the sandbox ids are 0, and becoming root of the namespace keeps our
   // capabilities; any other sandbox id is switched to last, after the mounts.
-  if (plan.uid == 0) SwitchIds(plan);
-  if (plan.bring_up_loopback) BringUpLoopback(plan);
+  if (plan.steps.uid == 0) SwitchIds(plan);
+  if (plan.steps.bring_up_loopback) BringUpLoopback(plan);
   if (sethostname("localhost", 9) < 0) Fail(plan, "sethostname");
   if (setdomainname("(none)", 6) < 0) Fail(plan, "setdomainname");
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
@@ -201,13 +209,13 @@ void RunChild(const RunChildPlan& plan) {
   for (const BindMount& bind : plan.read_only_binds) BindReadOnly(plan, bind);
   MountAt(plan, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   BindDevices(plan);
-  MountAt(plan, "tmpfs", plan.build_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
-          plan.build_dir_tmpfs_options.c_str());
+  MountAt(plan, "tmpfs", plan.steps.build_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+          plan.steps.build_dir_tmpfs_options.c_str());
   if (chroot(plan.root.c_str()) < 0) Fail(plan, "chroot", plan.root.c_str());
   if (chdir("/") < 0) Fail(plan, "chdir /");
   SwitchIds(plan);
   RearmDeathSignal(plan);
-  if (chdir(plan.build_dir.c_str()) < 0) Fail(plan, "chdir", plan.build_dir.c_str());
+  if (chdir(plan.steps.build_dir.c_str()) < 0) Fail(plan, "chdir", plan.steps.build_dir.c_str());
   if (int rc = LoadSeccompProgram(plan.seccomp_program); rc < 0) {
     errno = -rc;
     Fail(plan, "loading the seccomp filter");

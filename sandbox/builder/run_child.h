@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/rules/builder_steps.h"
+
 namespace sbx {
 
 // Exit statuses of a builder that never reached its command, as env(1) and chroot(1) use
@@ -41,29 +43,33 @@ struct BindMount {
   std::vector<Remount> remounts;
 };
 
+// The plan's BuilderSteps with what only the start knows: the root and its binds, and fds.
+// Made by PrepareRunChild; not copyable, as argv_ptrs and env_ptrs point into steps.
 struct RunChildPlan {
-  bool bring_up_loopback = true;
+  RunChildPlan() = default;
+  RunChildPlan(RunChildPlan&&) = default;
+  RunChildPlan(const RunChildPlan&) = delete;
+  RunChildPlan& operator=(const RunChildPlan&) = delete;
+
+  BuilderSteps steps;
   std::string root;  // absolute host path, every mount point made by the parent
   std::vector<BindMount> read_only_binds;  // in order; the last is the generated /etc
-  std::string build_dir;                   // inside the sandbox
-  std::string build_dir_tmpfs_options;     // mode=0700,uid=U,gid=G
-  uid_t uid = 0;                           // sandbox ids to switch to
-  gid_t gid = 0;
   int parent_pidfd = -1;  // to notice a parent that died while the death signal was cleared
   int error_fd = -1;      // O_CLOEXEC write end: the encoded error, if any, goes here
   std::vector<sock_filter> seccomp_program;
-  std::vector<std::string> argv;
-  std::vector<std::string> env;
-  // Pointers into argv and env, made by PrepareArgv. A bare argv[0] is searched in
-  // /usr/bin, /bin, /usr/sbin, /sbin of the sandbox.
+  // Into steps.argv and steps.environment. A bare argv[0] is searched in /usr/bin, /bin,
+  // /usr/sbin, /sbin of the sandbox.
   std::vector<char*> argv_ptrs;
   std::vector<char*> env_ptrs;
 };
 
-// Makes argv_ptrs and env_ptrs.
-void PrepareArgv(RunChildPlan& plan);
+// Everything RunChild needs made beforehand, so that it allocates nothing: the seccomp
+// program compiled, the argv and environment pointers. steps.argv must not be empty.
+RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root,
+                             std::vector<BindMount> read_only_binds, int parent_pidfd,
+                             int error_fd);
 
-// Never returns: execs plan.argv, or writes the failed step to plan.error_fd (SysError's
+// Never returns: execs steps.argv, or writes the failed step to error_fd (SysError's
 // Encode() form, "ERRNO STEP") and exits with kExitSetupFailed, kExitCannotExecute or
 // kExitNotFound.
 [[noreturn]] void RunChild(const RunChildPlan& plan);

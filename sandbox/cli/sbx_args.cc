@@ -1,5 +1,7 @@
 #include "sandbox/cli/sbx_args.h"
 
+#include "sandbox/rules/identity.h"
+
 #include <set>
 
 namespace sbx {
@@ -9,13 +11,17 @@ namespace {
 constexpr std::string_view kVersion = "0.1.0";
 
 constexpr std::string_view kFilesHelp =
-    "usage: sbx files [--build-uid U --build-gid G [--uid-count N]] [--no-user-namespace]\n"
+    "usage: sbx files [--build-uid U --build-gid G [--uid-count N]\n"
+    "                  | --auto-build-user SLOT [--uid-range]] [--no-user-namespace]\n"
     "                 [--build-dir PATH]\n"
     "Prints the files the sandbox start would write, each as a header line then the exact\n"
     "content, in write order: # uid_map, # setgroups, # gid_map, # passwd, # group.\n"
     "A section that would not be written is left out. The id-map and setgroups files have\n"
     "no trailing newline; a '\\n' is printed after them to end the section.\n"
-    "Without a build user the caller's real uid/gid are used. Invalid input: exit 2.\n";
+    "Without a build user the caller's real uid/gid are used. Invalid input: exit 2.\n"
+    "  --auto-build-user SLOT  Nix's auto-allocate-uids: the build user of slot SLOT\n"
+    "                 (uid = gid = 872415232 + SLOT*65536); --uid-range gives it all 65536\n"
+    "                 ids of the slot (Nix's uid-range feature), else one\n";
 
 constexpr std::string_view kCheckMapHelp =
     "usage: sbx check-map [--unprivileged --euid N]\n"
@@ -26,8 +32,9 @@ constexpr std::string_view kCheckMapHelp =
     "Rejected: exit 1 and 'sbx: check-map: REASON' on stderr. Usage errors: exit 2.\n";
 
 constexpr std::string_view kRunHelp =
-    "usage: sbx run [--mode lix|fast] [--build-uid U --build-gid G [--uid-count N]]\n"
-    "               [--share-network] [--no-user-namespace] [--build-dir PATH]\n"
+    "usage: sbx run [--mode lix|fast] [--build-uid U --build-gid G [--uid-count N]\n"
+    "                | --auto-build-user SLOT [--uid-range]] [--share-network]\n"
+    "               [--no-user-namespace] [--build-dir PATH]\n"
     "               [--cgroup DIR] [--root DIR] [--timing] -- CMD...\n"
     "Runs CMD in the sandbox and exits with its status (128+N for signal N); 125 when the\n"
     "sandbox could not be set up, 126 when CMD cannot be executed, 127 when it is not found.\n"
@@ -38,6 +45,8 @@ constexpr std::string_view kRunHelp =
     "builder, remove what sbx made and exit 128+N.\n"
     "  --mode lix     start as Lix does: a forked helper clones with CLONE_PARENT (default)\n"
     "  --mode fast    the same sandbox without copying the parent (vfork-style, clone3)\n"
+    "  --auto-build-user SLOT  the build user of Nix's auto-allocate-uids slot SLOT;\n"
+    "                 with --uid-range its 65536 ids (see 'sbx help files')\n"
     "  --share-network    keep the host's network (fixed-output builds); else only lo\n"
     "  --no-user-namespace  root with a build user only (neither root nor the caller):\n"
     "                 the builder runs as that user\n"
@@ -62,6 +71,8 @@ const std::vector<OptionSpec>& OptionsOf(std::string_view command) {
   static const std::vector<OptionSpec> files = {{"build-uid", Arg::kNumber},
                                                 {"build-gid", Arg::kNumber},
                                                 {"uid-count", Arg::kNumber},
+                                                {"auto-build-user", Arg::kNumber},
+                                                {"uid-range", Arg::kNone},
                                                 {"no-user-namespace", Arg::kNone},
                                                 {"build-dir", Arg::kText}};
   static const std::vector<OptionSpec> check_map = {{"unprivileged", Arg::kNone},
@@ -70,7 +81,7 @@ const std::vector<OptionSpec>& OptionsOf(std::string_view command) {
       {"mode", Arg::kText},        {"build-uid", Arg::kNumber},   {"build-gid", Arg::kNumber},
       {"uid-count", Arg::kNumber}, {"share-network", Arg::kNone}, {"no-user-namespace", Arg::kNone},
       {"build-dir", Arg::kText},   {"cgroup", Arg::kText},        {"root", Arg::kText},
-      {"timing", Arg::kNone}};
+      {"timing", Arg::kNone},      {"auto-build-user", Arg::kNumber}, {"uid-range", Arg::kNone}};
   if (command == "files") return files;
   if (command == "check-map") return check_map;
   return run;
@@ -188,6 +199,20 @@ Scan ScanOptions(std::string_view command, const std::vector<std::string>& args)
   return scan;
 }
 
+bool Has(const std::vector<Option>& options, std::string_view name) {
+  for (const Option& option : options) {
+    if (option.name == name) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> ValueOf(const std::vector<Option>& options, std::string_view name) {
+  for (const Option& option : options) {
+    if (option.name == name) return option.value;
+  }
+  return std::nullopt;
+}
+
 uint32_t U32(const std::string& text) {
   uint32_t value = 0;
   std::string unused;
@@ -198,6 +223,22 @@ uint32_t U32(const std::string& text) {
 // The build-user options shared by files and run; returns an error or "".
 std::string TakeBuildUser(const std::vector<Option>& options, std::optional<uint32_t>* uid,
                           std::optional<uint32_t>* gid, std::optional<uint32_t>* count) {
+  const bool uid_range = Has(options, "uid-range");
+  if (std::optional<std::string> slot = ValueOf(options, "auto-build-user")) {
+    for (const char* explicit_user : {"build-uid", "build-gid", "uid-count"}) {
+      if (Has(options, explicit_user)) {
+        return "--auto-build-user and --" + std::string(explicit_user) + " exclude each other";
+      }
+    }
+    std::string error;
+    std::optional<BuildUser> user = AutoBuildUser(U32(*slot), uid_range, &error);
+    if (!user) return "--auto-build-user: " + error;
+    *uid = user->uid;
+    *gid = user->gid;
+    if (uid_range) *count = user->count;
+    return "";
+  }
+  if (uid_range) return "--uid-range needs --auto-build-user";
   for (const Option& option : options) {
     if (option.name == "build-uid") *uid = U32(option.value);
     if (option.name == "build-gid") *gid = U32(option.value);
@@ -240,20 +281,6 @@ ParsedArgs Ok(std::string command, SbxCommand value) {
   parsed.command_name = std::move(command);
   parsed.command = std::move(value);
   return parsed;
-}
-
-bool Has(const std::vector<Option>& options, std::string_view name) {
-  for (const Option& option : options) {
-    if (option.name == name) return true;
-  }
-  return false;
-}
-
-std::optional<std::string> ValueOf(const std::vector<Option>& options, std::string_view name) {
-  for (const Option& option : options) {
-    if (option.name == name) return option.value;
-  }
-  return std::nullopt;
 }
 
 }  // namespace

@@ -41,6 +41,20 @@ TEST(SbxArgs, FilesAllOptions) {
   }
 }
 
+// Nix's auto-allocate-uids (spec 21): a slot's first id as uid and gid; its whole range only
+// with --uid-range.
+TEST(SbxArgs, AutoBuildUser) {
+  FilesCommand files = Expect<FilesCommand>({"files", "--auto-build-user", "2"});
+  EXPECT_EQ(files.build_uid, 872415232u + 2 * 65536);
+  EXPECT_EQ(files.build_gid, 872415232u + 2 * 65536);
+  EXPECT_FALSE(files.uid_count);
+  RunCommand run =
+      Expect<RunCommand>({"run", "--uid-range", "--auto-build-user=0", "--", "/bin/true"});
+  EXPECT_EQ(run.build_uid, 872415232u);
+  EXPECT_EQ(run.build_gid, 872415232u);
+  EXPECT_EQ(run.uid_count, 65536u);
+}
+
 TEST(SbxArgs, NumbersCoverTheU32Range) {
   FilesCommand files =
       Expect<FilesCommand>({"files", "--build-uid", "4294967295", "--build-gid", "0"});
@@ -176,6 +190,11 @@ TEST(SbxArgs, RejectsBadInput) {
       {{"files", "--build-dir="}, "non-empty", 2},
       {{"files", "--", "x"}, "'--'", 2},
       {{"files", "--share-network"}, "unknown option", 2},  // a run option
+      {{"files", "--uid-range"}, "--uid-range needs --auto-build-user", 2},
+      {{"files", "--auto-build-user", "1", "--build-uid", "5"}, "exclude each other", 2},
+      {{"files", "--auto-build-user", "1", "--uid-count", "5"}, "exclude each other", 2},
+      {{"files", "--auto-build-user", "52223", "--uid-range"}, "past the last id", 2},
+      {{"run", "--auto-build-user", "-1", "--", "x"}, "negative", 125},
       {{"check-map", "--unprivileged"}, "--euid", 2},
       {{"check-map", "--euid", "5"}, "--unprivileged", 2},
       {{"check-map", "--unprivileged", "--euid", "-5"}, "negative", 2},

@@ -14,7 +14,6 @@
 
 #include "sandbox/builder/run_child.h"
 #include "sandbox/builder/sandbox_root.h"
-#include "sandbox/builder/seccomp_filter.h"
 #include "sandbox/cli/leftover_guard.h"
 #include "sandbox/cli/read_to_end.h"
 #include "sandbox/rules/identity.h"
@@ -49,6 +48,7 @@ StartConfig ConfigFor(const RunCommand& command) {
   config.build_dir = command.build_dir;
   config.cgroup = command.cgroup;
   config.force_clone_fallback = FallbackForced("clone");
+  config.command = command.argv;
   return config;
 }
 
@@ -149,7 +149,7 @@ int Run(const RunCommand& command) {
   std::optional<SandboxRoot> root;
   // The guard learns of a fresh root right after mkdtemp, before anything is put in it.
   root.emplace(
-      command.root, command.build_dir, identity.host_gid,
+      command.root, plan.builder.build_dir, identity.host_gid,
       [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); },
       FallbackForced("mount"));
   RunCgroup cgroup(command.cgroup, guard);
@@ -160,21 +160,8 @@ int Run(const RunCommand& command) {
   UniqueFd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
 
   plan.sandbox_root = root->path();
-  RunChildPlan run;
-  run.bring_up_loopback = !command.share_network;
-  run.root = root->path();
-  run.read_only_binds = root->read_only_binds();
-  run.build_dir = command.build_dir;
-  run.build_dir_tmpfs_options = "mode=0700,uid=" + std::to_string(identity.sandbox_uid) +
-                                ",gid=" + std::to_string(identity.sandbox_gid);
-  run.uid = identity.sandbox_uid;
-  run.gid = identity.sandbox_gid;
-  run.parent_pidfd = self.get();
-  run.error_fd = error_write.get();
-  run.seccomp_program = BuilderSeccompProgram();
-  run.argv = command.argv;
-  run.env = plan.builder_environment;
-  PrepareArgv(run);
+  const RunChildPlan run = PrepareRunChild(plan.builder, root->path(), root->read_only_binds(),
+                                           self.get(), error_write.get());
 
   if (int sig = TerminatingSignals::received()) return 128 + sig;
   Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sandbox/rules/identity.h"
 #include "sandbox/rules/passwd.h"
@@ -23,6 +24,9 @@ struct StartConfig {
   std::optional<std::string> cgroup;        // directory of a cgroup v2 to place the child in
   bool require_drop_supplementary_groups = (getuid() == 0);  // spec 10
   bool force_clone_fallback = false;  // fast mode: use clone() + cgroup.procs, not clone3
+  // The builder's command, for a caller that runs it with sandbox/builder's RunChild (as
+  // `sbx run` does); empty for one whose ChildMain does its own.
+  std::vector<std::string> command;
 };
 
 // Runs in the lix helper before CLONE_NEWUSER (the seed opens the pty slave here).

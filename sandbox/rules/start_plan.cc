@@ -5,6 +5,26 @@
 #include "sandbox/rules/sys_error.h"
 
 namespace sbx {
+namespace {
+
+BuilderSteps PlanBuilderSteps(const StartConfig& config, const Identity& identity) {
+  BuilderSteps steps;
+  steps.bring_up_loopback = config.private_network;
+  steps.build_dir = config.build_dir;
+  steps.uid = identity.sandbox_uid;
+  steps.gid = identity.sandbox_gid;
+  steps.build_dir_tmpfs_options =
+      "mode=0700,uid=" + std::to_string(steps.uid) + ",gid=" + std::to_string(steps.gid);
+  steps.argv = config.command;
+  steps.environment = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
+                       "NIX_BUILD_TOP=" + config.build_dir};
+  for (const char* name : {"TMPDIR", "TMP", "TEMP", "TEMPDIR"}) {
+    steps.environment.push_back(std::string(name) + "=" + config.build_dir);
+  }
+  return steps;
+}
+
+}  // namespace
 
 StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
   StartPlan plan;
@@ -33,11 +53,7 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
   plan.cgroup = config.cgroup;
   plan.require_drop_supplementary_groups = config.require_drop_supplementary_groups;
   plan.force_clone_fallback = config.force_clone_fallback;
-  plan.builder_environment = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
-                              "NIX_BUILD_TOP=" + config.build_dir};
-  for (const char* name : {"TMPDIR", "TMP", "TEMP", "TEMPDIR"}) {
-    plan.builder_environment.push_back(std::string(name) + "=" + config.build_dir);
-  }
+  plan.builder = PlanBuilderSteps(config, plan.identity);
   return plan;
 }
 

@@ -1,8 +1,9 @@
 // Everything a sandbox start decides, decided once, before any process exists: whether a
 // user namespace is used (spec 2-3), who the builder is and the exact map writes (spec
-// 19-23), the etc files (spec 24-26), the clone flags (spec 11) and the setgroups policy
-// (spec 10). StartChild carries a plan out; `sbx files` prints one, so what it shows and
-// what `sbx run` writes cannot differ.
+// 19-23), the etc files (spec 24-26), the clone flags (spec 11), the setgroups policy
+// (spec 10) and the builder's steps after release (spec 29-30). StartChild carries a plan
+// out, sandbox/builder's RunChild the builder's steps; `sbx files` prints one, so what it
+// shows and what `sbx run` writes cannot differ.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/rules/builder_steps.h"
 #include "sandbox/rules/identity.h"
 #include "sandbox/rules/passwd.h"
 #include "sandbox/rules/start_config.h"
@@ -34,9 +36,7 @@ struct StartPlan {
   std::optional<std::string> cgroup;
   bool require_drop_supplementary_groups = true;
   bool force_clone_fallback = false;
-  // What a builder run by `sbx run` gets: Nix's build environment (spec 30), with a PATH
-  // of the sandbox's system dirs where Nix sets /path-not-set, so that a bare command runs.
-  std::vector<std::string> builder_environment;
+  BuilderSteps builder;
 };
 
 // Spec 3: without working user namespaces, root with a build user sandboxes without one (as

@@ -41,11 +41,38 @@ TEST(PlanStart, SeedFlagsAndMapsWithAUserNamespace) {
 TEST(PlanStart, BuilderEnvironmentIsNixs) {
   StartConfig config = WithBuildUser();
   config.build_dir = "/tmp/nix-build-x";
-  EXPECT_THAT(PlanStart(config, Host(true, 0)).builder_environment,
+  EXPECT_THAT(PlanStart(config, Host(true, 0)).builder.environment,
               ::testing::UnorderedElementsAre(
                   "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
                   "NIX_BUILD_TOP=/tmp/nix-build-x", "TMPDIR=/tmp/nix-build-x",
                   "TMP=/tmp/nix-build-x", "TEMP=/tmp/nix-build-x", "TEMPDIR=/tmp/nix-build-x"));
+}
+
+// Spec 29: the builder becomes the sandbox user, whose alone the build dir is, and brings up
+// its loopback only where it has a network of its own.
+TEST(PlanStart, BuilderStepsFollowTheIdentityAndTheNetwork) {
+  StartConfig config = WithBuildUser();
+  config.build_dir = "/build/x";
+  config.command = {"make", "all"};
+  BuilderSteps steps = PlanStart(config, Host(true, 0)).builder;
+  EXPECT_EQ(steps.uid, 1000u);
+  EXPECT_EQ(steps.gid, 100u);
+  EXPECT_EQ(steps.build_dir, "/build/x");
+  EXPECT_EQ(steps.build_dir_tmpfs_options, "mode=0700,uid=1000,gid=100");
+  EXPECT_TRUE(steps.bring_up_loopback);
+  EXPECT_THAT(steps.argv, ::testing::ElementsAre("make", "all"));
+
+  config.build_user->count = 65536;  // uid-range: root of the namespace
+  config.private_network = false;
+  steps = PlanStart(config, Host(true, 0)).builder;
+  EXPECT_EQ(steps.uid, 0u);
+  EXPECT_EQ(steps.build_dir_tmpfs_options, "mode=0700,uid=0,gid=0");
+  EXPECT_FALSE(steps.bring_up_loopback);
+
+  config.build_user->count = 1;  // no user namespace: the build user itself
+  steps = PlanStart(config, Host(false, 0)).builder;
+  EXPECT_EQ(steps.uid, 30001u);
+  EXPECT_EQ(steps.gid, 30000u);
 }
 
 TEST(PlanStart, SharedNetworkHasNoNetNamespace) {
