@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,11 +12,20 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
+#include "bench/scratch_root.h"
+#include "sandbox/rules/passwd.h"
+
 namespace sbx_bench {
 namespace {
+
+// PIDFD_GET_{MNT,USER}_NAMESPACE (Linux 6.11+), which older headers lack.
+constexpr unsigned long kPidfdGetMountNamespace = _IO(0xFF, 3);
+constexpr unsigned long kPidfdGetUserNamespace = _IO(0xFF, 9);
 
 using Clock = std::chrono::steady_clock;
 
@@ -23,8 +33,35 @@ using Clock = std::chrono::steady_clock;
   throw std::system_error(errno, std::generic_category(), "floor: " + step);
 }
 
-double Micros(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double, std::micro>(to - from).count();
+int64_t Micros(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(to - from).count();
+}
+
+// The files StartChild writes, the same bytes: generated once per thread, outside the time.
+const sbx::EtcFiles& EtcFilesOfTheSeed() {
+  thread_local const sbx::EtcFiles files = [] {
+    std::string error;
+    std::optional<sbx::EtcFiles> etc = sbx::GenerateEtcFiles(1000, 100, "/build", &error);
+    if (!etc) throw std::runtime_error("floor: " + error);
+    return *etc;
+  }();
+  return files;
+}
+
+void WriteNewFile(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) Fail("open " + path);
+  ssize_t n = write(fd, text.data(), text.size());
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  if (n != static_cast<ssize_t>(text.size())) Fail("write " + path);
+}
+
+int NamespaceFd(int pidfd, unsigned long request, const char* what) {
+  int fd = ioctl(pidfd, request, 0);
+  if (fd < 0) Fail(std::string("namespace fd from the pidfd: ") + what);
+  return fd;
 }
 
 // A small stack per thread, mapped once: the child only reads one byte and exits.
@@ -77,14 +114,30 @@ void Reap(pid_t pid) {
 
 }  // namespace
 
-StartSample FloorStart(int ns_flags) {
+sbx::PhaseTimings FloorStart(int ns_flags, FloorWork work) {
   thread_local ChildStack stack;
-  StartSample sample;
+  const bool whole = work == FloorWork::kWholeStart;
+  thread_local ScratchRoot root;
+  const sbx::EtcFiles& etc = EtcFilesOfTheSeed();
+  root.Clear();
+  sbx::PhaseTimings t;
 
   const Clock::time_point start = Clock::now();
   int release[2];
   if (pipe2(release, O_CLOEXEC) < 0) Fail("pipe2");
-  pid_t pid = clone(ChildWaitsForRelease, stack.top(), CLONE_VM | ns_flags | SIGCHLD, &release[0]);
+  Clock::time_point mark = Clock::now();
+  t.setup_us = Micros(start, mark);
+  if (whole) {
+    WriteNewFile(root.path() + "/etc/passwd", etc.passwd);
+    WriteNewFile(root.path() + "/etc/group", etc.group);
+    const Clock::time_point now = Clock::now();
+    t.files_us = Micros(mark, now);
+    mark = now;
+  }
+  const Clock::time_point cloning = mark;
+  int pidfd = -1;
+  pid_t pid = clone(ChildWaitsForRelease, stack.top(),
+                    CLONE_VM | ns_flags | SIGCHLD | (whole ? CLONE_PIDFD : 0), &release[0], &pidfd);
   if (pid < 0) {
     int saved = errno;
     close(release[0]);
@@ -93,33 +146,53 @@ StartSample FloorStart(int ns_flags) {
     Fail("clone");
   }
   const Clock::time_point cloned = Clock::now();
+  t.clone_us = Micros(cloning, cloned);
 
-  // The parent's ids: the seed maps the caller's own ids when there is no build user.
-  if (ns_flags & CLONE_NEWUSER) {
-    try {
+  int ns_fds[2] = {-1, -1};
+  auto abandon = [&] {
+    // The child holds its own copy of the write end, so it would never see EOF.
+    kill(pid, SIGKILL);
+    close(release[1]);
+    close(release[0]);
+    for (int fd : {pidfd, ns_fds[0], ns_fds[1]}) {
+      if (fd >= 0) close(fd);
+    }
+    int status;
+    waitpid(pid, &status, __WALL);
+  };
+  Clock::time_point mapped = cloned;
+  try {
+    // The parent's ids: the seed maps the caller's own ids when there is no build user.
+    if (ns_flags & CLONE_NEWUSER) {
       char map[48];
       int len = std::snprintf(map, sizeof(map), "1000 %u 1", getuid());
       WriteFile(pid, "uid_map", map, len);
       WriteFile(pid, "setgroups", "deny", 4);
       len = std::snprintf(map, sizeof(map), "100 %u 1", getgid());
       WriteFile(pid, "gid_map", map, len);
-    } catch (...) {
-      // The child holds its own copy of the write end, so it would never see EOF.
-      kill(pid, SIGKILL);
-      close(release[1]);
-      close(release[0]);
-      int status;
-      waitpid(pid, &status, __WALL);
-      throw;
     }
+    mapped = Clock::now();
+    t.maps_us = Micros(cloned, mapped);
+    if (whole) {
+      ns_fds[0] = NamespaceFd(pidfd, kPidfdGetMountNamespace, "mount");
+      if (ns_flags & CLONE_NEWUSER) ns_fds[1] = NamespaceFd(pidfd, kPidfdGetUserNamespace, "user");
+      const Clock::time_point now = Clock::now();
+      t.nsfds_us = Micros(mapped, now);
+      mapped = now;
+    }
+  } catch (...) {
+    abandon();
+    throw;
   }
-  const Clock::time_point mapped = Clock::now();
 
   ssize_t n = write(release[1], "1", 1);
   int saved = errno;
   close(release[1]);
   const Clock::time_point released = Clock::now();
   close(release[0]);
+  for (int fd : {pidfd, ns_fds[0], ns_fds[1]}) {
+    if (fd >= 0) close(fd);
+  }
   if (n != 1) {
     kill(pid, SIGKILL);
     int status;
@@ -128,12 +201,11 @@ StartSample FloorStart(int ns_flags) {
     Fail("write release");
   }
 
-  sample.latency_s = std::chrono::duration<double>(released - start).count();
-  sample.phases.clone_us = Micros(start, cloned);
-  sample.phases.maps_us = Micros(cloned, mapped);
-  sample.phases.release_us = Micros(mapped, released);
+  t.release_us = Micros(mapped, released);
+  t.clone_to_release_us = Micros(cloning, released);
+  t.call_to_release_us = Micros(start, released);
   Reap(pid);
-  return sample;
+  return t;
 }
 
 }  // namespace sbx_bench

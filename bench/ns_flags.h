@@ -7,6 +7,8 @@
 #include <array>
 #include <string_view>
 
+#include "sandbox/rules/start_plan.h"
+
 namespace sbx_bench {
 
 struct FlagSet {
@@ -15,8 +17,8 @@ struct FlagSet {
 };
 
 // The seed's set with a private network (every sandboxed build but fixed-output ones).
-inline constexpr int kSeedFlags =
-    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+inline constexpr int kSeedFlags = sbx::SandboxCloneFlags(/*user_namespace=*/true,
+                                                         /*private_network=*/true);
 
 inline constexpr std::array<FlagSet, 9> kFlagSets = {{
     {"none", 0},

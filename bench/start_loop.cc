@@ -13,6 +13,8 @@ std::string_view ImplName(Impl impl) {
   switch (impl) {
     case Impl::kFloor:
       return "floor";
+    case Impl::kFloorWhole:
+      return "floor_whole";
     case Impl::kLix:
       return "lix";
     case Impl::kFast:
@@ -22,43 +24,42 @@ std::string_view ImplName(Impl impl) {
 }
 
 bool ImplSupports(Impl impl, int ns_flags) {
-  return impl == Impl::kFloor || StartChildSupports(ns_flags);
+  return impl == Impl::kFloor || impl == Impl::kFloorWhole || StartChildSupports(ns_flags);
 }
 
-StartSample StartOnce(Impl impl, int ns_flags) {
+sbx::PhaseTimings StartOnce(Impl impl, int ns_flags) {
   switch (impl) {
     case Impl::kFloor:
-      return FloorStart(ns_flags);
+      return FloorStart(ns_flags, FloorWork::kBare);
+    case Impl::kFloorWhole:
+      return FloorStart(ns_flags, FloorWork::kWholeStart);
     case Impl::kLix:
-      return StartChildStart(Mode::kLix, ns_flags);
+      return StartChildStart(sbx::StartMode::kLix, ns_flags);
     case Impl::kFast:
-      return StartChildStart(Mode::kFast, ns_flags);
+      return StartChildStart(sbx::StartMode::kFast, ns_flags);
   }
   return {};
 }
+
+constexpr int64_t sbx::PhaseTimings::*kSummedFields[] = {
+    &sbx::PhaseTimings::setup_us,    &sbx::PhaseTimings::clone_us,
+    &sbx::PhaseTimings::maps_us,     &sbx::PhaseTimings::files_us,
+    &sbx::PhaseTimings::nsfds_us,    &sbx::PhaseTimings::cgroup_us,
+    &sbx::PhaseTimings::release_us,  &sbx::PhaseTimings::clone_to_release_us,
+    &sbx::PhaseTimings::call_to_release_us};
 
 void RunStartLoop(benchmark::State& state, Impl impl, int ns_flags) {
   if (const auto& why = WhyNoSandbox()) {
     state.SkipWithError(why->c_str());
     return;
   }
-  double latency_us = 0;
-  double outside_us = 0;
-  Phases sum;
+  // Sums over the iterations, in microseconds.
+  sbx::PhaseTimings sum;
   try {
     for (auto _ : state) {
-      StartSample s = StartOnce(impl, ns_flags);
-      state.SetIterationTime(s.latency_s);
-      latency_us += s.latency_s * 1e6;
-      const Phases& p = s.phases;
-      outside_us += s.latency_s * 1e6 -
-                    (p.clone_us + p.maps_us + p.files_us + p.nsfds_us + p.cgroup_us + p.release_us);
-      sum.clone_us += p.clone_us;
-      sum.maps_us += p.maps_us;
-      sum.files_us += p.files_us;
-      sum.nsfds_us += p.nsfds_us;
-      sum.cgroup_us += p.cgroup_us;
-      sum.release_us += p.release_us;
+      const sbx::PhaseTimings t = StartOnce(impl, ns_flags);
+      state.SetIterationTime(static_cast<double>(t.clone_to_release_us) * 1e-6);
+      for (auto field : kSummedFields) sum.*field += t.*field;
     }
   } catch (const std::exception& e) {
     const std::string message = std::string(ImplName(impl)) + ": " + e.what();
@@ -67,16 +68,23 @@ void RunStartLoop(benchmark::State& state, Impl impl, int ns_flags) {
   }
   // Summed over threads, then divided by all their iterations: means per start.
   using benchmark::Counter;
-  state.counters["latency_us"] = Counter(latency_us, Counter::kAvgIterations);
-  state.counters["clone_us"] = Counter(sum.clone_us, Counter::kAvgIterations);
-  state.counters["maps_us"] = Counter(sum.maps_us, Counter::kAvgIterations);
-  state.counters["files_us"] = Counter(sum.files_us, Counter::kAvgIterations);
-  state.counters["nsfds_us"] = Counter(sum.nsfds_us, Counter::kAvgIterations);
-  state.counters["cgroup_us"] = Counter(sum.cgroup_us, Counter::kAvgIterations);
-  state.counters["release_us"] = Counter(sum.release_us, Counter::kAvgIterations);
-  // Time in the call outside every phase the implementation reports: its setup before the
-  // clone (identity, etc files, pipes, stacks) and handing back the Child.
-  state.counters["outside_phases_us"] = Counter(outside_us, Counter::kAvgIterations);
+  auto mean = [](int64_t total) {
+    return Counter(static_cast<double>(total), Counter::kAvgIterations);
+  };
+  state.counters["latency_us"] = mean(sum.clone_to_release_us);
+  state.counters["call_to_release_us"] = mean(sum.call_to_release_us);
+  state.counters["setup_us"] = mean(sum.setup_us);
+  state.counters["clone_us"] = mean(sum.clone_us);
+  state.counters["maps_us"] = mean(sum.maps_us);
+  state.counters["files_us"] = mean(sum.files_us);
+  state.counters["nsfds_us"] = mean(sum.nsfds_us);
+  state.counters["cgroup_us"] = mean(sum.cgroup_us);
+  state.counters["release_us"] = mean(sum.release_us);
+  // Time in the call outside every phase the implementation reports: handing back the
+  // Child, rounding.
+  state.counters["outside_phases_us"] =
+      mean(sum.call_to_release_us - (sum.setup_us + sum.clone_us + sum.maps_us + sum.files_us +
+                                     sum.nsfds_us + sum.cgroup_us + sum.release_us));
 }
 
 }  // namespace sbx_bench

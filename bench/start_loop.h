@@ -1,17 +1,20 @@
 // The timed loop every benchmark shares: start one sandbox per iteration with the chosen
-// implementation, time it from the call to the release (manual time), and report the mean
-// latency and the mean of each phase as counters.
+// implementation, time it from the clone to the release (manual time, the first headline),
+// and report the mean of that, of the call to the release (the second) and of each phase as
+// counters.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <string_view>
 
-#include "bench/sample.h"
+#include "sandbox/start/phase_timings.h"
 
 namespace sbx_bench {
 
-enum class Impl { kFloor, kLix, kFast };
+// The floors (bench/floor_start.h) and StartChild's two modes. kFloorWhole, the floor of the
+// call-to-release headline, runs in the flags family's seed case only.
+enum class Impl { kFloor, kFloorWhole, kLix, kFast };
 
 inline constexpr Impl kImpls[] = {Impl::kFloor, Impl::kLix, Impl::kFast};
 
@@ -21,7 +24,7 @@ std::string_view ImplName(Impl impl);
 bool ImplSupports(Impl impl, int ns_flags);
 
 // Starts, releases and reaps one sandbox.
-StartSample StartOnce(Impl impl, int ns_flags);
+sbx::PhaseTimings StartOnce(Impl impl, int ns_flags);
 
 // Runs the benchmark loop; on any error (no privileges, a failed start) skips the benchmark
 // with the reason.

@@ -302,10 +302,22 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
   Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(WithoutSanitizerNotes(o.err),
-              MatchesRegex("\\{\"clone\":[0-9]+,\"maps\":[0-9]+,\"files\":[0-9]+,"
-                           "\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,\"release\":[0-9]+,"
-                           "\"handoff\":[0-9]+,\"paths\":\\{\"clone\":\"clone3?\","
+              MatchesRegex("\\{\"setup\":[0-9]+,\"clone\":[0-9]+,\"maps\":[0-9]+,"
+                           "\"files\":[0-9]+,\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,"
+                           "\"release\":[0-9]+,\"handoff\":[0-9]+,\"clone_to_release\":[0-9]+,"
+                           "\"call_to_release\":[0-9]+,\"paths\":\\{\"clone\":\"clone3?\","
                            "\"mount\":\"(mount_setattr|remount)\"\\}\\}\n"));
+  // The call-to-release headline holds the clone-to-release one and everything before it.
+  long setup = 0, files = 0, clone_to_release = 0, call_to_release = 0;
+  ASSERT_EQ(std::sscanf(WithoutSanitizerNotes(o.err).c_str(),
+                        "{\"setup\":%ld,\"clone\":%*d,\"maps\":%*d,\"files\":%ld,\"nsfds\":%*d,"
+                        "\"cgroup\":%*d,\"release\":%*d,\"handoff\":%*d,\"clone_to_release\":%ld,"
+                        "\"call_to_release\":%ld",
+                        &setup, &files, &clone_to_release, &call_to_release),
+            4);
+  EXPECT_GE(call_to_release, clone_to_release + setup);
+  // Fast mode writes the files before the clone (off clone-to-release); lix after the maps.
+  if (std::string(GetParam()) == "fast") EXPECT_GE(call_to_release, clone_to_release + files);
   // Forced fallbacks are taken and reported.
   setenv("SBX_FORCE_FALLBACK", "clone,mount", 1);
   o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});

@@ -178,6 +178,8 @@ TEST_P(StartChildTest, SavedNamespaceFdsNameTheChildsNamespaces) {
     ASSERT_EQ(fstat(fd, &st), 0) << ns;
     EXPECT_EQ(std::to_string(st.st_ino), NsInode(proc + ns)) << ns;
     EXPECT_NE(std::to_string(st.st_ino), NsInode(std::string("/proc/self/ns/") + ns)) << ns;
+    // From the pidfd (6.11+) or from /proc: either way not inherited by what we exec.
+    EXPECT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC) << ns;
   }
   EXPECT_GE(child.pidfd(), 0) << "a pidfd on a kernel that has them";
   hold_write.reset();

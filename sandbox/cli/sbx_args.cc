@@ -54,7 +54,8 @@ constexpr std::string_view kRunHelp =
     "  --root DIR     use DIR as the root (etc/ is written there); default: a fresh root\n"
     "                 with read-only /usr, /bin, /sbin, /lib, /lib64 from the host\n"
     "  --timing       print the start's phases in microseconds as one JSON line on stderr:\n"
-    "                 clone, maps, files, nsfds, cgroup, release (and fast mode's handoff),\n"
+    "                 setup, clone, maps, files, nsfds, cgroup, release (and fast mode's\n"
+    "                 handoff), clone_to_release and call_to_release,\n"
     "                 and \"paths\": the syscalls the kernel allowed (clone3 or clone,\n"
     "                 mount_setattr or remount)\n"
     "Environment: SBX_FORCE_FALLBACK=clone,mount takes older kernels' paths (tests).\n";

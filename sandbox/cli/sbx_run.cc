@@ -57,13 +57,16 @@ StartConfig ConfigFor(const RunCommand& command) {
 void PrintTimings(const Child& child, const SandboxRoot& root) {
   const PhaseTimings& t = child.timings();
   std::fprintf(stderr,
-               "{\"clone\":%lld,\"maps\":%lld,\"files\":%lld,\"nsfds\":%lld,\"cgroup\":%lld,"
-               "\"release\":%lld,\"handoff\":%lld,"
-               "\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\"}}\n",
-               static_cast<long long>(t.clone_us), static_cast<long long>(t.maps_us),
-               static_cast<long long>(t.files_us), static_cast<long long>(t.nsfds_us),
-               static_cast<long long>(t.cgroup_us), static_cast<long long>(t.release_us),
-               static_cast<long long>(t.handoff_us), child.clone_path(), root.read_only_path());
+               "{\"setup\":%lld,\"clone\":%lld,\"maps\":%lld,\"files\":%lld,\"nsfds\":%lld,"
+               "\"cgroup\":%lld,\"release\":%lld,\"handoff\":%lld,\"clone_to_release\":%lld,"
+               "\"call_to_release\":%lld,\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\"}}\n",
+               static_cast<long long>(t.setup_us), static_cast<long long>(t.clone_us),
+               static_cast<long long>(t.maps_us), static_cast<long long>(t.files_us),
+               static_cast<long long>(t.nsfds_us), static_cast<long long>(t.cgroup_us),
+               static_cast<long long>(t.release_us), static_cast<long long>(t.handoff_us),
+               static_cast<long long>(t.clone_to_release_us),
+               static_cast<long long>(t.call_to_release_us), child.clone_path(),
+               root.read_only_path());
 }
 
 int ExitCodeOf(int status) {

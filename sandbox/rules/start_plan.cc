@@ -1,7 +1,5 @@
 #include "sandbox/rules/start_plan.h"
 
-#include <sched.h>
-
 #include "sandbox/rules/sys_error.h"
 
 namespace sbx {
@@ -46,13 +44,12 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
       GenerateEtcFiles(identity->sandbox_uid, identity->sandbox_gid, config.build_dir, &error);
   if (!etc) throw SysError::Refused(error);
   plan.etc_files = *etc;
-  plan.clone_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
-  if (config.private_network) plan.clone_flags |= CLONE_NEWNET;
-  if (plan.use_user_namespace) plan.clone_flags |= CLONE_NEWUSER;
+  plan.clone_flags = SandboxCloneFlags(plan.use_user_namespace, config.private_network);
   plan.sandbox_root = config.sandbox_root;
   plan.cgroup = config.cgroup;
   plan.require_drop_supplementary_groups = config.require_drop_supplementary_groups;
   plan.force_clone_fallback = config.force_clone_fallback;
+  plan.etc_files_before_clone = config.mode == StartMode::kFast;
   plan.builder = PlanBuilderSteps(config, plan.identity);
   return plan;
 }

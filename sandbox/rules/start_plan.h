@@ -6,6 +6,8 @@
 // shows and what `sbx run` writes cannot differ.
 #pragma once
 
+#include <sched.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,8 +38,18 @@ struct StartPlan {
   std::optional<std::string> cgroup;
   bool require_drop_supplementary_groups = true;
   bool force_clone_fallback = false;
+  // Fast mode writes the etc files before the clone: they depend on nothing the child does,
+  // and so stay off the clone-to-release path. Lix keeps the seed's order (after the maps).
+  bool etc_files_before_clone = false;
   BuilderSteps builder;
 };
+
+// Spec 11: the namespaces every sandbox gets (pid, mount, ipc, uts), a user namespace where
+// one is used, a network one unless the build shares the host's (fixed-output builds).
+constexpr int SandboxCloneFlags(bool user_namespace, bool private_network) {
+  return CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
+         (user_namespace ? CLONE_NEWUSER : 0) | (private_network ? CLONE_NEWNET : 0);
+}
 
 // Spec 3: without working user namespaces, root with a build user sandboxes without one (as
 // Lix does); anyone else is refused. Throws SysError (errno 0) naming what was refused.

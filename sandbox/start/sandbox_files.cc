@@ -45,16 +45,22 @@ class StagedFile {
   StagedFile& operator=(const StagedFile&) = delete;
 
   // Puts the file in place. Where one was there already the two are swapped, so that
-  // Rollback can put the old one back.
+  // Rollback can put the old one back. A fresh root, the common case, has none: try that
+  // first.
   void Commit(const std::string& where) {
-    if (sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) == 0) {
+    if (sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_NOREPLACE) == 0) {
+      state_ = State::kPlaced;
+      return;
+    }
+    if (errno == EEXIST &&
+        sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) == 0) {
       state_ = State::kSwapped;
       return;
     }
-    // ENOENT: nothing to swap with; EINVAL: a file system without RENAME_EXCHANGE.
-    if ((errno == ENOENT || errno == EINVAL) &&
+    // EINVAL: a file system without rename flags; a plain rename replaces atomically.
+    if (errno == EINVAL &&
         sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), 0) == 0) {
-      state_ = State::kPlaced;
+      state_ = State::kPlaced;  // what it replaced is gone: Rollback can only remove ours
       return;
     }
     throw SysError("renaming " + where + "/" + tmp_ + " to " + name_, errno);
@@ -81,10 +87,10 @@ class StagedFile {
 }  // namespace
 
 void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files) {
-  UniqueFd root(sys::OpenAt(AT_FDCWD, sandbox_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw SysError("opening sandbox root " + sandbox_root, errno);
   const std::string where = sandbox_root + "/etc";
-  UniqueFd etc(sys::OpenAt(root.get(), "etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  // O_NOFOLLOW applies to the last component: etc itself is never a symlink we follow.
+  UniqueFd etc(
+      sys::OpenAt(AT_FDCWD, where.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!etc) throw SysError("opening " + where + " (must be a directory, not a symlink)", errno);
   // Both written in full before either is renamed into place, and the first put back if the
   // second cannot be: a failure leaves the root's etc as it was.

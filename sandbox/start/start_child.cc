@@ -1,6 +1,7 @@
 #include "sandbox/start/start_child.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -22,18 +23,40 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+int64_t Micros(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(to - from).count();
+}
+
 // Microseconds since *mark; moves the mark to now.
 int64_t Lap(Clock::time_point* mark) {
-  auto now = Clock::now();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - *mark).count();
+  const Clock::time_point now = Clock::now();
+  const int64_t us = Micros(*mark, now);
   *mark = now;
   return us;
 }
 
-// Spec 27: read-only fds of the child's namespaces; the child may already be gone (nix#4719).
-UniqueFd OpenNamespace(pid_t pid, const char* ns, const char* what) {
-  UniqueFd fd = OpenProcFile(pid, (std::string("ns/") + ns).c_str(), O_RDONLY);
-  if (!fd) throw SysError(std::string("getting sandbox ") + what + " namespace", errno);
+// Spec 27: read-only fds of the child's namespaces; the child may already be gone
+// (nix#4719). From its pidfd where the kernel can (Linux 6.11+, no path walk in /proc), else
+// /proc/PID/ns/NAME.
+struct NamespaceFile {
+  const char* proc_name;
+  unsigned long pidfd_ioctl;  // PIDFD_GET_*_NAMESPACE, which older headers lack
+  const char* what;
+};
+constexpr NamespaceFile kMountNamespace{"ns/mnt", _IO(0xFF, 3), "mount"};
+constexpr NamespaceFile kUserNamespace{"ns/user", _IO(0xFF, 9), "user"};
+
+UniqueFd OpenNamespace(pid_t pid, int pidfd, const NamespaceFile& ns) {
+  if (pidfd >= 0) {
+    UniqueFd fd(sys::Ioctl(pidfd, ns.pidfd_ioctl));
+    if (fd) return fd;
+    // ENOTTY: a pidfd without these ioctls (before 6.11); anything else is the child's fate.
+    if (errno != ENOTTY && errno != EINVAL) {
+      throw SysError(std::string("getting sandbox ") + ns.what + " namespace", errno);
+    }
+  }
+  UniqueFd fd = OpenProcFile(pid, ns.proc_name, O_RDONLY);
+  if (!fd) throw SysError(std::string("getting sandbox ") + ns.what + " namespace", errno);
   return fd;
 }
 
@@ -44,6 +67,10 @@ class ChildBuilder {
  public:
   static Child Start(const StartPlan& plan, const OpenSlave& open_slave,
                      const ChildMain& child_main) {
+    Child child;
+    PhaseTimings& t = child.timings_;
+    const Clock::time_point called = Clock::now();
+    auto mark = called;
     ReleaseChannel channel = ReleaseChannel::Open();
     ChildEntryArgs entry{.release_read_fd = channel.child_end(),
                          .release_write_fd = channel.parent_end(),
@@ -52,9 +79,13 @@ class ChildBuilder {
     std::unique_ptr<Launcher> launcher = plan.mode == StartMode::kLix
                                              ? MakeLixLauncher(plan, open_slave)
                                              : MakeFastLauncher(plan, open_slave);
-    Child child;
-    PhaseTimings& t = child.timings_;
-    auto mark = Clock::now();
+    t.setup_us = Lap(&mark);
+    const bool write_files = !plan.sandbox_root.empty();
+    if (write_files && plan.etc_files_before_clone) {
+      WriteEtcFiles(plan.sandbox_root, plan.etc_files);
+      t.files_us = Lap(&mark);
+    }
+    const Clock::time_point cloning = mark;
     child.pid_ = launcher->Launch(entry);
     child.clone_path_ = launcher->clone_path();
     channel.CloseChildEnd();
@@ -62,18 +93,24 @@ class ChildBuilder {
     try {
       if (plan.use_user_namespace) WriteIdMaps(child.pid_, plan.identity);
       t.maps_us = Lap(&mark);
-      if (!plan.sandbox_root.empty()) WriteEtcFiles(plan.sandbox_root, plan.etc_files);
-      t.files_us = Lap(&mark);
-      child.mnt_ns_ = OpenNamespace(child.pid_, "mnt", "mount");
-      if (plan.use_user_namespace) child.user_ns_ = OpenNamespace(child.pid_, "user", "user");
+      if (write_files && !plan.etc_files_before_clone) {
+        WriteEtcFiles(plan.sandbox_root, plan.etc_files);
+        t.files_us = Lap(&mark);
+      }
       // A pidfd where the kernel has them (5.3+); the child is ours and unreaped, so its pid
       // cannot have been reused.
       child.pidfd_.reset(sys::PidfdOpen(child.pid_));
+      child.mnt_ns_ = OpenNamespace(child.pid_, child.pidfd_.get(), kMountNamespace);
+      if (plan.use_user_namespace) {
+        child.user_ns_ = OpenNamespace(child.pid_, child.pidfd_.get(), kUserNamespace);
+      }
       t.nsfds_us = Lap(&mark);
       if (plan.cgroup && !launcher->placed_in_cgroup()) AddToCgroup(*plan.cgroup, child.pid_);
       t.cgroup_us = Lap(&mark);
       channel.Release();
       t.release_us = Lap(&mark);
+      t.clone_to_release_us = Micros(cloning, mark);
+      t.call_to_release_us = Micros(called, mark);
       launcher->AfterRelease();
       t.handoff_us = Lap(&mark);
     } catch (...) {

@@ -13,23 +13,10 @@
 
 #include "sandbox/rules/start_config.h"
 #include "sandbox/rules/start_plan.h"
+#include "sandbox/start/phase_timings.h"
 #include "sandbox/start/unique_fd.h"
 
 namespace sbx {
-
-// Microseconds spent in each phase, as the parent sees them.
-struct PhaseTimings {
-  int64_t clone_us = 0;
-  int64_t maps_us = 0;
-  int64_t files_us = 0;
-  int64_t nsfds_us = 0;
-  int64_t cgroup_us = 0;
-  int64_t release_us = 0;
-  // Fast mode only: after the release, until the builder has left the parent's memory
-  // (exec or exit). The caller waits for it, but the child is released by then, so it is
-  // not part of clone-to-release.
-  int64_t handoff_us = 0;
-};
 
 // A released child. Owns its namespace fds and pidfd; the destructor kills and reaps the
 // child if it was not waited for.

@@ -3,6 +3,7 @@
 #include <stdio.h>  // renameat2
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +121,8 @@ int Kill(pid_t pid, int sig) { return Injected() ? -1 : ::kill(pid, sig); }
 int PidfdOpen(pid_t pid) {
   return Injected() ? -1 : static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 }
+
+int Ioctl(int fd, unsigned long request) { return Injected() ? -1 : ::ioctl(fd, request, 0); }
 
 int Prctl(int option, unsigned long arg) { return Injected() ? -1 : ::prctl(option, arg); }
 

@@ -41,6 +41,7 @@ int UnlinkAt(int dirfd, const char* path, int flags);
 int Setgroups(size_t size, const gid_t* list);  // this thread's credentials only
 int Kill(pid_t pid, int sig);
 int PidfdOpen(pid_t pid);
+int Ioctl(int fd, unsigned long request);  // without an argument
 int Prctl(int option, unsigned long arg);
 
 }  // namespace sbx::sys
