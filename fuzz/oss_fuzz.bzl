@@ -23,7 +23,15 @@ _ENGINE_STAND_IN = Label("//fuzz:replay_main")
 
 # build.sh compiles every source with `$CXX $CXXFLAGS -std=c++20 -I<root>` and links with
 # no other flags, so a library setting any of these would build differently there.
-_UNSUPPORTED_ATTRS = ["copts", "defines", "local_defines", "includes", "include_prefix", "strip_include_prefix", "linkopts"]
+_UNSUPPORTED_ATTRS = [
+    "copts",
+    "defines",
+    "include_prefix",
+    "includes",
+    "linkopts",
+    "local_defines",
+    "strip_include_prefix",
+]
 
 _SourcesInfo = provider(
     doc = "What build.sh needs to build a fuzzer without Bazel.",
@@ -47,7 +55,10 @@ def _sources_aspect_impl(target, ctx):
             elif attr == "srcs" and f.extension == "cc":
                 compiled.append(f)
             elif f.extension != "h":
-                problems.append("%s: %s is neither a .cc source nor a .h header" % (target.label, f.short_path))
+                problems.append("%s: %s is neither a .cc source nor a .h header" % (
+                    target.label,
+                    f.short_path,
+                ))
 
     # The fuzzer binary's own linkopts name the engine (-fsanitize=fuzzer), which build.sh
     # takes from $LIB_FUZZING_ENGINE.
@@ -92,7 +103,8 @@ def _sources_impl(ctx):
              "\n  ".join(sorted(problems)) +
              "\nChange the library, or teach build.sh and fuzz/oss_fuzz.bzl the difference.")
     out = ctx.actions.declare_file(ctx.label.name + ".txt")
-    ctx.actions.write(out, _HEADER.format(label = ctx.label, update = ctx.attr.update) + "\n".join(sorted(lines)) + "\n")
+    header = _HEADER.format(label = ctx.label, update = ctx.attr.update)
+    ctx.actions.write(out, header + "\n".join(sorted(lines)) + "\n")
     return [DefaultInfo(
         files = depset([out]),
         runfiles = ctx.runfiles(files = [out], transitive_files = depset(transitive = transitive)),
@@ -101,7 +113,10 @@ def _sources_impl(ctx):
 _sources = rule(
     implementation = _sources_impl,
     attrs = {
-        "fuzzers": attr.label_keyed_string_dict(aspects = [_sources_aspect], doc = "fuzzer binary -> target name"),
+        "fuzzers": attr.label_keyed_string_dict(
+            aspects = [_sources_aspect],
+            doc = "fuzzer binary -> target name",
+        ),
         "update": attr.string(doc = "the label of the command that updates the checked-in copy"),
     },
 )
@@ -120,14 +135,18 @@ def sbx_oss_fuzz(name):
         if OSS_FUZZ_TAG in rule.get("tags", []):
             # sbx_fuzz_test names the binary of target T `T_fuzzer`.
             if not rule["name"].endswith("_fuzzer"):
-                fail("%s is tagged %s but is not a sbx_fuzz_test binary" % (rule["name"], OSS_FUZZ_TAG))
+                fail("%s is tagged %s but is not a sbx_fuzz_test binary" % (
+                    rule["name"],
+                    OSS_FUZZ_TAG,
+                ))
             fuzzers[":" + rule["name"]] = rule["name"][:-len("_fuzzer")]
     if not fuzzers:
         fail("sbx_oss_fuzz found no sbx_fuzz_test with oss_fuzz = True above it")
     targets = sorted(fuzzers.values())
 
     update = "update_%s_sources" % name
-    _sources(name = name + "_sources", fuzzers = fuzzers, update = "//%s:%s" % (native.package_name(), update))
+    update_label = "//%s:%s" % (native.package_name(), update)
+    _sources(name = name + "_sources", fuzzers = fuzzers, update = update_label)
     generated = ":%s_sources" % name
     checked_in = "oss-fuzz/sources.txt"
 
@@ -135,7 +154,12 @@ def sbx_oss_fuzz(name):
         name = name + "_sources_test",
         size = "small",
         srcs = ["oss-fuzz/sources.sh"],
-        args = ["check", "$(rootpath %s)" % generated, "$(rootpath %s)" % checked_in, "//%s:%s" % (native.package_name(), update)],
+        args = [
+            "check",
+            "$(rootpath %s)" % generated,
+            "$(rootpath %s)" % checked_in,
+            update_label,
+        ],
         data = [generated, checked_in],
     )
 
@@ -158,6 +182,12 @@ def sbx_oss_fuzz(name):
             "oss-fuzz/package.sh",
             checked_in,
             generated,
-        ] + native.glob(["%s/%s.%s" % (t, t, ext) for t in targets for ext in ["dict", "options"]]) +
-               native.glob(["%s/corpus/**" % t for t in targets], exclude = ["**/.gitkeep"]),
+        ] + native.glob([
+            "%s/%s.%s" % (t, t, ext)
+            for t in targets
+            for ext in ["dict", "options"]
+        ]) + native.glob(
+            ["%s/corpus/**" % t for t in targets],
+            exclude = ["**/.gitkeep"],
+        ),
     )

@@ -3,7 +3,7 @@
 # generated from the Bazel graph (//fuzz:oss_fuzz_sources, fuzz/oss_fuzz.bzl).
 #
 # Usage: sources.sh check GENERATED CHECKED_IN UPDATE_LABEL   (//fuzz:oss_fuzz_sources_test)
-#        sources.sh update GENERATED CHECKED_IN                (bazel run //fuzz:update_oss_fuzz_sources)
+#        sources.sh update GENERATED CHECKED_IN   (bazel run //fuzz:update_oss_fuzz_sources)
 set -euo pipefail
 
 case ${1:-} in
