@@ -13,6 +13,7 @@ OSS-Fuzz's format, read by the launcher too, so both run the target the same way
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
+load(":oss_fuzz.bzl", "OSS_FUZZ_TAG")
 
 _LIBFUZZER = "//fuzz:libfuzzer_engine"
 _REPLAY_MAIN = "//fuzz:replay_main"
@@ -55,7 +56,9 @@ def sbx_fuzz_test(
       expect_failure: for a demo with a planted bug, (PATTERN, FOLDER): every input in
         fuzz/FOLDER must make the target fail with a message matching PATTERN, in the
         regression test (besides the seeds passing).
-      oss_fuzz: whether to make the OSS-Fuzz packaging and its test (not for demos).
+      oss_fuzz: whether OSS-Fuzz builds the target (fuzz/oss_fuzz.bzl finds it by a tag on
+        its binary) and to make its packaging and package test (not for demos, nor for
+        targets the fuzzing bots cannot run).
     """
     pkg = native.package_name()
     folder = corpus or name
@@ -79,7 +82,7 @@ def sbx_fuzz_test(
             _LIBFUZZER: ["-fsanitize=fuzzer"],
             "//conditions:default": [],
         }),
-        tags = tags,
+        tags = tags + ([OSS_FUZZ_TAG] if oss_fuzz else []),
     )
 
     expect_args = []
