@@ -23,7 +23,8 @@ import compare_summary  # noqa: E402
 import report_md  # noqa: E402
 import summarize  # noqa: E402
 
-MEDIANS = {"ratios.fast_over_floor": 1.3, "ratios.lix_over_floor": 2.1,
+MEDIANS = {"ratios.fast_over_floor": 1.3, "ratios.fast_call_to_release_over_floor": 1.4,
+           "ratios.lix_over_floor": 2.1,
            "ratios.fast_over_lix_at_4gib": 0.004, "rss_growth.fast": 1.05,
            "rss_growth.lix": 120.0, "end_to_end_ratios.sbx_run_over_bwrap": 0.9,
            "end_to_end_ratios.sbx_run_over_unshare": 1.5,
@@ -78,7 +79,7 @@ class CompareSummaryTest(unittest.TestCase):
     def test_same_distribution_passes_with_both_intervals(self):
         status, err, _ = self.check(samples(2))
         self.assertEqual(status, 0, err)
-        self.assertIn("0 of 8 ratios regressed", err)
+        self.assertIn("0 of 9 ratios regressed", err)
         self.assertRegex(err, r"(?m)^compare: ratios\.fast_over_floor = 1\.\d+ \[1\.\d+, 1\.\d+\], "
                               r"baseline 1\.\d+ \[1\.\d+, 1\.\d+\], change .* min effect \+5\.0%: ok$")
 
@@ -106,7 +107,7 @@ class CompareSummaryTest(unittest.TestCase):
                                     samples(5, fast_over_floor=1.10))
         self.assertEqual(status, 1, err)
         self.assertRegex(err, r"REGRESSION ratios\.fast_over_floor = .*\(in 2 of 2 runs\)")
-        self.assertIn("1 of 8 ratios regressed against", err)
+        self.assertIn("1 of 9 ratios regressed against", err)
 
     def test_one_clearing_rerun_asks_for_another(self):
         status, err, _ = self.check(samples(4, fast_over_floor=1.10), samples(2))
@@ -122,7 +123,7 @@ class CompareSummaryTest(unittest.TestCase):
         status, err, _ = self.check(samples(4, fast_over_floor=1.10), samples(2), samples(3))
         self.assertEqual(status, 0, err)
         self.assertIn("(suspected, cleared in 2 of 3 runs): ok", err)
-        self.assertIn("0 of 8 ratios regressed", err)
+        self.assertIn("0 of 9 ratios regressed", err)
         self.assertIn("1 suspected and cleared; 2 re-run(s)", err)
 
     def test_a_ratio_missing_from_every_run_fails(self):
@@ -163,7 +164,7 @@ class CompareSummaryTest(unittest.TestCase):
         self.assertRegex(md, r"(?m)^\| `ratios\.fast_over_floor` \| 1\.\d+ \(1\.\d+ to 1\.\d+\) "
                              r"\| 1\.\d+ \(.*\) \| \+\d+\.\d% \(.*% to .*%\) \| \+5\.0% \| .* "
                              r"\| \*\*REGRESSION\*\* \| 1 re-run\(s\) in 2 of 2 runs \|$")
-        self.assertIn("\n1 of 8 ratios regressed", md)
+        self.assertIn("\n1 of 9 ratios regressed", md)
 
 
 if __name__ == "__main__":

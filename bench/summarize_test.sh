@@ -27,16 +27,19 @@ def family(name, rows):
             continue
         for rep in (value * 0.9, value, value * 1.3):  # a median that the mean is not
             out.append({"name": run_name, "run_name": run_name, "run_type": "iteration",
-                        "latency_us": rep, "clone_us": rep / 2})
+                        "latency_us": rep, "clone_us": rep / 2,
+                        "call_to_release_us": rep * 1.2})
         out.append({"name": run_name + "_median", "run_name": run_name,
                     "run_type": "aggregate", "aggregate_name": "median",
-                    "latency_us": value, "clone_us": value / 2})
+                    "latency_us": value, "clone_us": value / 2,
+                    "call_to_release_us": value * 1.2})
     with open(os.path.join(run, name + ".json"), "w") as f:
         json.dump({"context": {}, "benchmarks": out}, f)
 
 # Headline case in four families; fast/floor there: 1.5, 1.6, 1.4, 3.0 -> median 1.55.
 family("flags", [("flags/floor/seed/manual_time", 500), ("flags/lix/seed/manual_time", 1000),
                  ("flags/fast/seed/manual_time", 750), ("flags/floor/net/manual_time", 400),
+                 ("flags/floor_whole/seed/manual_time", 450),
                  ("flags/lix/seed_no_net/manual_time", "lix: clone failed")])
 family("threads", [("threads/floor/manual_time/threads:1", 500),
                    ("threads/lix/manual_time/threads:1", 1000),
@@ -77,6 +80,12 @@ checks = [
     ("threads_us.fast.4", 2000),
     ("churn_us.fast.on", 2100),
     ("phases_us.fast.clone_us", 375),
+    # The second headline: flags/seed only, against the whole-start floor.
+    ("call_to_release_us.fast", 900),
+    ("call_to_release_us.floor_whole", 540),
+    ("ratios.fast_call_to_release_over_floor", 900 / 540),
+    ("ratios.lix_call_to_release_over_floor", 1200 / 540),
+    ("targets.fast_call_to_release_over_floor.met", False),
     ("end_to_end_ms.sbx_run", 3.0),
     ("end_to_end_ratios.sbx_run_over_bwrap", 0.6),
     ("end_to_end_ratios.sbx_run_over_crun", 0.5),
@@ -106,6 +115,7 @@ if s["end_to_end_unavailable"].get("sbx_run_lix") != "exit 125":
 # repeats three times); end to end, round by round.
 samples = {
     "ratios.fast_over_floor": [1.5] * 3 + [3.0] * 3 + [1.6] * 3 + [1.4] * 3,
+    "ratios.fast_call_to_release_over_floor": [750 / 450] * 3,
     "rss_growth.fast": [1.1] * 3,
     "ratios.fast_over_lix_at_4gib": [1320 / 80000] * 3,
     "end_to_end_ratios.sbx_run_over_bwrap": [3.0 / 5.0, 1.0, 3.5 / 7.0],

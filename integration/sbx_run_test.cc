@@ -102,10 +102,16 @@ TEST_P(SbxRunTest, BuildUserWithOneId) {
 }
 
 // Spec 21: an auto-allocated build user without uid-range.
+// Spec 21: slot 1's ids (872415232 + 65536) as nixbld 1000/100, or all 65536 as root.
 TEST_P(SbxRunTest, AutoAllocatedBuildUser) {
-  if (getuid() != 0) GTEST_SKIP() << "mapping uid 872415232 needs root";
-  ExpectId(this, {"--build-uid", "872415232", "--build-gid", "872415232"}, "1000(nixbld)",
-           "100(nixbld)");
+  if (getuid() != 0) GTEST_SKIP() << "mapping uid 872480768 needs root";
+  ExpectId(this, {"--auto-build-user", "1"}, "1000(nixbld)", "100(nixbld)");
+  Outcome o = Run("cat /proc/self/uid_map /proc/self/gid_map", {"--auto-build-user", "1"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(testing::NormalizeMap(o.out), "1000 872480768 1\n100 872480768 1");
+  o = Run("cat /proc/self/uid_map", {"--auto-build-user", "1", "--uid-range"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(testing::NormalizeMap(o.out), "0 872480768 65536");
 }
 
 // Spec 30: the build dir is the working directory, mode 0700, owned by the sandbox user,
