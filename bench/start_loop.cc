@@ -45,10 +45,10 @@ sbx::PhaseTimings StartOnce(Impl impl, int ns_flags) {
 }
 
 constexpr int64_t sbx::PhaseTimings::*kSummedFields[] = {
-    &sbx::PhaseTimings::setup_us,    &sbx::PhaseTimings::clone_us,
-    &sbx::PhaseTimings::maps_us,     &sbx::PhaseTimings::files_us,
-    &sbx::PhaseTimings::nsfds_us,    &sbx::PhaseTimings::cgroup_us,
-    &sbx::PhaseTimings::release_us,  &sbx::PhaseTimings::clone_to_release_us,
+    &sbx::PhaseTimings::setup_us,          &sbx::PhaseTimings::clone_us,
+    &sbx::PhaseTimings::maps_us,           &sbx::PhaseTimings::files_us,
+    &sbx::PhaseTimings::nsfds_us,          &sbx::PhaseTimings::cgroup_us,
+    &sbx::PhaseTimings::release_us,        &sbx::PhaseTimings::clone_to_release_us,
     &sbx::PhaseTimings::call_to_release_us};
 
 void RunStartLoop(benchmark::State& state, Impl impl, int ns_flags) {

@@ -159,7 +159,8 @@ void CheckBuildUser(const std::vector<std::string>& args, const sbx::ParsedArgs&
     const uint64_t first = 0x34000000ull + std::stoull(*slot) * 65536;
     const bool range = Present(options, "--uid-range");
     if (Given(options, "build-uid") || Given(options, "build-gid") || Given(options, "uid-count") ||
-        uid != first || gid != first || count != (range ? std::optional<uint32_t>(65536) : std::nullopt) ||
+        uid != first || gid != first ||
+        count != (range ? std::optional<uint32_t>(65536) : std::nullopt) ||
         first + (range ? 65536 : 1) > 0xFFFFFFFFull) {
       Fail("auto build user differs from its slot", args, parsed);
     }

@@ -116,8 +116,9 @@ void SwitchIds(const RunChildPlan& plan) {
   // Supplementary groups the helper could not drop (a rootless caller) go here, where
   // setgroups is still allowed (uid ranges); with "deny" it fails and nothing changes.
   if (syscall(SYS_setgroups, 0, nullptr) < 0 && errno != EPERM) Fail(plan, "setgroups");
-  if (syscall(SYS_setresgid, plan.steps.gid, plan.steps.gid, plan.steps.gid) < 0) Fail(plan, "setgid");
-  if (syscall(SYS_setresuid, plan.steps.uid, plan.steps.uid, plan.steps.uid) < 0) Fail(plan, "setuid");
+  const uint32_t uid = plan.steps.uid, gid = plan.steps.gid;
+  if (syscall(SYS_setresgid, gid, gid, gid) < 0) Fail(plan, "setgid");
+  if (syscall(SYS_setresuid, uid, uid, uid) < 0) Fail(plan, "setuid");
 }
 
 // Spec 17: changing credentials clears the death signal; re-arm it, then make sure the

@@ -1,8 +1,8 @@
 #include "sandbox/cli/sbx_args.h"
 
-#include "sandbox/rules/identity.h"
-
 #include <set>
+
+#include "sandbox/rules/identity.h"
 
 namespace sbx {
 namespace {
@@ -69,20 +69,25 @@ struct OptionSpec {
 
 // Options each command accepts (without the leading "--").
 const std::vector<OptionSpec>& OptionsOf(std::string_view command) {
-  static const std::vector<OptionSpec> files = {{"build-uid", Arg::kNumber},
-                                                {"build-gid", Arg::kNumber},
-                                                {"uid-count", Arg::kNumber},
-                                                {"auto-build-user", Arg::kNumber},
-                                                {"uid-range", Arg::kNone},
-                                                {"no-user-namespace", Arg::kNone},
-                                                {"build-dir", Arg::kText}};
+  static const std::vector<OptionSpec> files = {
+      {"build-uid", Arg::kNumber}, {"build-gid", Arg::kNumber},
+      {"uid-count", Arg::kNumber}, {"auto-build-user", Arg::kNumber},
+      {"uid-range", Arg::kNone},   {"no-user-namespace", Arg::kNone},
+      {"build-dir", Arg::kText}};
   static const std::vector<OptionSpec> check_map = {{"unprivileged", Arg::kNone},
                                                     {"euid", Arg::kNumber}};
-  static const std::vector<OptionSpec> run = {
-      {"mode", Arg::kText},        {"build-uid", Arg::kNumber},   {"build-gid", Arg::kNumber},
-      {"uid-count", Arg::kNumber}, {"share-network", Arg::kNone}, {"no-user-namespace", Arg::kNone},
-      {"build-dir", Arg::kText},   {"cgroup", Arg::kText},        {"root", Arg::kText},
-      {"timing", Arg::kNone},      {"auto-build-user", Arg::kNumber}, {"uid-range", Arg::kNone}};
+  static const std::vector<OptionSpec> run = {{"mode", Arg::kText},
+                                              {"build-uid", Arg::kNumber},
+                                              {"build-gid", Arg::kNumber},
+                                              {"uid-count", Arg::kNumber},
+                                              {"share-network", Arg::kNone},
+                                              {"no-user-namespace", Arg::kNone},
+                                              {"build-dir", Arg::kText},
+                                              {"cgroup", Arg::kText},
+                                              {"root", Arg::kText},
+                                              {"timing", Arg::kNone},
+                                              {"auto-build-user", Arg::kNumber},
+                                              {"uid-range", Arg::kNone}};
   if (command == "files") return files;
   if (command == "check-map") return check_map;
   return run;

@@ -58,8 +58,7 @@ class StagedFile {
       return;
     }
     // EINVAL: a file system without rename flags; a plain rename replaces atomically.
-    if (errno == EINVAL &&
-        sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), 0) == 0) {
+    if (errno == EINVAL && sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), 0) == 0) {
       state_ = State::kPlaced;  // what it replaced is gone: Rollback can only remove ours
       return;
     }

@@ -61,10 +61,7 @@ class Stack {
 class FastLauncher : public Launcher {
  public:
   FastLauncher(const StartPlan& plan, const OpenSlave& open_slave)
-      : plan_(plan),
-        open_slave_(open_slave),
-        launcher_stack_(kLauncherStackSize),
-        builder_stack_(kBuilderStackSize) {}
+      : plan_(plan), open_slave_(open_slave), builder_stack_(kBuilderStackSize) {}
 
   pid_t Launch(ChildEntryArgs& entry) override {
     entry_ = &entry;
@@ -88,7 +85,8 @@ class FastLauncher : public Launcher {
       return CloneBuilder(/*from_launcher=*/false);
     }
 
-    pid_t launcher = sys::Clone(&FastLauncher::LauncherMain, launcher_stack_.top(),
+    launcher_stack_.emplace(kLauncherStackSize);  // only a start that needs the launcher
+    pid_t launcher = sys::Clone(&FastLauncher::LauncherMain, launcher_stack_->top(),
                                 CLONE_VM | CLONE_VFORK | SIGCHLD, this, nullptr);
     if (launcher < 0) throw SysError("starting the launcher", errno);
     // CLONE_VFORK: the launcher has exited by now; reaping it cannot block.
@@ -160,7 +158,7 @@ class FastLauncher : public Launcher {
 
   const StartPlan& plan_;
   const OpenSlave& open_slave_;
-  Stack launcher_stack_;
+  std::optional<Stack> launcher_stack_;
   Stack builder_stack_;
   UniqueFd cgroup_fd_;
   ChildEntryArgs* entry_ = nullptr;

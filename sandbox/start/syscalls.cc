@@ -1,9 +1,9 @@
 #include "sandbox/start/syscalls.h"
 
 #include <stdio.h>  // renameat2
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
