@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   sbx_bench::RegisterFlagsBenchmarks();
   sbx_bench::RegisterThreadsBenchmarks();
+  sbx_bench::RegisterPairedBenchmarks();
   sbx_bench::RegisterChurnBenchmarks();
   sbx_bench::RegisterParentRssBenchmarks();
   benchmark::RunSpecifiedBenchmarks();

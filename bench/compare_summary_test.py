@@ -23,13 +23,13 @@ import compare_summary  # noqa: E402
 import report_md  # noqa: E402
 import summarize  # noqa: E402
 
-MEDIANS = {"ratios.fast_over_floor": 1.3, "ratios.fast_call_to_release_over_floor": 1.4,
-           "ratios.lix_over_floor": 2.1,
+MEDIANS = {"paired.fast_over_floor": 1.3, "paired.fast_call_to_release_over_floor": 1.4,
+           "paired.lix_over_floor": 2.1,
            "ratios.fast_over_lix_at_4gib": 0.004, "rss_growth.fast": 1.05,
            "rss_growth.lix": 120.0, "end_to_end_ratios.sbx_run_over_bwrap": 0.9,
            "end_to_end_ratios.sbx_run_over_unshare": 1.5,
            "end_to_end_ratios.sbx_run_over_crun": 0.6}
-FAST = "ratios.fast_over_floor"
+FAST = "paired.fast_over_floor"
 
 
 def samples(seed, **shifts):
@@ -80,7 +80,7 @@ class CompareSummaryTest(unittest.TestCase):
         status, err, _ = self.check(samples(2))
         self.assertEqual(status, 0, err)
         self.assertIn("0 of 9 ratios regressed", err)
-        self.assertRegex(err, r"(?m)^compare: ratios\.fast_over_floor = 1\.\d+ \[1\.\d+, 1\.\d+\], "
+        self.assertRegex(err, r"(?m)^compare: paired\.fast_over_floor = 1\.\d+ \[1\.\d+, 1\.\d+\], "
                               r"baseline 1\.\d+ \[1\.\d+, 1\.\d+\], change .* min effect \+5\.0%: ok$")
 
     def test_improvement_passes(self):
@@ -94,8 +94,8 @@ class CompareSummaryTest(unittest.TestCase):
     def test_shift_past_the_minimum_effect_asks_for_a_rerun_of_its_families(self):
         status, err, families = self.check(samples(4, fast_over_floor=1.10))
         self.assertEqual(status, 3, err)
-        self.assertIn("suspected ratios.fast_over_floor", err)
-        self.assertEqual(families, ["churn", "flags", "parent_rss_16", "threads"])
+        self.assertIn("suspected paired.fast_over_floor", err)
+        self.assertEqual(families, ["paired"])
 
     def test_end_to_end_shift_reruns_end_to_end_alone(self):
         status, err, families = self.check(samples(8, sbx_run_over_bwrap=1.3))
@@ -106,7 +106,7 @@ class CompareSummaryTest(unittest.TestCase):
         status, err, _ = self.check(samples(4, fast_over_floor=1.10),
                                     samples(5, fast_over_floor=1.10))
         self.assertEqual(status, 1, err)
-        self.assertRegex(err, r"REGRESSION ratios\.fast_over_floor = .*\(in 2 of 2 runs\)")
+        self.assertRegex(err, r"REGRESSION paired\.fast_over_floor = .*\(in 2 of 2 runs\)")
         self.assertIn("1 of 9 ratios regressed against", err)
 
     def test_one_clearing_rerun_asks_for_another(self):
@@ -130,13 +130,13 @@ class CompareSummaryTest(unittest.TestCase):
         missing = samples(9, lix_over_floor=None)
         status, err, _ = self.check(missing, missing)
         self.assertEqual(status, 1, err)
-        self.assertIn("REGRESSION ratios.lix_over_floor: not measured in this run", err)
+        self.assertIn("REGRESSION paired.lix_over_floor: not measured in this run", err)
 
     def test_a_ratio_without_baseline_samples_is_not_compared(self):
         base = self.write("nolix", samples(9, lix_over_floor=None))
         status, err, _ = self.check(samples(2), baseline=base)
         self.assertEqual(status, 0, err)
-        self.assertIn("ratios.lix_over_floor: no baseline value, not compared", err)
+        self.assertIn("paired.lix_over_floor: no baseline value, not compared", err)
 
     def test_a_baseline_of_several_runs_is_compared_by_its_worst(self):
         runs = [samples(1)["samples"], samples(4, fast_over_floor=1.10)["samples"]]
@@ -161,7 +161,7 @@ class CompareSummaryTest(unittest.TestCase):
         run = os.path.join(self.tmp.name, "run")
         os.mkdir(run)  # a run that measured nothing: every table empty
         md = report_md.render(summarize.summarize(run, True), decisions)
-        self.assertRegex(md, r"(?m)^\| `ratios\.fast_over_floor` \| 1\.\d+ \(1\.\d+ to 1\.\d+\) "
+        self.assertRegex(md, r"(?m)^\| `paired\.fast_over_floor` \| 1\.\d+ \(1\.\d+ to 1\.\d+\) "
                              r"\| 1\.\d+ \(.*\) \| \+\d+\.\d% \(.*% to .*%\) \| \+5\.0% \| .* "
                              r"\| \*\*REGRESSION\*\* \| 1 re-run\(s\) in 2 of 2 runs \|$")
         self.assertIn("\n1 of 9 ratios regressed", md)

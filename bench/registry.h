@@ -6,6 +6,7 @@ namespace sbx_bench {
 
 void RegisterFlagsBenchmarks();      // flags/IMPL/SET: each namespace alone and the seed set
 void RegisterThreadsBenchmarks();    // threads/IMPL/threads:N: N starters at once
+void RegisterPairedBenchmarks();     // paired/IMPL/FLOOR: one of each per iteration, ratio
 void RegisterChurnBenchmarks();      // churn/IMPL/{off,on}: with netns churn in the background
 void RegisterParentRssBenchmarks();  // parent_rss/IMPL/MIB: the parent's resident size
 

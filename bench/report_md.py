@@ -121,6 +121,13 @@ def render(s, compare=None):
                            x(r.get("lix_call_to_release_over_floor")),
                            x(r.get("fast_call_to_release_over_floor"))]]))
 
+    paired = s.get("paired")
+    if paired:
+        out.append("\n## Start by start (the regression check's ratios)\n")
+        out.append("Each iteration starts one of each back to back, in alternating order; the "
+                   "median of their ratios (`bench/paired_bench.cc`).\n")
+        out.append(table(["ratio", "median"], [[k, x(v)] for k, v in paired.items()]))
+
     out.append("\n## By namespace flag\n")
     out.append(latency_table("flags", list(s["per_flag_us"]["floor"]), s["per_flag_us"]))
     out.append("\n## By parent resident size\n")

@@ -76,11 +76,11 @@ rm -rf "$out"/rerun-*/
 if ((quick)); then
   # The bound only catches a hang: with two CPUs shared by several busy users, a quick
   # parent_rss_4096 took over 2 minutes here.
-  reps=5 min_time=0.15 rounds=50 family_timeout=600
+  reps=5 paired_reps=15 min_time=0.15 rounds=50 family_timeout=600
   rss_sizes=(16 4096)
   threads='(1|4)'
 else
-  reps=10 min_time=0.2 rounds=200 family_timeout=600
+  reps=10 paired_reps=20 min_time=0.2 rounds=200 family_timeout=600
   rss_sizes=(16 256 1024 4096)
   threads='(1|2|4|8)'
 fi
@@ -89,8 +89,8 @@ fi
 # with its process). Within a process, repetitions of floor, lix and fast are interleaved
 # at random, so the machine's drift hits all three alike.
 failed=()
-run_family() {  # dir name filter
-  local dir="$1" name="$2" filter="$3" status=0
+run_family() {  # dir name filter [repetitions]
+  local dir="$1" name="$2" filter="$3" reps="${4:-$reps}" status=0
   log "running $name ($reps repetitions, min time ${min_time}s)"
   # A start that hangs must not hang the harness: the family fails after a bound, the
   # others still run, and the run ends with a failure naming it.
@@ -114,6 +114,8 @@ run_end_to_end() {  # dir
 run_family "$out" flags '^flags/'
 run_family "$out" threads "^threads/[a-z]+/manual_time/threads:$threads\$"
 run_family "$out" churn '^churn/'
+# The regression check's start ratios: more repetitions, since each is one sample.
+run_family "$out" paired '^paired/' "$paired_reps"
 for mib in "${rss_sizes[@]}"; do
   run_family "$out" "parent_rss_$mib" "^parent_rss/[a-z]+/$mib/"
 done
@@ -150,6 +152,7 @@ if [[ -n "$baseline" ]]; then
       flags) run_family "$1" flags '^flags/[a-z]+/seed/' ;;
       threads) run_family "$1" threads '^threads/[a-z]+/manual_time/threads:1$' ;;
       churn) run_family "$1" churn '^churn/[a-z]+/off/' ;;
+      paired) run_family "$1" paired '^paired/' "$paired_reps" ;;
       parent_rss_*) run_family "$1" "$2" "^parent_rss/[a-z]+/${2#parent_rss_}/" ;;
       end_to_end) run_end_to_end "$1" ;;
       *) log "error: no such family to re-run: $2" && return 1 ;;

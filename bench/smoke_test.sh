@@ -34,9 +34,10 @@ if ! unshare --user true 2>/dev/null; then
   skip "user namespaces are not available here (unshare --user fails)"
 fi
 
-wanted=(flags/floor/seed flags/floor/user flags/lix/seed flags/fast/seed churn/floor/on
-  parent_rss/floor/16 threads/floor/threads:2)
-filter='^(flags/(floor|lix|fast)/(seed|user)|churn/floor/on|parent_rss/floor/16|threads/floor/manual_time/threads:2)(/|$)'
+wanted=(flags/floor/seed flags/floor/user flags/floor_whole/seed flags/lix/seed flags/fast/seed
+  churn/floor/on parent_rss/floor/16 threads/floor/threads:2 paired/fast/floor
+  paired/fast/floor_whole)
+filter='^(flags/(floor|floor_whole|lix|fast)/(seed|user)|churn/floor/on|parent_rss/floor/16|threads/floor/manual_time/threads:2|paired/fast/floor(_whole)?)(/|$)'
 timeout 120 "$bench" --benchmark_filter="$filter" --benchmark_min_time=0.01 \
   --benchmark_out="$out" --benchmark_out_format=json
 
@@ -53,6 +54,10 @@ for b in data["benchmarks"]:
         bad.append("%s: %s" % (name, b.get("error_message")))
     elif not b.get("latency_us", 0) > 0:
         bad.append("%s: no latency reported" % name)
+    elif name.startswith("paired/") and not b.get("pair_ratio", 0) > 0:
+        bad.append("%s: no pair ratio reported" % name)
+    elif not b.get("call_to_release_us", b.get("latency_us")) >= b.get("latency_us"):
+        bad.append("%s: call to release shorter than clone to release" % name)
 for want in wanted:
     if want not in seen:
         bad.append("%s: did not run" % want)

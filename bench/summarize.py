@@ -86,7 +86,13 @@ def paired_ratios(reps, num_key, den_key):
     return [a / b for a, b in zip(num, den) if b]
 
 
-def ratio_samples(reps, call_reps, e2e):
+# The paired family's benchmarks (bench/paired_bench.cc) and the ratio each measures.
+PAIRED = {("paired", "fast", "floor"): "fast_over_floor",
+          ("paired", "fast", "floor_whole"): "fast_call_to_release_over_floor",
+          ("paired", "lix", "floor"): "lix_over_floor"}
+
+
+def ratio_samples(reps, call_reps, pair_reps, e2e):
     """The samples of every ratio the regression check compares (bench/compare_summary.py),
     one value per repetition (per round, end to end), so it can see their spread."""
     same_case = (("flags", "seed"), ("parent_rss", "16"), ("threads", "1"), ("churn", "off"))
@@ -97,6 +103,8 @@ def ratio_samples(reps, call_reps, e2e):
             for r in paired_ratios(reps, (fam, impl, arg), (fam, "floor", arg))]
         out["rss_growth." + impl] = paired_ratios(
             reps, ("parent_rss", impl, 4096), ("parent_rss", impl, 16))
+    for key, name in PAIRED.items():
+        out["paired." + name] = pair_reps.get(key, [])
     out["ratios.fast_call_to_release_over_floor"] = paired_ratios(
         call_reps, ("flags", "fast", "seed"), ("flags", "floor_whole", "seed"))
     out["ratios.fast_over_lix_at_4gib"] = paired_ratios(
@@ -122,6 +130,7 @@ def summarize(bench_dir, quick):
                    if n.endswith(".json") and n not in ("summary.json", "end_to_end.json"))
     values, errors, reps = load_runs(paths)
     call_reps = load_runs(paths, "call_to_release_us")[2]
+    pair_reps = load_runs(paths, "pair_ratio")[2]
 
     # Four families measure the headline case (seed flags, small parent, one starter, no
     # churn), each against its own floor in the same process. The headline takes, per
@@ -186,7 +195,9 @@ def summarize(bench_dir, quick):
         "sbx_run_over_" + p: ratio(med.get("sbx_run"), med.get(p))
         for p in ("bwrap", "unshare", "crun", "direct")}
 
-    s["samples"] = ratio_samples(reps, call_reps, e2e)
+    # The medians of the paired family's per-repetition ratios (what the check compares).
+    s["paired"] = {name: values.get(key, {}).get("pair_ratio") for key, name in PAIRED.items()}
+    s["samples"] = ratio_samples(reps, call_reps, pair_reps, e2e)
 
     checks = {
         "fast_over_floor": s["ratios"]["fast_over_floor"],

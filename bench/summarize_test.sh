@@ -53,6 +53,19 @@ family("parent_rss_16", [("parent_rss/floor/16/manual_time", 400),
 family("parent_rss_4096", [("parent_rss/floor/4096/manual_time", 500),
                            ("parent_rss/lix/4096/manual_time", 80000),
                            ("parent_rss/fast/4096/manual_time", 1320)])
+# The paired family: one start-by-start ratio median per repetition, and their median.
+paired = []
+for impl, floor, ratios in (("fast", "floor", [1.1, 1.3, 1.0]),
+                            ("fast", "floor_whole", [1.2, 1.25, 1.15])):
+    name = "paired/%s/%s/manual_time" % (impl, floor)
+    for i, r in enumerate(ratios):
+        paired.append({"name": name, "run_name": name, "run_type": "iteration",
+                       "repetition_index": i, "latency_us": 300, "pair_ratio": r})
+    paired.append({"name": name + "_median", "run_name": name, "run_type": "aggregate",
+                   "aggregate_name": "median", "latency_us": 300,
+                   "pair_ratio": sorted(ratios)[1]})
+with open(os.path.join(run, "paired.json"), "w") as f:
+    json.dump({"context": {}, "benchmarks": paired}, f)
 with open(os.path.join(run, "end_to_end.json"), "w") as f:
     json.dump({"commands": {"sbx_run": {"median_ms": 3.0, "samples_ms": [3.0, 4.0, 3.5]},
                             "bwrap": {"median_ms": 5.0, "samples_ms": [5.0, 4.0, 7.0]},
@@ -86,6 +99,9 @@ checks = [
     ("ratios.fast_call_to_release_over_floor", 900 / 540),
     ("ratios.lix_call_to_release_over_floor", 1200 / 540),
     ("targets.fast_call_to_release_over_floor.met", False),
+    ("paired.fast_over_floor", 1.1),
+    ("paired.fast_call_to_release_over_floor", 1.2),
+    ("paired.lix_over_floor", None),          # not run: null
     ("end_to_end_ms.sbx_run", 3.0),
     ("end_to_end_ratios.sbx_run_over_bwrap", 0.6),
     ("end_to_end_ratios.sbx_run_over_crun", 0.5),
@@ -116,6 +132,9 @@ if s["end_to_end_unavailable"].get("sbx_run_lix") != "exit 125":
 samples = {
     "ratios.fast_over_floor": [1.5] * 3 + [3.0] * 3 + [1.6] * 3 + [1.4] * 3,
     "ratios.fast_call_to_release_over_floor": [750 / 450] * 3,
+    "paired.fast_over_floor": [1.1, 1.3, 1.0],          # in repetition order
+    "paired.fast_call_to_release_over_floor": [1.2, 1.25, 1.15],
+    "paired.lix_over_floor": [],
     "rss_growth.fast": [1.1] * 3,
     "ratios.fast_over_lix_at_4gib": [1320 / 80000] * 3,
     "end_to_end_ratios.sbx_run_over_bwrap": [3.0 / 5.0, 1.0, 3.5 / 7.0],
