@@ -174,14 +174,15 @@ class SchedTrace:
         root = "/sys/kernel/tracing"
         if not os.path.isdir(os.path.join(root, "instances")):
             if not self.may_mount:
-                raise OSError(0, "tracefs is not mounted, and no private mount namespace "
-                              "to mount it in")
-            self.mounted = tempfile.mkdtemp(prefix="sbx-bench-tracefs-")
+                raise OSError("tracefs is not mounted, and there is no private mount "
+                              "namespace to mount it in")
+            where = tempfile.mkdtemp(prefix="sbx-bench-tracefs-")
             libc = ctypes.CDLL(None, use_errno=True)
-            if libc.mount(b"nodev", self.mounted.encode(), b"tracefs", 0, None) != 0:
-                raise OSError(ctypes.get_errno(), "mounting tracefs: " +
-                              os.strerror(ctypes.get_errno()))
-            root = self.mounted
+            if libc.mount(b"nodev", where.encode(), b"tracefs", 0, None) != 0:
+                error = ctypes.get_errno()
+                os.rmdir(where)
+                raise OSError(error, "mounting tracefs: " + os.strerror(error))
+            self.mounted = root = where
         path = os.path.join(root, "instances", self.name)
         os.mkdir(path)
         self.dir = path

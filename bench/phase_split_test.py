@@ -5,8 +5,12 @@ guard that outlives it, the sandboxed child forked from a thread), amid other pr
 events; then the split's medians through summarize.py into report_md.py's table. Needs no
 tracing and no root."""
 
+import json
 import os
+import shutil
+import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -202,5 +206,49 @@ class SummaryTest(unittest.TestCase):
                                                "end_to_end_phases": info}))
 
 
+UNSHARE = ["unshare", "-Upfnimu", "--map-root-user", "--fork", "/bin/true"]
+
+
+def live_split():
+    """In a private mount namespace (see LiveTraceTest): one traced run of UNSHARE, split;
+    prints the split as JSON."""
+    with phase_split.SchedTrace(name="sbx-phase-split-test-%d" % os.getpid()) as trace:
+        trace.start()
+        try:
+            spawned = time.monotonic_ns()
+            pid = os.posix_spawnp(UNSHARE[0], UNSHARE, os.environ)
+            _, status = os.waitpid(pid, 0)
+            reaped = time.monotonic_ns()
+        finally:
+            events = trace.stop()
+    if status != 0:
+        sys.exit("unshare failed: %d" % status)
+    split = phase_split.split(events, pid, "/bin/true", spawned, reaped)
+    split["wall"] = reaped - spawned
+    print(json.dumps(split))
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("unshare"),
+                     "needs root (ftrace, namespaces) and unshare(1)")
+class LiveTraceTest(unittest.TestCase):
+    """The kernel's own trace text, not a synthetic one: a real run of unshare splits."""
+
+    def test_unshare_run_splits(self):
+        res = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable,
+                              os.path.abspath(__file__), "--live-split"],
+                             capture_output=True, text=True, timeout=60)
+        if res.returncode != 0 and "Operation not permitted" in res.stderr:
+            self.skipTest("no user namespaces or tracing here: " + res.stderr.strip())
+        self.assertEqual(res.returncode, 0, res.stderr)
+        split = json.loads(res.stdout)
+        for p in phase_split.PHASES:
+            self.assertGreater(split[p], 0, p)
+        self.assertEqual(sum(split[p] for p in phase_split.PHASES), split["wall"])
+        self.assertEqual(split["left_running"], 0)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--live-split"]:
+        live_split()
+        sys.exit(0)
     unittest.main()
