@@ -8,6 +8,11 @@ network namespaces; ids 1000/100 where it can map them; hostname localhost):
 starting the sbx binary costs before any sandbox. Commands are interleaved, one of each
 per round with the order rotated every round, so drift of a shared machine hits all alike.
 hyperfine runs one command at a time, hence this loop. Writes a JSON report.
+
+Each round then runs sbx run, unshare and bwrap once more with tracing on, and splits each
+of those runs into phases (spawn, start, setup, command, exit_wait, reap) from the kernel's
+fork, exec and exit events (bench/phase_split.py): "phases" in the report. The untraced
+times above do not include these runs.
 """
 
 import argparse
@@ -209,7 +214,8 @@ def main():
         names = list(runnable)
         samples = {n: [] for n in names}
         failures = {n: 0 for n in names}
-        phase_rounds = args.rounds if args.phase_rounds is None else args.phase_rounds
+        phase_rounds = args.rounds if args.phase_rounds is None else min(args.phase_rounds,
+                                                                         args.rounds)
         phase_names = [n for n in PHASE_TOOLS if n in runnable]
         phases = {n: {"samples_ms": {}, "left_running": [], "failures": 0, "errors": {}}
                   for n in phase_names}
