@@ -77,6 +77,56 @@ def compare_section(c):
     return "\n".join(out)
 
 
+PHASE_TOOLS = ("sbx_run", "unshare", "bwrap")
+PHASE_NOTES = {
+    "spawn": "posix_spawn to the tool's execve done",
+    "start": "to the fork of the sandboxed child",
+    "setup": "in the child, to the exec of the command",
+    "command": "`/bin/true` itself, exec to exit",
+    "exit_wait": "the command's exit to the tool's",
+    "reap": "to the harness's waitpid return",
+    "total": "the traced run, spawn to reap",
+}
+
+
+def phase_section(s):
+    """The phase split of the end-to-end runs (bench/phase_split.py): phase × tool, ms."""
+    ms = s.get("end_to_end_phases_ms") or {}
+    info = s.get("end_to_end_phases") or {}
+    out = ["\n## End to end by phase, ms\n"]
+    if not ms:
+        out.append("Not measured%s.\n" % (
+            ": " + info["unavailable"] if info.get("unavailable") else ""))
+        return "\n".join(out)
+    tools = [t for t in PHASE_TOOLS if t in ms] + [t for t in ms if t not in PHASE_TOOLS]
+    out.append("Medians over %s traced rounds (kernel fork/exec/exit events in a private "
+               "ftrace instance, the same for every tool; runs apart from the untraced ones "
+               "above). Each phase's median on its own: they need not add up to the "
+               "total's.\n" % info.get("rounds"))
+
+    def diff(a, b):
+        return "–" if a is None or b is None else "%+.2f" % (a - b)
+
+    rows = []
+    for p in info.get("order") or list(ms[tools[0]]):
+        v = {t: ms[t].get(p) for t in tools}
+        rows.append([p] + ["–" if v[t] is None else "%.2f" % v[t] for t in tools] +
+                    [diff(v.get("sbx_run"), v.get(peer)) for peer in ("unshare", "bwrap")
+                     if "sbx_run" in v and peer in v] + [PHASE_NOTES.get(p, "")])
+    peers = ["sbx_run − %s" % peer for peer in ("unshare", "bwrap")
+             if "sbx_run" in ms and peer in ms]
+    out.append(table(["phase"] + tools + peers + ["from → to"], rows))
+    left = {t: n for t, n in (info.get("left_running") or {}).items() if n}
+    if left:
+        out.append("Still running at the tool's exit (off the wall time): %s.\n" % ", ".join(
+            "%s %d process(es)" % kv for kv in left.items()))
+    failed = {t: n for t, n in (info.get("failures") or {}).items() if n}
+    if failed:
+        out.append("Traced runs not split (failed or events missing): %s.\n" % ", ".join(
+            "%s %d" % kv for kv in failed.items()))
+    return "\n".join(out)
+
+
 def render(s, compare=None):
     out = ["# Clone-to-release latency%s\n" % (" (quick run)" if s.get("quick") else ""),
            "Kernel %s, %s CPUs. Medians over repetitions (the headline: over the four families "
@@ -155,6 +205,7 @@ def render(s, compare=None):
     missing = s.get("end_to_end_unavailable", {})
     if missing:
         out.append("".join("- %s unavailable: %s\n" % kv for kv in missing.items()))
+    out.append(phase_section(s))
     if compare:
         out.append(compare_section(compare))
     if s.get("errors"):

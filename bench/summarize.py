@@ -116,6 +116,22 @@ def ratio_samples(reps, call_reps, pair_reps, e2e):
     return out
 
 
+def end_to_end_phases(e2e):
+    """The phase split of the traced end-to-end runs (bench/phase_split.py): per tool, the
+    median ms of each phase over rounds and of the traced runs' total (the medians of the
+    phases need not add up to the median total); and how it was measured."""
+    ph = e2e.get("phases", {})
+    order = ph.get("order", []) + ["total"]
+    tools = ph.get("tools", {})
+    ms = {t: {p: tools[t].get("median_ms", {}).get(p) for p in order} for t in tools}
+    info = {"rounds": ph.get("rounds"), "order": order,
+            "unavailable": e2e.get("phases_unavailable"),
+            "runs": {t: v.get("runs") for t, v in tools.items()},
+            "failures": {t: v.get("failures") for t, v in tools.items()},
+            "left_running": {t: v.get("left_running") for t, v in tools.items()}}
+    return ms, info
+
+
 def lat(values, *key):
     v = values.get(tuple(str(k) for k in key))
     return None if v is None else v.get("latency_us")
@@ -198,6 +214,7 @@ def summarize(bench_dir, quick):
     # The medians of the paired family's per-repetition ratios (what the check compares).
     s["paired"] = {name: values.get(key, {}).get("pair_ratio") for key, name in PAIRED.items()}
     s["samples"] = ratio_samples(reps, call_reps, pair_reps, e2e)
+    s["end_to_end_phases_ms"], s["end_to_end_phases"] = end_to_end_phases(e2e)
 
     # The targets read the paired family where it ran: start by start, the same quantity
     # with the load's drift between the families' repetitions taken out.
