@@ -1,12 +1,19 @@
 // What `sbx run` leaves on the host while it runs (a fresh root, a cgroup) must not outlive
-// it, not even a SIGKILL of sbx. A small forked process holds the list and waits for EOF on
-// a pipe: if sbx says "done" first, it exits; if sbx dies, the pipe closes and it removes
-// what is listed (the builder dies with sbx: its death signal, or cgroup.kill).
+// it, not even a SIGKILL of sbx. A guard process holds the list and waits for EOF on a pipe:
+// if sbx says "done" first, it exits; if sbx dies, the pipe closes and it execs
+// `sbx --leftover-cleanup`, which removes what is listed (the builder dies with sbx: its
+// death signal, or cgroup.kill).
+//
+// The guard shares sbx's memory (CLONE_VM, as a vfork child does, but sbx runs on): making
+// it copies no page tables, and sbx takes no copy-on-write faults after it. Until it execs
+// it therefore makes raw syscalls only, on a stack and buffer of its own that nothing else
+// touches, so one process makes at most one guard.
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "sandbox/start/unique_fd.h"
 
@@ -14,7 +21,7 @@ namespace sbx {
 
 class LeftoverGuard {
  public:
-  // Forks the guard. Throws SysError.
+  // Starts the guard. Throws SysError, also for a second guard in one process.
   LeftoverGuard();
   // Says "done": sbx removed everything itself.
   ~LeftoverGuard();
@@ -34,5 +41,13 @@ class LeftoverGuard {
   pid_t pid_ = -1;
   UniqueFd to_guard_;
 };
+
+// The command the guard execs once sbx has died: `sbx --leftover-cleanup ITEM...`, each
+// item a kind letter and a path (T: a tree, C: a cgroup). Not for users.
+inline constexpr char kLeftoverCleanupCommand[] = "--leftover-cleanup";
+
+// Carries it out: cgroups first (killing what is in them ends the builder before its root
+// goes), then trees. Returns the exit status: 0, or 1 if something could not be removed.
+int LeftoverCleanupMain(const std::vector<std::string>& items);
 
 }  // namespace sbx

@@ -1,5 +1,4 @@
-// Everything a pipe delivers until its writers are gone: the builder's error pipe, the
-// leftover guard's list.
+// Everything a pipe delivers until its writers are gone: the builder's error pipe.
 #pragma once
 
 #include <string>

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "sandbox/cli/leftover_guard.h"
 #include "sandbox/cli/sbx_args.h"
 #include "sandbox/cli/sbx_run.h"
 #include "sandbox/rules/id_map.h"
@@ -130,6 +131,10 @@ int Main(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  // What a leftover guard execs after sbx was killed (leftover_guard.h); not a user command.
+  if (!args.empty() && args[0] == sbx::kLeftoverCleanupCommand) {
+    return sbx::LeftoverCleanupMain({args.begin() + 1, args.end()});
+  }
   try {
     return sbx::Main(args);
   } catch (const std::exception& e) {
