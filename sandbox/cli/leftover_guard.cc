@@ -1,18 +1,20 @@
 #include "sandbox/cli/leftover_guard.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "sandbox/builder/sandbox_root.h"
-#include "sandbox/cli/read_to_end.h"
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/cgroup.h"
+#include "sandbox/start/raw_syscall.h"
 
 namespace sbx {
 namespace {
@@ -21,61 +23,98 @@ constexpr char kTree = 'T';
 constexpr char kCgroup = 'C';
 constexpr char kDone = 'D';
 
-// The guard: reads "KIND PATH\n" lines until EOF; cleans up unless the last was "done".
-[[noreturn]] void GuardMain(int from_sbx) {
-  // Ctrl-C reaches the whole process group; the guard must outlive sbx to do its job.
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) signal(sig, SIG_IGN);
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int fd : {0, 1, 2}) dup2(null, fd);  // hold none of the caller's pipes open
-  const std::string input = ReadToEnd(from_sbx);
-  std::vector<std::pair<char, std::string>> items;
-  for (size_t at = 0; at < input.size();) {
-    size_t end = input.find('\n', at);
-    if (end == std::string::npos) break;
-    items.emplace_back(input[at], input.substr(at + 1, end - at - 1));
+// The guard's own storage: static, so that it exists for as long as the guard may run, and
+// touched by nothing but the guard.
+constexpr size_t kInputSize = 32 << 10;  // the list: a root and a cgroup path
+constexpr size_t kMaxItems = 64;
+struct GuardStorage {
+  alignas(16) char stack[64 << 10];
+  char input[kInputSize + 1];
+  char* argv[kMaxItems + 3];
+  int from_sbx = -1;
+  int to_guard = -1;  // the guard's copy of sbx's write end, closed first
+};
+GuardStorage g_guard;
+std::atomic<bool> g_guard_made{false};
+
+[[noreturn]] void RawExit(int status) {
+  for (;;) raw::Syscall3(SYS_exit, status, 0, 0);
+}
+
+// Runs on sbx's memory with every signal blocked (so Ctrl-C to the process group does not
+// end it before sbx): raw syscalls only, until it exits or execs.
+int GuardMain(void*) {
+  GuardStorage& g = g_guard;
+  raw::Syscall3(SYS_close, g.to_guard, 0, 0);  // else sbx's death would bring no EOF
+  // Hold none of the caller's pipes open: /dev/null on 0-2.
+  const long null = raw::Syscall3(SYS_open, reinterpret_cast<long>("/dev/null"), O_RDWR, 0);
+  for (int fd = 0; fd <= 2 && null >= 0; ++fd) raw::Syscall3(SYS_dup2, null, fd, 0);
+  size_t size = 0;
+  for (;;) {
+    const long n = raw::Syscall3(SYS_read, g.from_sbx,
+                                 reinterpret_cast<long>(g.input + size), kInputSize - size);
+    if (n == -EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<size_t>(n);
+    if (size == kInputSize) RawExit(2);  // more than sbx ever sends
+  }
+  // "KIND PATH\n" lines; a last line "D" means sbx cleaned up itself.
+  if (size >= 2 && g.input[size - 2] == kDone && (size == 2 || g.input[size - 3] == '\n')) {
+    RawExit(0);
+  }
+  size_t argc = 0;
+  g.argv[argc++] = const_cast<char*>("sbx");
+  g.argv[argc++] = const_cast<char*>(kLeftoverCleanupCommand);
+  for (size_t at = 0; at < size && argc < kMaxItems + 2;) {
+    size_t end = at;
+    while (end < size && g.input[end] != '\n') ++end;
+    if (end == size) break;  // a line cut short by sbx's death
+    g.input[end] = '\0';
+    g.argv[argc++] = g.input + at;
     at = end + 1;
   }
-  if (!items.empty() && items.back().first == kDone) _exit(0);
-  // Cgroups first: killing what is in them ends the builder before its root goes.
-  for (const auto& [kind, path] : items) {
-    if (kind != kCgroup) continue;
-    try {
-      DestroyCgroup(path);
-    } catch (const SysError&) {
-    }
-  }
-  for (const auto& [kind, path] : items) {
-    if (kind == kTree) RemoveTree(path);
-  }
-  _exit(0);
+  g.argv[argc] = nullptr;
+  if (argc == 2) RawExit(0);  // nothing was made yet
+  static char* const kNoEnvironment[] = {nullptr};
+  raw::Syscall3(SYS_execve, reinterpret_cast<long>("/proc/self/exe"),
+                reinterpret_cast<long>(g.argv), reinterpret_cast<long>(kNoEnvironment));
+  RawExit(127);
 }
 
 }  // namespace
 
 LeftoverGuard::LeftoverGuard() {
+  if (g_guard_made.exchange(true)) {
+    throw SysError("a second leftover guard in one process", EBUSY);
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the leftover guard's pipe", errno);
   UniqueFd read_end(fds[0]);
   to_guard_.reset(fds[1]);
-  pid_ = fork();
-  if (pid_ < 0) throw SysError("forking the leftover guard", errno);
-  if (pid_ == 0) {
-    to_guard_.reset();
-    GuardMain(read_end.get());
-  }
+  g_guard.from_sbx = read_end.get();
+  g_guard.to_guard = to_guard_.get();
+  // The guard starts with every signal blocked and keeps them so: none of sbx's handlers
+  // may run on its memory, and Ctrl-C must not end it.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_ = clone(GuardMain, g_guard.stack + sizeof g_guard.stack, CLONE_VM | SIGCHLD, nullptr);
+  const int error = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid_ < 0) throw SysError("starting the leftover guard", error);
 }
 
 LeftoverGuard::~LeftoverGuard() {
-  std::string done(1, kDone);
-  done += '\n';
-  (void)!write(to_guard_.get(), done.data(), done.size());
+  const char done[] = {kDone, '\n'};
+  (void)!write(to_guard_.get(), done, sizeof done);
   to_guard_.reset();
 }
 
 void LeftoverGuard::Send(char kind, const std::string& path) {
-  std::string line = kind + path + "\n";
-  if (path.find('\n') != std::string::npos)
+  if (path.find('\n') != std::string::npos) {
     throw SysError("a path with a newline: " + path, EINVAL);
+  }
+  const std::string line = kind + path + "\n";
   if (write(to_guard_.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     throw SysError("telling the leftover guard about " + path, errno);
   }
@@ -83,5 +122,24 @@ void LeftoverGuard::Send(char kind, const std::string& path) {
 
 void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Send(kTree, path); }
 void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Send(kCgroup, path); }
+
+int LeftoverCleanupMain(const std::vector<std::string>& items) {
+  int status = 0;
+  for (const std::string& item : items) {
+    if (item.size() < 2 || item[0] != kCgroup) continue;
+    try {
+      DestroyCgroup(item.substr(1));
+    } catch (const SysError&) {
+      status = 1;
+    }
+  }
+  for (const std::string& item : items) {
+    if (item.size() < 2 || item[0] != kTree) continue;
+    RemoveTree(item.substr(1));
+    struct stat st;
+    if (lstat(item.c_str() + 1, &st) == 0) status = 1;
+  }
+  return status;
+}
 
 }  // namespace sbx
