@@ -82,6 +82,15 @@ TEST(SbxCli, FilesAutoUidWithUidRange) {
   EXPECT_EQ(o.out, FilesOutput("0 872415232 65536", "0 872415232 65536", false, "0", "0"));
 }
 
+// --auto-build-user prints what the slot's explicit ids print.
+TEST(SbxCli, FilesAutoBuildUserIsTheSlotsIds) {
+  EXPECT_EQ(Sbx({"files", "--auto-build-user", "0"}).out,
+            Sbx({"files", "--build-uid", "872415232", "--build-gid", "872415232"}).out);
+  Outcome o = Sbx({"files", "--auto-build-user", "0", "--uid-range"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.out, FilesOutput("0 872415232 65536", "0 872415232 65536", false, "0", "0"));
+}
+
 TEST(SbxCli, FilesOtherShapes) {
   Outcome o = Sbx({"files", "--build-uid", "4294967294", "--build-gid", "2147483648", "--build-dir",
                    "/tmp/nix-build-1"});
@@ -217,6 +226,22 @@ TEST(SbxCli, RunUsageErrorsExit125) {
   ExpectUsageError(Sbx({"run"}), 125, "--");
   ExpectUsageError(Sbx({"run", "--mode", "slow", "--", "true"}), 125, "--mode");
   ExpectUsageError(Sbx({"run", "--build-gid", "5", "--", "true"}), 125, "--build-uid");
+}
+
+// What a leftover guard execs once sbx has died: it removes the listed tree without
+// following a symlink out of it.
+TEST(SbxCli, LeftoverCleanupRemovesTheTreeOnly) {
+  const std::string base = ::testing::TempDir() + "/leftover-" + std::to_string(getpid());
+  const std::string tree = base + "/tree", outside = base + "/outside";
+  ASSERT_EQ(system(("mkdir -p " + tree + "/etc " + outside + " && touch " + outside +
+                    "/keep " + tree + "/etc/passwd && ln -s " + outside + " " + tree + "/link")
+                       .c_str()),
+            0);
+  Outcome o = Sbx({"--leftover-cleanup", "T" + tree});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(access(tree.c_str(), F_OK), 0) << "the tree is still there";
+  EXPECT_EQ(access((outside + "/keep").c_str(), F_OK), 0) << "a symlink was followed";
+  ASSERT_EQ(system(("rm -rf " + base).c_str()), 0);
 }
 
 }  // namespace
