@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,13 +18,10 @@
 
 #include "bench/scratch_root.h"
 #include "sandbox/rules/passwd.h"
+#include "sandbox/start/pidfd_namespace.h"
 
 namespace sbx_bench {
 namespace {
-
-// PIDFD_GET_{MNT,USER}_NAMESPACE (Linux 6.11+), which older headers lack.
-constexpr unsigned long kPidfdGetMountNamespace = _IO(0xFF, 3);
-constexpr unsigned long kPidfdGetUserNamespace = _IO(0xFF, 9);
 
 using Clock = std::chrono::steady_clock;
 
@@ -174,8 +170,9 @@ sbx::PhaseTimings FloorStart(int ns_flags, FloorWork work) {
     mapped = Clock::now();
     t.maps_us = Micros(cloned, mapped);
     if (whole) {
-      ns_fds[0] = NamespaceFd(pidfd, kPidfdGetMountNamespace, "mount");
-      if (ns_flags & CLONE_NEWUSER) ns_fds[1] = NamespaceFd(pidfd, kPidfdGetUserNamespace, "user");
+      ns_fds[0] = NamespaceFd(pidfd, sbx::kPidfdGetMountNamespace, "mount");
+      if (ns_flags & CLONE_NEWUSER)
+        ns_fds[1] = NamespaceFd(pidfd, sbx::kPidfdGetUserNamespace, "user");
       const Clock::time_point now = Clock::now();
       t.nsfds_us = Micros(mapped, now);
       mapped = now;

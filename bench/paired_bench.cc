@@ -74,8 +74,8 @@ void RegisterPairedBenchmarks() {
   for (const Pair& pair : {Pair{Impl::kFast, Impl::kFloor, Headline::kCloneToRelease},
                            Pair{Impl::kFast, Impl::kFloorWhole, Headline::kCallToRelease},
                            Pair{Impl::kLix, Impl::kFloor, Headline::kCloneToRelease}}) {
-    const std::string name = "paired/" + std::string(ImplName(pair.impl)) + "/" +
-                             std::string(ImplName(pair.floor));
+    const std::string name =
+        "paired/" + std::string(ImplName(pair.impl)) + "/" + std::string(ImplName(pair.floor));
     benchmark::RegisterBenchmark(name.c_str(),
                                  [pair](benchmark::State& state) {
                                    SetParentResidentMib(0);

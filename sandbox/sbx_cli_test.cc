@@ -233,8 +233,8 @@ TEST(SbxCli, RunUsageErrorsExit125) {
 TEST(SbxCli, LeftoverCleanupRemovesTheTreeOnly) {
   const std::string base = ::testing::TempDir() + "/leftover-" + std::to_string(getpid());
   const std::string tree = base + "/tree", outside = base + "/outside";
-  ASSERT_EQ(system(("mkdir -p " + tree + "/etc " + outside + " && touch " + outside +
-                    "/keep " + tree + "/etc/passwd && ln -s " + outside + " " + tree + "/link")
+  ASSERT_EQ(system(("mkdir -p " + tree + "/etc " + outside + " && touch " + outside + "/keep " +
+                    tree + "/etc/passwd && ln -s " + outside + " " + tree + "/link")
                        .c_str()),
             0);
   Outcome o = Sbx({"--leftover-cleanup", "T" + tree});

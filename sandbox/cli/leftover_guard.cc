@@ -51,8 +51,8 @@ int GuardMain(void*) {
   for (int fd = 0; fd <= 2 && null >= 0; ++fd) raw::Syscall3(SYS_dup2, null, fd, 0);
   size_t size = 0;
   for (;;) {
-    const long n = raw::Syscall3(SYS_read, g.from_sbx,
-                                 reinterpret_cast<long>(g.input + size), kInputSize - size);
+    const long n = raw::Syscall3(SYS_read, g.from_sbx, reinterpret_cast<long>(g.input + size),
+                                 kInputSize - size);
     if (n == -EINTR) continue;
     if (n <= 0) break;
     size += static_cast<size_t>(n);

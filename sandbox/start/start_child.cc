@@ -1,7 +1,6 @@
 #include "sandbox/start/start_child.h"
 
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include "sandbox/start/cgroup.h"
 #include "sandbox/start/id_map_writer.h"
 #include "sandbox/start/launcher.h"
+#include "sandbox/start/pidfd_namespace.h"
 #include "sandbox/start/proc_file.h"
 #include "sandbox/start/release_channel.h"
 #include "sandbox/start/sandbox_files.h"
@@ -40,11 +40,11 @@ int64_t Lap(Clock::time_point* mark) {
 // /proc/PID/ns/NAME.
 struct NamespaceFile {
   const char* proc_name;
-  unsigned long pidfd_ioctl;  // PIDFD_GET_*_NAMESPACE, which older headers lack
+  unsigned long pidfd_ioctl;
   const char* what;
 };
-constexpr NamespaceFile kMountNamespace{"ns/mnt", _IO(0xFF, 3), "mount"};
-constexpr NamespaceFile kUserNamespace{"ns/user", _IO(0xFF, 9), "user"};
+constexpr NamespaceFile kMountNamespace{"ns/mnt", kPidfdGetMountNamespace, "mount"};
+constexpr NamespaceFile kUserNamespace{"ns/user", kPidfdGetUserNamespace, "user"};
 
 UniqueFd OpenNamespace(pid_t pid, int pidfd, const NamespaceFile& ns) {
   if (pidfd >= 0) {
