@@ -1,0 +1,258 @@
+// WriteEtcFiles (spec 24-25, the writing side): exact bytes and mode, no symlink followed,
+// and all-or-nothing under a failure of any seam call. Everything happens in a scratch
+// directory of this test: a "root" with etc, and an "outside" dir that planted symlinks
+// point at, which must stay as it was.
+#include "sandbox/start/sandbox_files.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "sandbox/rules/sys_error.h"
+#include "sandbox/start/syscalls.h"
+
+namespace sbx {
+namespace {
+
+int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
+  (type == FTW_DP ? rmdir : unlink)(path);
+  return 0;
+}
+
+// A scratch dir under $TEST_TMPDIR (else /tmp), removed with all it holds (symlinks not
+// followed).
+class Scratch {
+ public:
+  Scratch() {
+    const char* base = std::getenv("TEST_TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/sbx-files-XXXXXX";
+    if (mkdtemp(tmpl.data())) path_ = tmpl;
+  }
+  ~Scratch() {
+    if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+bool Write(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out.flush());
+}
+
+// Every entry of a dir (no "." or ".."): name -> "file:CONTENT", "link:TARGET" or "other".
+std::map<std::string, std::string> Entries(const std::string& dir) {
+  std::map<std::string, std::string> entries;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return {{"(cannot open)", strerror(errno)}};
+  while (const dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      const ssize_t n = readlink(path.c_str(), target, sizeof target);
+      entries[name] = "link:" + std::string(target, n > 0 ? n : 0);
+    } else if (S_ISREG(st.st_mode)) {
+      entries[name] = "file:" + Read(path);
+    } else {
+      entries[name] = "other";
+    }
+  }
+  closedir(d);
+  return entries;
+}
+
+const EtcFiles kNew = {
+    "root:x:0:0:Nix build user:/build:/noshell\n"
+    "nixbld:x:1000:100:Nix build user:/build:/noshell\n"
+    "nobody:x:65534:65534:Nobody:/:/noshell\n",
+    "root:x:0:\nnixbld:!:100:\nnogroup:x:65534:\n"};
+const std::string kOldPasswd = "old passwd\n";
+const std::string kOldGroup = "old group\n";
+
+class WriteEtcFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(scratch_.path().empty()) << "mkdtemp: " << strerror(errno);
+    root_ = scratch_.path() + "/root";
+    etc_ = root_ + "/etc";
+    outside_ = scratch_.path() + "/outside";
+    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(etc_.c_str(), 0755), 0);
+    ASSERT_EQ(mkdir(outside_.c_str(), 0755), 0);
+    ASSERT_TRUE(Write(outside_ + "/target", "outside's own\n"));
+  }
+  void TearDown() override { sys::FailNthCall(0, 0); }
+
+  std::map<std::string, std::string> OutsideAsCreated() const {
+    return {{"target", "file:outside's own\n"}};
+  }
+
+  Scratch scratch_;
+  std::string root_, etc_, outside_;
+};
+
+TEST_F(WriteEtcFilesTest, WritesExactBytesWithMode0644) {
+  // With no umask, the mode on disk is exactly the one the writer asks for.
+  const mode_t old_umask = umask(0);
+  WriteEtcFiles(root_, kNew);
+  umask(old_umask);
+  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                               {"passwd", "file:" + kNew.passwd}}));
+  for (const char* name : {"passwd", "group"}) {
+    struct stat st;
+    ASSERT_EQ(lstat((etc_ + "/" + name).c_str(), &st), 0) << name;
+    EXPECT_TRUE(S_ISREG(st.st_mode)) << name;
+    EXPECT_EQ(st.st_mode & 07777, 0644u) << name;
+  }
+}
+
+TEST_F(WriteEtcFilesTest, ReplacesExistingFiles) {
+  ASSERT_TRUE(Write(etc_ + "/passwd", kOldPasswd));
+  ASSERT_TRUE(Write(etc_ + "/group", kOldGroup));
+  WriteEtcFiles(root_, kNew);
+  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                               {"passwd", "file:" + kNew.passwd}}));
+  // And again over its own files.
+  WriteEtcFiles(root_, kNew);
+  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                               {"passwd", "file:" + kNew.passwd}}));
+}
+
+// A symlink where passwd or group goes is replaced by the file; its target is untouched.
+TEST_F(WriteEtcFilesTest, SymlinkAtAFileIsReplacedNotFollowed) {
+  const std::string target = outside_ + "/target";
+  ASSERT_EQ(symlink(target.c_str(), (etc_ + "/passwd").c_str()), 0);
+  ASSERT_EQ(symlink(target.c_str(), (etc_ + "/group").c_str()), 0);
+  WriteEtcFiles(root_, kNew);
+  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                               {"passwd", "file:" + kNew.passwd}}));
+  EXPECT_EQ(Entries(outside_), OutsideAsCreated());
+}
+
+// A symlink planted at the writer's temporary name (".passwd.sbx-TID" of the calling
+// thread) is not followed to create a file outside.
+TEST_F(WriteEtcFilesTest, SymlinkAtTheTemporaryNameIsNotFollowed) {
+  const std::string tmp = etc_ + "/.passwd.sbx-" + std::to_string(gettid());
+  ASSERT_EQ(symlink((outside_ + "/planted").c_str(), tmp.c_str()), 0);
+  try {
+    WriteEtcFiles(root_, kNew);
+  } catch (const SysError& e) {
+    EXPECT_NE(std::string(e.what()).find(etc_), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(Entries(outside_), OutsideAsCreated());
+}
+
+// etc itself a symlink: refused, nothing written where it points.
+TEST_F(WriteEtcFilesTest, EtcThatIsASymlinkIsRefused) {
+  ASSERT_EQ(rmdir(etc_.c_str()), 0);
+  ASSERT_EQ(symlink(outside_.c_str(), etc_.c_str()), 0);
+  try {
+    WriteEtcFiles(root_, kNew);
+    ADD_FAILURE() << "a symlinked etc was accepted";
+  } catch (const SysError& e) {
+    // O_DIRECTORY|O_NOFOLLOW on a symlink: ENOTDIR (ELOOP on some kernels).
+    EXPECT_TRUE(e.error() == ENOTDIR || e.error() == ELOOP) << e.what();
+    EXPECT_NE(e.step().find(etc_), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(Entries(outside_), OutsideAsCreated());
+}
+
+TEST_F(WriteEtcFilesTest, MissingEtcIsAnError) {
+  ASSERT_EQ(rmdir(etc_.c_str()), 0);
+  try {
+    WriteEtcFiles(root_, kNew);
+    ADD_FAILURE() << "a missing etc was accepted";
+  } catch (const SysError& e) {
+    EXPECT_EQ(e.error(), ENOENT) << e.what();
+    EXPECT_NE(e.step().find(etc_), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(Entries(root_), (std::map<std::string, std::string>{})) << "nothing created";
+}
+
+// Each seam call fails in turn (n = 1, 2, ... until a run no longer reaches the nth call),
+// with each errno the code treats differently. After a failure etc is exactly as before
+// (the old files, or none) with no temporary file left; after a success it holds the new
+// files. Never the new passwd with the old group, nor a partial file.
+struct FaultCase {
+  bool old_files;
+  int error;
+};
+
+class WriteEtcFilesFaults : public WriteEtcFilesTest,
+                            public ::testing::WithParamInterface<FaultCase> {};
+
+TEST_P(WriteEtcFilesFaults, EachFailingCallLeavesEtcAsItWas) {
+  const std::map<std::string, std::string> before =
+      GetParam().old_files ? std::map<std::string, std::string>{{"group", "file:" + kOldGroup},
+                                                                {"passwd", "file:" + kOldPasswd}}
+                           : std::map<std::string, std::string>{};
+  const std::map<std::string, std::string> after = {{"group", "file:" + kNew.group},
+                                                    {"passwd", "file:" + kNew.passwd}};
+  int failures = 0;
+  for (int n = 1; n <= 100; ++n) {
+    // Reset etc to its state before.
+    for (const auto& [name, _] : Entries(etc_)) unlink((etc_ + "/" + name).c_str());
+    if (GetParam().old_files) {
+      ASSERT_TRUE(Write(etc_ + "/passwd", kOldPasswd));
+      ASSERT_TRUE(Write(etc_ + "/group", kOldGroup));
+    }
+    sys::FailNthCall(n, GetParam().error, sys::FaultScope::kCallerOnly);
+    bool failed = false;
+    try {
+      WriteEtcFiles(root_, kNew);
+    } catch (const SysError& e) {
+      failed = true;
+      ++failures;
+      EXPECT_NE(e.step().find(etc_), std::string::npos) << "call " << n << ": " << e.what();
+    }
+    const int calls = sys::CallCount();
+    sys::FailNthCall(0, 0);
+    EXPECT_EQ(Entries(etc_), failed ? before : after)
+        << "call " << n << " failing with " << strerror(GetParam().error)
+        << (failed ? " (it failed)" : " (it succeeded)");
+    if (!failed && calls < n) break;  // the nth call was never reached: every call was tried
+    ASSERT_LT(n, 100) << "WriteEtcFiles never finished without reaching the fault";
+  }
+  EXPECT_GE(failures, 3) << "fewer failures than the three opens: the seam was not used";
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, WriteEtcFilesFaults,
+                         ::testing::Values(FaultCase{false, EIO}, FaultCase{true, EIO},
+                                           FaultCase{false, EINVAL}, FaultCase{true, EINVAL},
+                                           FaultCase{false, EEXIST}, FaultCase{true, EEXIST},
+                                           FaultCase{false, ENOSPC}, FaultCase{true, ENOSPC}),
+                         [](const auto& info) {
+                           return std::string(info.param.old_files ? "OldFiles" : "Fresh") +
+                                  (info.param.error == EIO      ? "EIO"
+                                   : info.param.error == EINVAL ? "EINVAL"
+                                   : info.param.error == EEXIST ? "EEXIST"
+                                                                : "ENOSPC");
+                         });
+
+}  // namespace
+}  // namespace sbx
