@@ -25,14 +25,10 @@
 
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/unique_fd.h"
+#include "testing/scratch_dir.h"
 
 namespace sbx {
 namespace {
-
-int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
-  (type == FTW_DP ? rmdir : unlink)(path);
-  return 0;
-}
 
 // A scratch dir under $TEST_TMPDIR (else /tmp), removed with all it holds: root/ with
 // a/b/file, in -> a (a symlink that stays inside), l -> the outside dir, s -> outside/victim
@@ -40,12 +36,9 @@ int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
 class Scratch {
  public:
   Scratch() {
-    const char* base = std::getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/sbx-beneath-XXXXXX";
-    if (!mkdtemp(tmpl.data())) return;
-    path_ = tmpl;
-    root = path_ + "/root";
-    outside = path_ + "/outside";
+    if (dir_.path().empty()) return;
+    root = dir_.path() + "/root";
+    outside = dir_.path() + "/outside";
     ok = mkdir(root.c_str(), 0755) == 0 && mkdir(outside.c_str(), 0755) == 0 &&
          mkdir((root + "/a").c_str(), 0755) == 0 && mkdir((root + "/a/b").c_str(), 0755) == 0 &&
          symlink("a", (root + "/in").c_str()) == 0 &&
@@ -55,9 +48,6 @@ class Scratch {
     std::ofstream(outside + "/target") << "outside's own";
     root_fd.reset(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     ok = ok && root_fd;
-  }
-  ~Scratch() {
-    if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   }
   // The names in the outside dir.
   std::set<std::string> Outside() const {
@@ -73,7 +63,7 @@ class Scratch {
   UniqueFd root_fd;
 
  private:
-  std::string path_;
+  testing::ScratchDir dir_{"sbx-beneath"};  // root and outside live inside it
 };
 
 std::string Describe(const std::string& path, const UniqueFd& fd, int error) {

@@ -33,14 +33,10 @@
 
 #include "sandbox/rules/root_layout.h"
 #include "sandbox/rules/sys_error.h"
+#include "testing/scratch_dir.h"
 
 namespace sbx {
 namespace {
-
-int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
-  (type == FTW_DP ? rmdir : unlink)(path);
-  return 0;
-}
 
 void AddTree(const std::string& dir, const std::string& prefix,
              std::map<std::string, std::string>& entries) {
@@ -78,29 +74,7 @@ bool WriteProcFile(const char* path, const std::string& text) {
   return close(fd) == 0 && written;
 }
 
-// A scratch dir under $TEST_TMPDIR (else /tmp), removed with all it holds (symlinks not
-// followed, mounts not crossed). path() is "" when it could not be made.
-class Scratch {
- public:
-  explicit Scratch(const std::string& prefix);
-  ~Scratch();
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-Scratch::Scratch(const std::string& prefix) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
-  if (mkdtemp(tmpl.data())) path_ = tmpl;
-}
-
-Scratch::~Scratch() {
-  if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
+using Scratch = testing::ScratchDir;
 
 // Every entry beneath dir, recursively, by relative path: "dir", "file:CONTENT",
 // "link:TARGET" or "other".
@@ -206,11 +180,7 @@ Entries LayoutEntries(const std::string& build) {
 
 // A fresh root that the code under test failed to remove (the case has failed already):
 // removed here, without RemoveTree, so that a broken RemoveTree leaves nothing either.
-void RemoveLeftover(const std::string& path) {
-  if (!path.empty() && access(path.c_str(), F_OK) == 0) {
-    nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  }
-}
+void RemoveLeftover(const std::string& path) { testing::ScratchDir::RemoveAll(path); }
 
 mode_t ModeOf(const std::string& path) {
   struct stat st;

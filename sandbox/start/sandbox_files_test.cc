@@ -21,31 +21,15 @@
 
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/syscalls.h"
+#include "testing/scratch_dir.h"
 
 namespace sbx {
 namespace {
 
-int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
-  (type == FTW_DP ? rmdir : unlink)(path);
-  return 0;
-}
-
-// A scratch dir under $TEST_TMPDIR (else /tmp), removed with all it holds (symlinks not
-// followed).
-class Scratch {
+// A scratch dir, removed with all it holds (symlinks not followed).
+class Scratch : public testing::ScratchDir {
  public:
-  Scratch() {
-    const char* base = std::getenv("TEST_TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/sbx-files-XXXXXX";
-    if (mkdtemp(tmpl.data())) path_ = tmpl;
-  }
-  ~Scratch() {
-    if (!path_.empty()) nftw(path_.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  Scratch() : ScratchDir("sbx-files") {}
 };
 
 std::string Read(const std::string& path) {

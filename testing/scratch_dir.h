@@ -1,0 +1,27 @@
+// A scratch directory for a test: made under $TEST_TMPDIR (else /tmp), removed with all it
+// holds when it goes out of scope, without following symlinks or crossing mounts, so that a
+// test that plants a link to an "outside" dir cannot make the cleanup reach it.
+#pragma once
+
+#include <string>
+
+namespace sbx::testing {
+
+class ScratchDir {
+ public:
+  // PREFIX-XXXXXX; path() is "" when it could not be made.
+  explicit ScratchDir(const std::string& prefix = "sbx-test");
+  ~ScratchDir() { RemoveAll(path_); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // Removes path and everything below it the same way (nothing when it is not there).
+  static void RemoveAll(const std::string& path);
+
+ private:
+  std::string path_;
+};
+
+}  // namespace sbx::testing
