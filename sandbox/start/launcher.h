@@ -46,6 +46,9 @@ class Launcher {
   virtual bool placed_in_cgroup() const { return false; }
   // Which syscall created the builder: "clone3" or "clone".
   virtual const char* clone_path() const { return "clone"; }
+  // A pidfd the clone itself returned (CLONE_PIDFD), handed over once; -1 when there is
+  // none, and the caller opens one.
+  virtual int TakePidfd() { return -1; }
   // After release; the fast launcher waits here until the builder has left the parent's
   // memory (exec or exit).
   virtual void AfterRelease() {}

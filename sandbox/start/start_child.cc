@@ -97,9 +97,10 @@ class ChildBuilder {
         WriteEtcFiles(plan.sandbox_root, plan.etc_files);
         t.files_us = Lap(&mark);
       }
-      // A pidfd where the kernel has them (5.3+); the child is ours and unreaped, so its pid
-      // cannot have been reused.
-      child.pidfd_.reset(sys::PidfdOpen(child.pid_));
+      // A pidfd where the kernel has them (5.3+): from the clone, else opened; the child is
+      // ours and unreaped, so its pid cannot have been reused.
+      child.pidfd_.reset(launcher->TakePidfd());
+      if (!child.pidfd_) child.pidfd_.reset(sys::PidfdOpen(child.pid_));
       child.mnt_ns_ = OpenNamespace(child.pid_, child.pidfd_.get(), kMountNamespace);
       if (plan.use_user_namespace) {
         child.user_ns_ = OpenNamespace(child.pid_, child.pidfd_.get(), kUserNamespace);

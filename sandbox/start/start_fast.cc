@@ -23,6 +23,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/cgroup.h"
@@ -62,6 +63,9 @@ class FastLauncher : public Launcher {
  public:
   FastLauncher(const StartPlan& plan, const OpenSlave& open_slave)
       : plan_(plan), open_slave_(open_slave), builder_stack_(kBuilderStackSize) {}
+  ~FastLauncher() override {
+    if (pidfd_ >= 0) close(pidfd_);  // a start that failed before taking it
+  }
 
   pid_t Launch(ChildEntryArgs& entry) override {
     entry_ = &entry;
@@ -102,6 +106,7 @@ class FastLauncher : public Launcher {
 
   bool placed_in_cgroup() const override { return in_cgroup_; }
   const char* clone_path() const override { return cloned_with_clone3_ ? "clone3" : "clone"; }
+  int TakePidfd() override { return std::exchange(pidfd_, -1); }
 
   void AfterRelease() override {
     for (pid_t tid; (tid = __atomic_load_n(&in_our_memory_, __ATOMIC_ACQUIRE)) != 0;) {
@@ -141,7 +146,13 @@ class FastLauncher : public Launcher {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = static_cast<uint64_t>(cgroup_fd_.get());
       }
-      if (!from_launcher) args.exit_signal = SIGCHLD;
+      if (!from_launcher) {
+        args.exit_signal = SIGCHLD;
+        // The pidfd with the clone, one syscall fewer. Not from the launcher: it would land
+        // in the launcher's fd table, which is not ours.
+        args.flags |= CLONE_PIDFD;
+        args.pidfd = reinterpret_cast<uint64_t>(&pidfd_);
+      }
       long pid = sys::Clone3(&args, sizeof args, ChildEntry, entry_);
       if (pid > 0) {
         in_cgroup_ = static_cast<bool>(cgroup_fd_);
@@ -169,6 +180,7 @@ class FastLauncher : public Launcher {
   sigset_t caller_mask_;
   bool in_cgroup_ = false;
   bool cloned_with_clone3_ = false;
+  int pidfd_ = -1;                 // from CLONE_PIDFD, until taken
   std::optional<SysError> error_;  // why the launcher made no builder
 };
 
