@@ -201,11 +201,11 @@ def main():
     kernel_path = kernel.choose(args.kernel)
     # The extracted kernel and the initrd are tens of MB per run: gone when the run is.
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as scratch_dir:
-        kernel_image = kernel.bootable(kernel_path, scratch_dir)
+        kernel_image, booted_as = kernel.bootable(kernel_path, scratch_dir)
         nonce = secrets.token_hex(16)
         initrd = _initrd(args, nonce, guest_timeout, scratch_dir)
-        print(f"vm: {accel}, kernel {kernel_path}{kernel.package(kernel_path)}, {args.user}, "
-              f"guest time limit {guest_timeout} s", flush=True)
+        print(f"vm: {accel}, kernel {kernel_path}{kernel.package(kernel_path)} as {booted_as}, "
+              f"{args.user}, guest time limit {guest_timeout} s", flush=True)
         return _run(_qemu_command(kernel_image, initrd, accel), nonce, accel, host_budget)
 
 
