@@ -6,7 +6,8 @@
 # Usage: vm/run_all.sh [--all-kernels] [TARGET_PATTERN...]   (default //...)
 #   --all-kernels: every kernel of vm/kernels.bzl (the variants tagged kernel-*), also when
 #                  MATRIX_BY_DEFAULT in vm/vm_test.bzl is off and all but one are manual
-# Environment: BAZEL (default `bazel`); SBX_VM_KERNEL and SBX_VM_ACCEL reach the tests.
+# Environment: BAZEL (default `bazel`); SBX_VM_KERNEL, SBX_VM_ACCEL and SBX_VM_MACHINE reach
+# the tests.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ if ((all_kernels)); then
 fi
 
 flags=(--config=ci --test_tag_filters=vm --build_tests_only --cache_test_results=no)
-for name in SBX_VM_KERNEL SBX_VM_ACCEL; do
+for name in SBX_VM_KERNEL SBX_VM_ACCEL SBX_VM_MACHINE; do
   [[ -z "${!name:-}" ]] || flags+=("--test_env=$name=${!name}")
 done
 
