@@ -43,13 +43,24 @@ testlogs=$("${bazel[@]}" info --config=ci bazel-testlogs 2>/dev/null)
 echo
 echo "VM tests:"
 failed=0
+boots=()
 # Bazel's summary lines: `//pkg:name   PASSED in 4.0s`, `... FAILED in ...`, `NO STATUS`, ...
 while read -r label result; do
   log="$testlogs/$(sed 's|^//||; s|:|/|' <<<"$label")/test.log"
-  boot=$(grep -ho '^vm: boot [0-9.]* s' "$log" 2>/dev/null | sed 's/^vm: //' | paste -sd, -) || true
-  echo "  $label: $result${boot:+ ($boot)}"
+  # A test that never booted (or a plain test) has no boot line: then no time is shown.
+  mapfile -t seconds < <(sed -n 's/^vm: boot \([0-9.]*\) s.*/\1/p' "$log" 2>/dev/null)
+  boots+=("${seconds[@]}")
+  boot=$(printf 'boot %s s, ' "${seconds[@]}")
+  echo "  $label: $result${seconds[*]:+ (${boot%, })}"
   [[ "$result" == PASSED* ]] || failed=$((failed + 1))
 done < <(sed -n 's/^\(\/\/[^ ]*\) \+\(.*\)$/\1 \2/p' "$output")
+if ((${#boots[@]})); then
+  # Wall time: under TCG it grows with the host's load, so the load is printed beside it.
+  printf '%s\n' "${boots[@]}" | sort -n | awk -v load="$(cut -d' ' -f1-3 /proc/loadavg)" '
+    { t[NR] = $1 }
+    END { printf "  boot (QEMU start to the test'"'"'s first line): median %.2f s, %.2f-%.2f s over %d VMs; load average %s\n",
+                 (NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2), t[1], t[NR], NR, load }'
+fi
 
 if [[ $status -ne 0 && $failed -eq 0 ]]; then
   echo "  bazel exited with status $status before any VM test failed (build error or no VM test)"
