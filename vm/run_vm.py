@@ -113,21 +113,20 @@ def _initrd(args, nonce, guest_timeout, scratch_dir):
     return path
 
 
-def _host_tsc_khz():
+def _host_tsc_khz(cpuinfo="/proc/cpuinfo", cpufreq="/sys/devices/system/cpu/cpu0/cpufreq"):
     """The host's TSC frequency in kHz, or None where /proc/cpuinfo may not tell it: a TSC
     that changes with the core's clock, or frequency scaling (then `cpu MHz` is the current
     clock, not the TSC's)."""
-    if os.path.isdir("/sys/devices/system/cpu/cpu0/cpufreq"):
+    if os.path.isdir(cpufreq):
         return None
     try:
-        with open("/proc/cpuinfo") as f:
-            cpuinfo = f.read(65536)
+        with open(cpuinfo) as f:
+            lines = f.read(65536).splitlines()
     except OSError:
         return None
-    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines()
-                  if line.startswith("flags")), [])
-    mhz = next((line.split(":", 1)[1] for line in cpuinfo.splitlines()
-                if line.startswith("cpu MHz")), None)
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")),
+                 [])
+    mhz = next((line.split(":", 1)[1] for line in lines if line.startswith("cpu MHz")), None)
     if "constant_tsc" not in flags or mhz is None:
         return None
     try:
