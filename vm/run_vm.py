@@ -143,10 +143,11 @@ def _has_microvm():
 
 def _machine(accel):
     """(QEMU machine, extra kernel arguments, why), as measured under TCG (docs/vm.md):
-    microvm, with no PCI bus and no firmware tables to probe, boots faster than q35, but has
-    no HPET or ACPI PM timer for the kernel to calibrate the TSC against, and quick PIT
-    calibration fails now and then under TCG; the kernel is then given the TSC frequency,
-    which under TCG is the host's. Where that is not known, or QEMU lacks microvm, q35.
+    microvm, with no PCI bus and a minimal ACPI table set, boots faster than q35, but has no
+    HPET or ACPI PM timer to calibrate the TSC against when quick PIT calibration fails, as
+    it often does under TCG, and then the guest hangs. So the kernel is given the TSC
+    frequency, which under TCG is the host's; where that is not known, or QEMU lacks microvm,
+    q35.
     SBX_VM_MACHINE=q35|microvm forces one."""
     forced = os.environ.get("SBX_VM_MACHINE") or None
     if forced not in (None, "q35", "microvm"):
