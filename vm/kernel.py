@@ -50,7 +50,57 @@ def _version_key(path):
 
 def bootable(path, scratch_dir):
     """(image, how): the image to pass to -kernel, a PVH-capable vmlinux if one can be had,
-    else `path`; `how` says which, and why not PVH, for the test log."""
+    else `path`; `how` says which, and why not PVH, for the test log. A vmlinux that
+    `cache_vmlinux` left beside `path` is used as it is; else it is extracted into
+    `scratch_dir` (2-4 s of host time per run under load, for the matrix's kernels)."""
+    cached = _cached_vmlinux(path)
+    if cached:
+        return cached, "vmlinux, PVH entry (extracted at setup)"
+    return _extract(path, os.path.join(scratch_dir, "vmlinux"))
+
+
+def cache_vmlinux(path):
+    """Extracts the PVH vmlinux of `path` beside it (`vmlinux`, and `vmlinux.source` naming
+    the image it came from), unless it is there already; returns what `bootable` will say."""
+    if _cached_vmlinux(path):
+        return "vmlinux, PVH entry (extracted at setup)"
+    directory = os.path.dirname(os.path.abspath(path))
+    staging = os.path.join(directory, ".vmlinux.staging")
+    image, how = _extract(path, staging)
+    if image != staging:
+        return how
+    with open(staging + ".source", "w") as f:
+        f.write(_source_stamp(path))
+    os.replace(staging, os.path.join(directory, _CACHED))
+    os.replace(staging + ".source", os.path.join(directory, _CACHED + ".source"))
+    return how
+
+
+_CACHED = "vmlinux"
+
+
+def _source_stamp(path):
+    st = os.stat(path)
+    return f"{os.path.basename(path)} {st.st_size} {st.st_mtime_ns}\n"
+
+
+def is_cached(path):
+    return _cached_vmlinux(path) is not None
+
+
+def _cached_vmlinux(path):
+    """The vmlinux beside `path` if it was extracted from this very file, else None."""
+    cached = os.path.join(os.path.dirname(os.path.abspath(path)), _CACHED)
+    try:
+        with open(cached + ".source") as f:
+            fresh = f.read() == _source_stamp(path) and os.path.isfile(cached)
+    except OSError:
+        return None
+    return cached if fresh else None
+
+
+def _extract(path, out):
+    """(out, how) with the PVH vmlinux of `path` written to `out`, or (path, why not)."""
     with open(path, "rb") as f:
         image = f.read()
     if image.startswith(_ELF_MAGIC):
@@ -63,7 +113,6 @@ def bootable(path, scratch_dir):
         return path, f"bzImage ({why_not})"
     if not elf.startswith(_ELF_MAGIC) or not _has_pvh_note(elf):
         return path, "bzImage (no PVH entry)"
-    out = os.path.join(scratch_dir, "vmlinux")
     with open(out, "wb") as f:
         f.write(elf)
     return out, "vmlinux, PVH entry"

@@ -85,13 +85,33 @@ class BootableTest(unittest.TestCase):
         self.assertEqual(image, path)
         self.assertIn("not 7", how)
 
+    def test_cached_vmlinux_is_used_only_for_its_own_image(self):
+        elf = _elf(with_pvh_note=True)
+        path, _ = self._boot(_bzimage(_compress("gzip", elf)))
+        self.assertEqual(kernel.cache_vmlinux(path), "vmlinux, PVH entry")
+        cached = os.path.join(self.dir, "vmlinux")
+        scratch = tempfile.mkdtemp(dir=self.dir)
+        self.assertEqual(kernel.bootable(path, scratch),
+                         (cached, "vmlinux, PVH entry (extracted at setup)"))
+        with open(cached, "rb") as f:
+            self.assertEqual(f.read(), elf)
+        # A new image in the same place (another size) is extracted again, not the old one.
+        other = _elf(with_pvh_note=True) + b"more text"
+        with open(path, "wb") as f:
+            f.write(_bzimage(_compress("gzip", other)))
+        image, how = kernel.bootable(path, scratch)
+        self.assertEqual((image, how), (os.path.join(scratch, "vmlinux"), "vmlinux, PVH entry"))
+        with open(image, "rb") as f:
+            self.assertEqual(f.read(), other)
+
     def test_matrix_kernels_boot_at_pvh_entry(self):
         kernels = sorted(glob.glob(os.path.join(_KERNEL_CACHE, "*", "vmlinuz")))
         if not kernels:
             self.skipTest(f"no kernel in {_KERNEL_CACHE} (./harness setup fetches them)")
         for path in kernels:
             with self.subTest(path):
-                _, how = kernel.bootable(path, self.dir)
+                # The extraction itself, whether or not ./harness setup cached its result.
+                _, how = kernel._extract(path, os.path.join(self.dir, "vmlinux"))
                 self.assertEqual(how, "vmlinux, PVH entry")
 
 
