@@ -1,8 +1,9 @@
 """Chooses the guest kernel and makes it quick to boot.
 
-Under TCG, decompressing a Debian bzImage inside the guest takes 0.7-3 s (LZ4 to xz). The
-host does it in under a second, and QEMU starts an uncompressed vmlinux directly at its PVH
-entry point, skipping the firmware's real-mode boot as well. The bzImage's setup header says
+Under TCG, decompressing a Debian bzImage inside the guest costs 0.5-3 s of CPU (LZ4 to xz).
+The host does it instead, once at setup (vm/fetch_kernels.py) or else per run, and QEMU
+starts the uncompressed vmlinux directly at its PVH entry point, skipping the firmware's
+real-mode boot as well. The bzImage's setup header says
 where its compressed payload is; gzip and xz are undone here, LZ4 (Debian's cloud kernels up
 to 6.1) and zstd (6.12) by Debian's `lz4` and `zstd` tools.
 """
