@@ -4,10 +4,11 @@ Usage: fetch_kernels.py [--refresh] [--cache DIR] [NAME...]
 
 For each kernel: `apt-get download` of the newest image package matching its pattern, then
 the image and its config out of the .deb (`dpkg-deb --fsys-tarfile`, no modules) into
-CACHE/NAME/{vmlinuz,config,package}. Nothing is installed on the host, and the host's apt
-configuration is left alone: apt runs with its own sources list and package lists under
-CACHE/apt. A kernel already in the cache is kept without asking the network (idempotent);
---refresh looks for a newer package.
+CACHE/NAME/{vmlinuz,config,package}, and the uncompressed kernel that VMs boot at its PVH
+entry beside it (vmlinux, vmlinux.source; vm/kernel.py). Nothing is installed on the host,
+and the host's apt configuration is left alone: apt runs with its own sources list and
+package lists under CACHE/apt. A kernel already in the cache is kept without asking the
+network (idempotent); --refresh looks for a newer package.
 """
 
 import argparse
@@ -20,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import kernel
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -138,19 +141,27 @@ def main():
         fcntl.flock(lock, fcntl.LOCK_EX)  # one fetch at a time per machine
         wanted = [n for n in names
                   if args.refresh or not os.path.isfile(os.path.join(args.cache, n, "vmlinuz"))]
-        if not wanted:
-            return
-        suites = sorted({s for n in wanted for s in kernels[n]["suites"]})
-        apt = _Apt(os.path.join(args.cache, "apt"), suites)
-        for name in wanted:
-            package = apt.newest(kernels[name]["package"])
-            destination = os.path.join(args.cache, name)
-            current = os.path.join(destination, "package")
-            if os.path.isfile(current) and open(current).read().split()[0] == package:
-                continue
-            print(f"fetch_kernels: {name}: {package}", flush=True)
-            with tempfile.TemporaryDirectory(dir=args.cache, prefix=".download-") as download:
-                _unpack(apt.download(package, download), package, destination)
+        if wanted:
+            _fetch(wanted, kernels, args.cache)
+        # Every VM test would otherwise extract its kernel again (vm/kernel.py).
+        for name in names:
+            vmlinuz = os.path.join(args.cache, name, "vmlinuz")
+            if os.path.isfile(vmlinuz) and not kernel.is_cached(vmlinuz):
+                print(f"fetch_kernels: {name}: {kernel.cache_vmlinux(vmlinuz)}", flush=True)
+
+
+def _fetch(wanted, kernels, cache):
+    suites = sorted({s for n in wanted for s in kernels[n]["suites"]})
+    apt = _Apt(os.path.join(cache, "apt"), suites)
+    for name in wanted:
+        package = apt.newest(kernels[name]["package"])
+        destination = os.path.join(cache, name)
+        current = os.path.join(destination, "package")
+        if os.path.isfile(current) and open(current).read().split()[0] == package:
+            continue
+        print(f"fetch_kernels: {name}: {package}", flush=True)
+        with tempfile.TemporaryDirectory(dir=cache, prefix=".download-") as download:
+            _unpack(apt.download(package, download), package, destination)
 
 
 if __name__ == "__main__":

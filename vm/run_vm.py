@@ -6,8 +6,9 @@ Usage: run_vm.py --initramfs CPIO --binary GUEST_PATH [--user root|rootless]
                  [--kernel PATH [--kernel-name NAME]] -- [TEST_ARGS...]
 --kernel-name is the kernel's name in vm/kernels.bzl; the guest test sees it as
 SBX_GUEST_KERNEL, unless SBX_VM_KERNEL replaces the kernel.
-Environment: SBX_VM_KERNEL (kernel image), SBX_VM_ACCEL (kvm|tcg), and Bazel's TEST_TIMEOUT,
-TEST_TMPDIR, TEST_WORKSPACE, XML_OUTPUT_FILE, TESTBRIDGE_TEST_ONLY.
+Environment: SBX_VM_KERNEL (kernel image), SBX_VM_ACCEL (kvm|tcg), SBX_VM_MACHINE
+(q35|microvm), and Bazel's TEST_TIMEOUT, TEST_TMPDIR, TEST_WORKSPACE, XML_OUTPUT_FILE,
+TESTBRIDGE_TEST_ONLY.
 """
 
 import argparse
@@ -112,13 +113,65 @@ def _initrd(args, nonce, guest_timeout, scratch_dir):
     return path
 
 
-def _qemu_command(kernel_image, initrd, accel):
+def _host_tsc_khz(cpuinfo="/proc/cpuinfo", cpufreq="/sys/devices/system/cpu/cpu0/cpufreq"):
+    """The host's TSC frequency in kHz, or None where /proc/cpuinfo may not tell it: a TSC
+    that changes with the core's clock, or frequency scaling (then `cpu MHz` is the current
+    clock, not the TSC's)."""
+    if os.path.isdir(cpufreq):
+        return None
+    try:
+        with open(cpuinfo) as f:
+            lines = f.read(65536).splitlines()
+    except OSError:
+        return None
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")),
+                 [])
+    mhz = next((line.split(":", 1)[1] for line in lines if line.startswith("cpu MHz")), None)
+    if "constant_tsc" not in flags or mhz is None:
+        return None
+    try:
+        return round(float(mhz) * 1000)
+    except ValueError:
+        return None
+
+
+def _has_microvm():
+    result = subprocess.run(["qemu-system-x86_64", "-machine", "help"], capture_output=True,
+                            text=True)
+    return any(line.split()[:1] == ["microvm"] for line in result.stdout.splitlines())
+
+
+def _machine(accel):
+    """(QEMU machine, extra kernel arguments, why), as measured under TCG (docs/vm.md):
+    microvm, with no PCI bus and a minimal ACPI table set, boots faster than q35, but has no
+    HPET or ACPI PM timer to calibrate the TSC against when quick PIT calibration fails, as
+    it often does under TCG, and then the guest hangs. So the kernel is given the TSC
+    frequency, which under TCG is the host's; where that is not known, or QEMU lacks microvm,
+    q35.
+    SBX_VM_MACHINE=q35|microvm forces one."""
+    forced = os.environ.get("SBX_VM_MACHINE") or None
+    if forced not in (None, "q35", "microvm"):
+        raise SystemExit(f"vm: error: SBX_VM_MACHINE must be q35 or microvm, not {forced!r}")
+    if forced == "q35" or (forced is None and accel == "kvm"):
+        return "q35", "", "SBX_VM_MACHINE" if forced else "KVM"
+    tsc_khz = _host_tsc_khz() if accel == "tcg" else None
+    extra = f" tsc_early_khz={tsc_khz}" if tsc_khz else ""
+    if forced == "microvm":
+        return "microvm", extra, "SBX_VM_MACHINE"
+    if tsc_khz is None:
+        return "q35", "", "host TSC frequency unknown"
+    if not _has_microvm():
+        return "q35", "", "QEMU has no microvm"
+    return "microvm", extra, f"host TSC {tsc_khz} kHz"
+
+
+def _qemu_command(kernel_image, initrd, accel, machine, kernel_args):
     # One vCPU under TCG keeps each VM on one host core, so Bazel can run VMs side by side.
     cpu = ["-accel", "kvm", "-cpu", "host", "-smp", "2"] if accel == "kvm" else [
         "-accel", "tcg", "-cpu", "max", "-smp", "1"]
     return ["qemu-system-x86_64", "-nodefaults", "-no-user-config", "-display", "none",
-            "-machine", "q35", *cpu, "-m", "1G", "-kernel", kernel_image, "-initrd", initrd,
-            "-append", _KERNEL_ARGS, "-serial", "stdio", "-no-reboot"]
+            "-machine", machine, *cpu, "-m", "1G", "-kernel", kernel_image, "-initrd", initrd,
+            "-append", kernel_args, "-serial", "stdio", "-no-reboot"]
 
 
 class _Console:
@@ -201,12 +254,14 @@ def main():
     kernel_path = kernel.choose(args.kernel)
     # The extracted kernel and the initrd are tens of MB per run: gone when the run is.
     with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as scratch_dir:
-        kernel_image = kernel.bootable(kernel_path, scratch_dir)
+        kernel_image, booted_as = kernel.bootable(kernel_path, scratch_dir)
         nonce = secrets.token_hex(16)
         initrd = _initrd(args, nonce, guest_timeout, scratch_dir)
-        print(f"vm: {accel}, kernel {kernel_path}{kernel.package(kernel_path)}, {args.user}, "
-              f"guest time limit {guest_timeout} s", flush=True)
-        return _run(_qemu_command(kernel_image, initrd, accel), nonce, accel, host_budget)
+        machine, machine_args, why = _machine(accel)
+        print(f"vm: {accel}, {machine} ({why}), kernel {kernel_path}{kernel.package(kernel_path)} "
+              f"as {booted_as}, {args.user}, guest time limit {guest_timeout} s", flush=True)
+        command = _qemu_command(kernel_image, initrd, accel, machine, _KERNEL_ARGS + machine_args)
+        return _run(command, nonce, accel, host_budget)
 
 
 def _run(command, nonce, accel, host_budget):
