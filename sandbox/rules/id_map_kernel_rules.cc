@@ -1,6 +1,7 @@
 #include "sandbox/rules/id_map_kernel_rules.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 
@@ -42,6 +43,50 @@ bool Overlaps(uint32_t a, uint32_t n, uint32_t b, uint32_t m) {
   return a <= b_last && b <= a_last;
 }
 
+// Earlier extents' ranges on one side (inside or outside ids), kept sorted by first id.
+// They are pairwise disjoint (an overlapping extent is rejected before it is added), so
+// their last ids are sorted too, and the ones a new range can overlap are found by binary
+// search. The answer is that of comparing with every earlier extent in turn (as the kernel
+// does), which costs 58 000 comparisons per side for 340 extents, and is what made the
+// fuzzers slow.
+class SortedRanges {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  // The smallest index of an earlier extent whose range Overlaps [first, first+count-1],
+  // or kNone.
+  size_t FirstOverlap(uint32_t first, uint32_t count) const {
+    uint64_t last = uint64_t{first} + count - 1;
+    const Range* begin = ranges_.data();
+    const Range* end = begin + size_;
+    const Range* it = std::partition_point(
+        begin, end, [first](const Range& r) { return uint64_t{r.first} + r.count - 1 < first; });
+    size_t found = kNone;
+    for (; it != end && it->first <= last; ++it) {
+      if (Overlaps(it->first, it->count, first, count)) found = std::min(found, it->index);
+    }
+    return found;
+  }
+
+  void Add(uint32_t first, uint32_t count, size_t index) {
+    Range* begin = ranges_.data();
+    Range* at = std::upper_bound(begin, begin + size_, first,
+                                 [](uint32_t id, const Range& r) { return id < r.first; });
+    std::copy_backward(at, begin + size_, begin + size_ + 1);
+    *at = Range{first, count, index};
+    ++size_;
+  }
+
+ private:
+  struct Range {
+    uint32_t first;
+    uint32_t count;
+    size_t index;
+  };
+  std::array<Range, kKernelMaxExtents> ranges_;
+  size_t size_ = 0;
+};
+
 MapVerdict Reject(int error_number, std::string reason) {
   MapVerdict verdict;
   verdict.error_number = error_number;
@@ -65,6 +110,7 @@ MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& 
   std::string_view text = bytes.substr(0, bytes.find('\0'));
 
   IdMap extents;
+  SortedRanges by_inside, by_outside;
   size_t line_start = 0;
   for (size_t line_number = 1;; ++line_number) {
     size_t newline = text.find('\n', line_start);
@@ -73,54 +119,58 @@ MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& 
                                 : text.substr(line_start, newline - line_start);
     // A '\n' that is the last byte ends the text; any other '\n' starts another line.
     bool more_lines = newline != std::string_view::npos && newline + 1 < text.size();
-    std::string tag = LineTag(line_number);
+    // Built only for a rejection: a string per accepted line is measurable in the fuzzers.
+    auto tag = [line_number] { return LineTag(line_number); };
 
     size_t pos = SkipSpaces(line, 0);
-    if (pos == line.size()) return Reject(EINVAL, tag + "empty line");
+    if (pos == line.size()) return Reject(EINVAL, tag() + "empty line");
     Field inside = ParseDigits(line, pos);
     if (!SpaceAt(line, inside.end)) {
-      return Reject(EINVAL, tag + "inside id is not decimal digits followed by white space");
+      return Reject(EINVAL, tag() + "inside id is not decimal digits followed by white space");
     }
     pos = SkipSpaces(line, inside.end);
     Field outside = ParseDigits(line, pos);
     if (!SpaceAt(line, outside.end)) {
-      return Reject(EINVAL, tag + "outside id is not decimal digits followed by white space");
+      return Reject(EINVAL, tag() + "outside id is not decimal digits followed by white space");
     }
     pos = SkipSpaces(line, outside.end);
     Field count = ParseDigits(line, pos);
     if (count.end < line.size() && !SpaceAt(line, count.end)) {
-      return Reject(EINVAL, tag + "count is not decimal digits");
+      return Reject(EINVAL, tag() + "count is not decimal digits");
     }
     if (SkipSpaces(line, count.end) != line.size()) {
-      return Reject(EINVAL, tag + "trailing junk after the count");
+      return Reject(EINVAL, tag() + "trailing junk after the count");
     }
 
     IdExtent extent{inside.value, outside.value, count.value};
-    if (extent.inside == kInvalidId) return Reject(EINVAL, tag + "inside id 4294967295 is invalid");
+    if (extent.inside == kInvalidId)
+      return Reject(EINVAL, tag() + "inside id 4294967295 is invalid");
     if (extent.outside == kInvalidId) {
-      return Reject(EINVAL, tag + "outside id 4294967295 is invalid");
+      return Reject(EINVAL, tag() + "outside id 4294967295 is invalid");
     }
-    if (extent.count == 0) return Reject(EINVAL, tag + "count is zero");
+    if (extent.count == 0) return Reject(EINVAL, tag() + "count is zero");
     if (uint64_t{extent.inside} + extent.count > kInvalidId) {
-      return Reject(EINVAL, tag + "inside range wraps past 4294967294");
+      return Reject(EINVAL, tag() + "inside range wraps past 4294967294");
     }
     if (uint64_t{extent.outside} + extent.count > kInvalidId) {
-      return Reject(EINVAL, tag + "outside range wraps past 4294967294");
+      return Reject(EINVAL, tag() + "outside range wraps past 4294967294");
     }
-    for (size_t i = 0; i < extents.size(); ++i) {
-      const IdExtent& prev = extents[i];
-      if (Overlaps(prev.inside, prev.count, extent.inside, extent.count)) {
-        return Reject(EINVAL,
-                      tag + "inside range overlaps the extent on line " + std::to_string(i + 1));
-      }
-      if (Overlaps(prev.outside, prev.count, extent.outside, extent.count)) {
-        return Reject(EINVAL,
-                      tag + "outside range overlaps the extent on line " + std::to_string(i + 1));
-      }
+    // The first earlier extent that overlaps on either side is named, inside before outside.
+    size_t inside_clash = by_inside.FirstOverlap(extent.inside, extent.count);
+    size_t outside_clash = by_outside.FirstOverlap(extent.outside, extent.count);
+    if (inside_clash != SortedRanges::kNone && inside_clash <= outside_clash) {
+      return Reject(EINVAL, tag() + "inside range overlaps the extent on line " +
+                                std::to_string(inside_clash + 1));
+    }
+    if (outside_clash != SortedRanges::kNone) {
+      return Reject(EINVAL, tag() + "outside range overlaps the extent on line " +
+                                std::to_string(outside_clash + 1));
     }
     if (extents.size() + 1 == kKernelMaxExtents && more_lines) {
       return Reject(EINVAL, "more than " + std::to_string(kKernelMaxExtents) + " extents");
     }
+    by_inside.Add(extent.inside, extent.count, extents.size());
+    by_outside.Add(extent.outside, extent.count, extents.size());
     extents.push_back(extent);
     if (!more_lines) break;
     line_start = newline + 1;
