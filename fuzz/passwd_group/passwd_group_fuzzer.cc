@@ -115,6 +115,7 @@ std::optional<sbx::Identity> ExpectedIdentity(const sbx::IdentityInput& in) {
   auto map = [&](uint32_t inside, uint32_t outside) {
     return std::to_string(inside) + " " + std::to_string(outside) + " " + std::to_string(id.count);
   };
+  id.writes.reserve(3);
   id.writes.push_back({sbx::UsernsFile::kUidMap, map(id.sandbox_uid, id.host_uid)});
   if (single) id.writes.push_back({sbx::UsernsFile::kSetgroups, "deny"});
   id.writes.push_back({sbx::UsernsFile::kGidMap, map(id.sandbox_gid, id.host_gid)});
