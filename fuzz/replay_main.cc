@@ -7,12 +7,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include "testing/file_read.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 // Optional, as in libFuzzer.
@@ -42,13 +43,6 @@ bool CollectInputs(const std::string& arg, std::vector<fs::path>* inputs) {
   return false;
 }
 
-bool ReadFile(const fs::path& path, std::vector<uint8_t>* bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return !in.bad();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,16 +57,16 @@ int main(int argc, char** argv) {
     }
   }
   for (const fs::path& path : inputs) {
-    std::vector<uint8_t> bytes;
-    if (!ReadFile(path, &bytes)) {
+    std::optional<std::string> bytes = sbx::testing::ReadWholeFile(path);
+    if (!bytes) {
       std::fprintf(stderr, "replay: cannot read %s\n", path.c_str());
       return 2;
     }
-    std::fprintf(stderr, "Running: %s (%zu bytes)\n", path.c_str(), bytes.size());
+    std::fprintf(stderr, "Running: %s (%zu bytes)\n", path.c_str(), bytes->size());
     // An exactly-sized heap copy, so ASan sees reads past the end as it would in libFuzzer.
-    std::unique_ptr<uint8_t[]> copy(new uint8_t[bytes.size()]);
-    std::copy(bytes.begin(), bytes.end(), copy.get());
-    LLVMFuzzerTestOneInput(copy.get(), bytes.size());
+    std::unique_ptr<uint8_t[]> copy(new uint8_t[bytes->size()]);
+    std::copy(bytes->begin(), bytes->end(), copy.get());
+    LLVMFuzzerTestOneInput(copy.get(), bytes->size());
   }
   std::fprintf(stderr, "replay: executed %zu inputs\n", inputs.size());
   return 0;

@@ -15,6 +15,7 @@
 
 #include "sandbox/start/unique_fd.h"
 #include "sandbox/start/userns_probe.h"
+#include "testing/file_read.h"
 
 namespace sbx::testing {
 
@@ -40,12 +41,7 @@ std::string UserNamespaceUnavailableReason() {
   return support.works ? "" : "this process cannot create a user namespace: " + support.diagnostics;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string ReadFile(const std::string& path) { return ReadWholeFile(path).value_or(""); }
 
 std::string NormalizeMap(const std::string& proc_text) {
   std::istringstream lines(proc_text);

@@ -25,29 +25,14 @@
 #include <vector>
 
 #include "sandbox/rules/id_map_kernel_rules.h"
+#include "testing/file_read.h"
 
 namespace sbx {
 namespace {
 
-std::string ReadAll(int fd) {
-  std::string out;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buffer, static_cast<size_t>(n));
-  }
-  return out;
-}
+using ::sbx::testing::ReadWholeFile;
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string text = ReadAll(fd);
-  close(fd);
-  return text;
-}
+std::string ReadAll(int fd) { return ::sbx::testing::ReadToEnd(fd).value_or(""); }
 
 // The kernel prints each extent as "%10u %10u %10u\n".
 IdMap ParseProcMap(const std::string& text) {
@@ -160,7 +145,7 @@ std::string Describe(bool accepted, int error_number, const IdMap& extents) {
 // Why the environment cannot run this test, or "".
 std::string CannotRunReason() {
   if (geteuid() != 0) return "needs root (euid 0) in the initial user namespace";
-  std::optional<std::string> self = ReadFile("/proc/self/uid_map");
+  std::optional<std::string> self = ReadWholeFile("/proc/self/uid_map");
   if (!self) return "cannot read /proc/self/uid_map";
   IdMap map = ParseProcMap(*self);
   if (map != IdMap{{0, 0, 4294967295u}}) {
@@ -438,7 +423,7 @@ void RunPrivileged(MapKind kind, bool deny_setgroups, uint32_t seed, int texts, 
     kernel.accepted = result == 0;
     kernel.error_number = result;
     if (kernel.accepted) {
-      std::optional<std::string> back = ReadFile(child->Proc(file));
+      std::optional<std::string> back = ReadWholeFile(child->Proc(file));
       ASSERT_TRUE(back);
       kernel.extents = ParseProcMap(*back);
       kernel.text = *back;
@@ -531,7 +516,7 @@ KernelVerdict RunUnprivileged(const UnprivilegedCase& c) {
     int result = WriteOnce(path, c.text);
     if (result < 0) say("S open map: " + std::to_string(-result));
     if (result > 0) say("E " + std::to_string(result));
-    std::optional<std::string> back = ReadFile(path);
+    std::optional<std::string> back = ReadWholeFile(path);
     say("A " + back.value_or(""));
   }
   close(report[1]);
@@ -631,7 +616,7 @@ TEST_F(KernelAgreementTest, MapsAreWrittenOnce) {
   EXPECT_EQ(WriteOnce(child->Proc("gid_map"), "0 0 1"), 0);
   EXPECT_EQ(WriteOnce(child->Proc("gid_map"), "1 1 1"), EPERM);
   EXPECT_EQ(WriteOnce(child->Proc("setgroups"), "deny"), EPERM);
-  EXPECT_EQ(ReadFile(child->Proc("setgroups")), "allow\n");
+  EXPECT_EQ(ReadWholeFile(child->Proc("setgroups")), "allow\n");
 }
 
 }  // namespace

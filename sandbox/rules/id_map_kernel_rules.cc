@@ -1,6 +1,7 @@
 #include "sandbox/rules/id_map_kernel_rules.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 
@@ -42,6 +43,50 @@ bool Overlaps(uint32_t a, uint32_t n, uint32_t b, uint32_t m) {
   return a <= b_last && b <= a_last;
 }
 
+// Earlier extents' ranges on one side (inside or outside ids), kept sorted by first id.
+// They are pairwise disjoint (an overlapping extent is rejected before it is added), so
+// their last ids are sorted too, and the ones a new range can overlap are found by binary
+// search. The answer is that of comparing with every earlier extent in turn (as the kernel
+// does), which costs 58 000 comparisons per side for 340 extents, and is what made the
+// fuzzers slow.
+class SortedRanges {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  // The smallest index of an earlier extent whose range Overlaps [first, first+count-1],
+  // or kNone.
+  size_t FirstOverlap(uint32_t first, uint32_t count) const {
+    uint64_t last = uint64_t{first} + count - 1;
+    const Range* begin = ranges_.data();
+    const Range* end = begin + size_;
+    const Range* it = std::partition_point(
+        begin, end, [first](const Range& r) { return uint64_t{r.first} + r.count - 1 < first; });
+    size_t found = kNone;
+    for (; it != end && it->first <= last; ++it) {
+      if (Overlaps(it->first, it->count, first, count)) found = std::min(found, it->index);
+    }
+    return found;
+  }
+
+  void Add(uint32_t first, uint32_t count, size_t index) {
+    Range* begin = ranges_.data();
+    Range* at = std::upper_bound(begin, begin + size_, first,
+                                 [](uint32_t id, const Range& r) { return id < r.first; });
+    std::copy_backward(at, begin + size_, begin + size_ + 1);
+    *at = Range{first, count, index};
+    ++size_;
+  }
+
+ private:
+  struct Range {
+    uint32_t first;
+    uint32_t count;
+    size_t index;
+  };
+  std::array<Range, kKernelMaxExtents> ranges_;
+  size_t size_ = 0;
+};
+
 MapVerdict Reject(int error_number, std::string reason) {
   MapVerdict verdict;
   verdict.error_number = error_number;
@@ -64,7 +109,13 @@ MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& 
   // The kernel works on a NUL-terminated copy: bytes from the first NUL on are never seen.
   std::string_view text = bytes.substr(0, bytes.find('\0'));
 
-  IdMap extents;
+  // Parsed on the stack, copied to the heap only on acceptance: a rejection (most of what
+  // the fuzzers try) allocates no extents, and an acceptance allocates them once. Under ASan
+  // each allocation is filled and quarantined; the vector's doublings were the largest cost
+  // in the fuzzers after the overlap scan.
+  std::array<IdExtent, kKernelMaxExtents> extents;
+  size_t extent_count = 0;
+  SortedRanges by_inside, by_outside;
   size_t line_start = 0;
   for (size_t line_number = 1;; ++line_number) {
     size_t newline = text.find('\n', line_start);
@@ -73,55 +124,59 @@ MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& 
                                 : text.substr(line_start, newline - line_start);
     // A '\n' that is the last byte ends the text; any other '\n' starts another line.
     bool more_lines = newline != std::string_view::npos && newline + 1 < text.size();
-    std::string tag = LineTag(line_number);
+    // Built only for a rejection: a string per accepted line is measurable in the fuzzers.
+    auto tag = [line_number] { return LineTag(line_number); };
 
     size_t pos = SkipSpaces(line, 0);
-    if (pos == line.size()) return Reject(EINVAL, tag + "empty line");
+    if (pos == line.size()) return Reject(EINVAL, tag() + "empty line");
     Field inside = ParseDigits(line, pos);
     if (!SpaceAt(line, inside.end)) {
-      return Reject(EINVAL, tag + "inside id is not decimal digits followed by white space");
+      return Reject(EINVAL, tag() + "inside id is not decimal digits followed by white space");
     }
     pos = SkipSpaces(line, inside.end);
     Field outside = ParseDigits(line, pos);
     if (!SpaceAt(line, outside.end)) {
-      return Reject(EINVAL, tag + "outside id is not decimal digits followed by white space");
+      return Reject(EINVAL, tag() + "outside id is not decimal digits followed by white space");
     }
     pos = SkipSpaces(line, outside.end);
     Field count = ParseDigits(line, pos);
     if (count.end < line.size() && !SpaceAt(line, count.end)) {
-      return Reject(EINVAL, tag + "count is not decimal digits");
+      return Reject(EINVAL, tag() + "count is not decimal digits");
     }
     if (SkipSpaces(line, count.end) != line.size()) {
-      return Reject(EINVAL, tag + "trailing junk after the count");
+      return Reject(EINVAL, tag() + "trailing junk after the count");
     }
 
     IdExtent extent{inside.value, outside.value, count.value};
-    if (extent.inside == kInvalidId) return Reject(EINVAL, tag + "inside id 4294967295 is invalid");
+    if (extent.inside == kInvalidId)
+      return Reject(EINVAL, tag() + "inside id 4294967295 is invalid");
     if (extent.outside == kInvalidId) {
-      return Reject(EINVAL, tag + "outside id 4294967295 is invalid");
+      return Reject(EINVAL, tag() + "outside id 4294967295 is invalid");
     }
-    if (extent.count == 0) return Reject(EINVAL, tag + "count is zero");
+    if (extent.count == 0) return Reject(EINVAL, tag() + "count is zero");
     if (uint64_t{extent.inside} + extent.count > kInvalidId) {
-      return Reject(EINVAL, tag + "inside range wraps past 4294967294");
+      return Reject(EINVAL, tag() + "inside range wraps past 4294967294");
     }
     if (uint64_t{extent.outside} + extent.count > kInvalidId) {
-      return Reject(EINVAL, tag + "outside range wraps past 4294967294");
+      return Reject(EINVAL, tag() + "outside range wraps past 4294967294");
     }
-    for (size_t i = 0; i < extents.size(); ++i) {
-      const IdExtent& prev = extents[i];
-      if (Overlaps(prev.inside, prev.count, extent.inside, extent.count)) {
-        return Reject(EINVAL,
-                      tag + "inside range overlaps the extent on line " + std::to_string(i + 1));
-      }
-      if (Overlaps(prev.outside, prev.count, extent.outside, extent.count)) {
-        return Reject(EINVAL,
-                      tag + "outside range overlaps the extent on line " + std::to_string(i + 1));
-      }
+    // The first earlier extent that overlaps on either side is named, inside before outside.
+    size_t inside_clash = by_inside.FirstOverlap(extent.inside, extent.count);
+    size_t outside_clash = by_outside.FirstOverlap(extent.outside, extent.count);
+    if (inside_clash != SortedRanges::kNone && inside_clash <= outside_clash) {
+      return Reject(EINVAL, tag() + "inside range overlaps the extent on line " +
+                                std::to_string(inside_clash + 1));
     }
-    if (extents.size() + 1 == kKernelMaxExtents && more_lines) {
+    if (outside_clash != SortedRanges::kNone) {
+      return Reject(EINVAL, tag() + "outside range overlaps the extent on line " +
+                                std::to_string(outside_clash + 1));
+    }
+    if (extent_count + 1 == kKernelMaxExtents && more_lines) {
       return Reject(EINVAL, "more than " + std::to_string(kKernelMaxExtents) + " extents");
     }
-    extents.push_back(extent);
+    by_inside.Add(extent.inside, extent.count, extent_count);
+    by_outside.Add(extent.outside, extent.count, extent_count);
+    extents[extent_count++] = extent;
     if (!more_lines) break;
     line_start = newline + 1;
   }
@@ -130,7 +185,7 @@ MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& 
     const char* file = kind == MapKind::kUid ? "uid_map" : "gid_map";
     uint32_t own = kind == MapKind::kUid ? writer.euid : writer.egid;
     const char* own_name = kind == MapKind::kUid ? "effective uid" : "effective gid";
-    if (extents.size() != 1 || extents[0].count != 1) {
+    if (extent_count != 1 || extents[0].count != 1) {
       return Reject(
           EPERM,
           std::string("an unprivileged writer may write only one extent of count 1 to ") + file);
@@ -151,7 +206,7 @@ MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& 
 
   MapVerdict verdict;
   verdict.accepted = true;
-  verdict.extents = std::move(extents);
+  verdict.extents.assign(extents.begin(), extents.begin() + extent_count);
   return verdict;
 }
 

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <random>
 #include <string>
+#include <utility>
 
 namespace sbx {
 namespace {
@@ -154,6 +156,53 @@ TEST(KernelRules, PrivilegedRejectsWithEinval) {
     EXPECT_TRUE(verdict.extents.empty());
     EXPECT_NE(verdict.reason.find(c.reason_part), std::string::npos)
         << "'" << c.text << "': reason '" << verdict.reason << "' lacks '" << c.reason_part << "'";
+  }
+}
+
+// An extent that overlaps several earlier ones names the first of them (the kernel compares
+// with each earlier extent in turn), the inside side before the outside for the same extent.
+TEST(KernelRules, OverlapNamesTheFirstEarlierExtent) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"0 100 1\n10 0 1\n0 0 1", "line 3: inside range overlaps the extent on line 1"},
+      {"10 0 1\n0 100 1\n0 0 1", "line 3: outside range overlaps the extent on line 1"},
+      {"0 0 1\n5 5 1\n9 9 1\n0 9 10", "line 4: inside range overlaps the extent on line 1"},
+      {"9 9 1\n5 5 1\n20 0 1\n0 30 10", "line 4: inside range overlaps the extent on line 1"},
+      {"50 0 5\n40 10 5\n0 20 100", "line 3: inside range overlaps the extent on line 1"},
+  };
+  for (const auto& [text, reason] : cases) {
+    EXPECT_EQ(CheckMapWrite(text, MapKind::kUid, Root()).reason, reason + " (EINVAL)") << text;
+  }
+}
+
+// The same verdicts and reasons as the kernel's way of comparing each new extent with every
+// earlier one, over random maps in a small id space (so that most overlap somewhere).
+TEST(KernelRules, OverlapAgreesWithComparingEveryPair) {
+  std::mt19937 random(15);
+  for (int round = 0; round < 20000; ++round) {
+    std::uniform_int_distribution<uint32_t> id(0, 40), count(1, 6), lines(1, 12);
+    IdMap map(lines(random));
+    for (IdExtent& e : map) e = {id(random), id(random), count(random)};
+    std::string expected;
+    for (size_t n = 1; n < map.size() && expected.empty(); ++n) {
+      for (size_t i = 0; i < n && expected.empty(); ++i) {
+        auto overlap = [&](uint32_t IdExtent::*side) {
+          return map[i].*side < map[n].*side + map[n].count &&
+                 map[n].*side < map[i].*side + map[i].count;
+        };
+        const char* clash = overlap(&IdExtent::inside)    ? "inside"
+                            : overlap(&IdExtent::outside) ? "outside"
+                                                          : nullptr;
+        if (clash) {
+          expected = "line " + std::to_string(n + 1) + ": " + clash +
+                     " range overlaps the extent on line " + std::to_string(i + 1) + " (EINVAL)";
+        }
+      }
+    }
+    std::string text = FormatIdMap(map);
+    MapVerdict verdict = CheckMapWrite(text, MapKind::kUid, Root());
+    EXPECT_EQ(verdict.accepted, expected.empty()) << text;
+    EXPECT_EQ(verdict.reason, expected) << text;
+    if (verdict.accepted) EXPECT_EQ(verdict.extents, map) << text;
   }
 }
 

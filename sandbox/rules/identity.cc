@@ -66,6 +66,7 @@ std::optional<Identity> ComputeIdentity(const IdentityInput& input, std::string*
 
   IdMap uid_map = {{id.sandbox_uid, id.host_uid, id.count}};
   IdMap gid_map = {{id.sandbox_gid, id.host_gid, id.count}};
+  id.writes.reserve(3);
   id.writes.push_back({UsernsFile::kUidMap, FormatIdMap(uid_map)});
   if (id.setgroups_denied) id.writes.push_back({UsernsFile::kSetgroups, "deny"});
   id.writes.push_back({UsernsFile::kGidMap, FormatIdMap(gid_map)});

@@ -1,7 +1,6 @@
 #include "sandbox/rules/passwd.h"
 
 #include <cstdio>
-#include <vector>
 
 #include "sandbox/rules/root_layout.h"
 
@@ -20,11 +19,16 @@ std::string Hex(unsigned char c) {
 }
 
 // The top-level names of the sandbox root's own directories (root_layout.h).
-std::vector<std::string_view> ReservedTopDirs() {
-  std::vector<std::string_view> names;
-  for (std::string_view dir : kSystemDirs) names.push_back(dir.substr(1));
-  for (std::string_view dir : kMountPointDirs) names.push_back(dir.substr(0, dir.find('/')));
-  return names;
+// Whether `first` (a build dir's first component) is a top-level directory the sandbox
+// provides. No list is built: this runs for every build dir the fuzzer tries.
+bool IsReservedTopDir(std::string_view first) {
+  for (std::string_view dir : kSystemDirs) {
+    if (first == dir.substr(1)) return true;
+  }
+  for (std::string_view dir : kMountPointDirs) {
+    if (first == dir.substr(0, dir.find('/'))) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -70,11 +74,9 @@ bool ValidateBuildDir(std::string_view build_dir, std::string* error) {
     start = end + 1;
   }
   if (first.empty()) return Fail(error, field + " is / itself");
-  for (std::string_view reserved : ReservedTopDirs()) {
-    if (first == reserved) {
-      return Fail(error, field + " \"" + std::string(build_dir) + "\" lies in /" +
-                             std::string(reserved) + ", which the sandbox provides");
-    }
+  if (IsReservedTopDir(first)) {
+    return Fail(error, field + " \"" + std::string(build_dir) + "\" lies in /" +
+                           std::string(first) + ", which the sandbox provides");
   }
   return true;
 }
