@@ -3,7 +3,9 @@
 // (none, explicit ids and count, or an auto-allocated slot), the caller's ids and the build
 // dir. Accepted output must be exactly the spec's lines and must read back through glibc's
 // fgetpwent_r/fgetgrent_r to exactly the fields given; every rejection must be explained by
-// something the files or the kernel cannot represent.
+// something the files or the kernel cannot represent. The plan (PlanStart), on a host where
+// user namespaces work and on one where they do not, must be made of exactly these pieces,
+// fall back as spec 3 says, and refuse exactly what they refuse.
 #include <fuzzer/FuzzedDataProvider.h>
 #include <grp.h>
 #include <pwd.h>
@@ -20,6 +22,8 @@
 
 #include "sandbox/rules/identity.h"
 #include "sandbox/rules/passwd.h"
+#include "sandbox/rules/start_plan.h"
+#include "sandbox/rules/sys_error.h"
 
 namespace {
 
@@ -256,6 +260,66 @@ void CheckEtcFiles(uint32_t uid, uint32_t gid, const Case& c) {
   if (!GroupReadsAs(files->group, want_gr)) Fail("glibc reads group back differently", c);
 }
 
+// The plan for this case on a host where user namespaces work or not. Spec 3, restated:
+// without them, root with a build user goes on without one; anyone else is refused.
+void CheckPlan(const Case& c, bool userns_work) {
+  sbx::StartConfig config;
+  config.use_user_namespace = c.input.use_user_namespace;
+  config.build_user = c.input.build_user;
+  config.build_dir = c.build_dir;
+  const sbx::HostFacts host{.user_namespaces_work = userns_work,
+                            .user_namespaces_error = "no user namespaces (fuzzed host)",
+                            .uid = c.input.caller_uid,
+                            .gid = c.input.caller_gid};
+  bool use_userns = c.input.use_user_namespace;
+  if (use_userns && !userns_work) {
+    if (!c.input.build_user || c.input.caller_uid != 0) {
+      try {
+        sbx::PlanStart(config, host);
+      } catch (const sbx::SysError& e) {
+        if (e.error() != 0) Fail("spec 3 refusal carries an errno", c, e.what());
+        return;
+      }
+      Fail("spec 3: planned without user namespaces nor a fallback", c);
+    }
+    use_userns = false;
+  }
+  sbx::IdentityInput input = c.input;
+  input.use_user_namespace = use_userns;
+  std::string error;
+  const std::optional<sbx::Identity> id = sbx::ComputeIdentity(input, &error);
+  const std::optional<sbx::EtcFiles> files =
+      id ? sbx::GenerateEtcFiles(id->sandbox_uid, id->sandbox_gid, c.build_dir, &error)
+         : std::nullopt;
+  std::optional<sbx::StartPlan> plan;
+  try {
+    plan = sbx::PlanStart(config, host);
+  } catch (const sbx::SysError& e) {
+    if (files) Fail("the plan refused what its pieces accept", c, e.what());
+    if (e.error() != 0) Fail("a refused plan carries an errno", c, e.what());
+    return;
+  }
+  if (!files) Fail("the plan accepted what its pieces refuse", c, error);
+  if (plan->use_user_namespace != use_userns) Fail("the plan's user namespace", c);
+  if (((plan->clone_flags & CLONE_NEWUSER) != 0) != use_userns) Fail("clone flags", c);
+  if (plan->identity.writes != id->writes || plan->identity.sandbox_uid != id->sandbox_uid ||
+      plan->identity.sandbox_gid != id->sandbox_gid) {
+    Fail("the plan's identity is not the rules'", c);
+  }
+  if (plan->etc_files.passwd != files->passwd || plan->etc_files.group != files->group) {
+    Fail("the plan's etc files are not the generator's", c);
+  }
+  const sbx::BuilderSteps& steps = plan->builder;
+  if (steps.uid != id->sandbox_uid || steps.gid != id->sandbox_gid ||
+      steps.build_dir != c.build_dir ||
+      steps.build_dir_tmpfs_options != "mode=0700,uid=" + std::to_string(id->sandbox_uid) +
+                                           ",gid=" + std::to_string(id->sandbox_gid) ||
+      std::find(steps.environment.begin(), steps.environment.end(),
+                "NIX_BUILD_TOP=" + c.build_dir) == steps.environment.end()) {
+    Fail("the builder's steps do not follow the identity and build dir", c);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -305,6 +369,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Fail(id ? "identity accepted what cannot be mapped" : "identity refused a valid input", c,
          error);
   }
+  CheckPlan(c, /*userns_work=*/true);
+  CheckPlan(c, /*userns_work=*/false);
   if (!id) {
     if (error.empty()) Fail("identity refused without a reason", c);
     return 0;
