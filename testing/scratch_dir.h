@@ -3,6 +3,7 @@
 // test that plants a link to an "outside" dir cannot make the cleanup reach it.
 #pragma once
 
+#include <map>
 #include <string>
 
 namespace sbx::testing {
@@ -23,5 +24,10 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// Every entry beneath dir, recursively, by relative path ("etc/passwd"): "dir",
+// "file:CONTENT", "link:TARGET" or "other"; symlinks are listed, not followed. A dir that
+// cannot be opened gives one entry "(cannot open)", so that it never reads as empty.
+std::map<std::string, std::string> TreeOf(const std::string& dir);
 
 }  // namespace sbx::testing

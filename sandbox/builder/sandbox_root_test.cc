@@ -38,35 +38,6 @@
 namespace sbx {
 namespace {
 
-void AddTree(const std::string& dir, const std::string& prefix,
-             std::map<std::string, std::string>& entries) {
-  DIR* d = opendir(dir.c_str());
-  if (!d) return;
-  while (const dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name, rel = prefix + name;
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0) continue;
-    if (S_ISLNK(st.st_mode)) {
-      char target[4096];
-      const ssize_t n = readlink(path.c_str(), target, sizeof target);
-      entries[rel] = "link:" + std::string(target, n > 0 ? n : 0);
-    } else if (S_ISDIR(st.st_mode)) {
-      entries[rel] = "dir";
-      AddTree(path, rel + "/", entries);
-    } else if (S_ISREG(st.st_mode)) {
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream out;
-      out << in.rdbuf();
-      entries[rel] = "file:" + out.str();
-    } else {
-      entries[rel] = "other";
-    }
-  }
-  closedir(d);
-}
-
 bool WriteProcFile(const char* path, const std::string& text) {
   const int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -75,14 +46,6 @@ bool WriteProcFile(const char* path, const std::string& text) {
 }
 
 using Scratch = testing::ScratchDir;
-
-// Every entry beneath dir, recursively, by relative path: "dir", "file:CONTENT",
-// "link:TARGET" or "other".
-std::map<std::string, std::string> Tree(const std::string& dir) {
-  std::map<std::string, std::string> entries;
-  AddTree(dir, "", entries);
-  return entries;
-}
 
 // Runs `body` in a forked child and returns its exit code, or 128+N for death by signal N
 // (an alarm of 20 s ends a child that hangs).
@@ -197,7 +160,7 @@ class SandboxRootTest : public ::testing::Test {
     ASSERT_EQ(mkdir(outside_.c_str(), 0755), 0);
     ASSERT_EQ(chmod(root_.c_str(), 0755), 0);  // whatever the umask
     std::ofstream(outside_ + "/target") << "outside's own\n";
-    ASSERT_EQ(Tree(outside_), OutsideAsCreated());
+    ASSERT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
   }
   static Entries OutsideAsCreated() { return {{"target", "file:outside's own\n"}}; }
 
@@ -215,13 +178,13 @@ TEST_F(SandboxRootTest, GivenRootGetsTheLayoutAndIsKept) {
   {
     SandboxRoot root(link, kBuildDir, getgid());
     EXPECT_EQ(root.path(), resolved);
-    EXPECT_EQ(Tree(root_), LayoutEntries("build"));
+    EXPECT_EQ(testing::TreeOf(root_), LayoutEntries("build"));
     EXPECT_EQ(ModeOf(root_ + "/" + kTmpDir) & 07777, 01777u);
     ASSERT_EQ(root.read_only_binds().size(), 1u) << "a given root binds etc only";
     EXPECT_EQ(root.read_only_binds()[0].source, std::string(resolved) + "/etc");
     EXPECT_EQ(root.read_only_binds()[0].target, "/etc");
   }
-  EXPECT_EQ(Tree(root_), LayoutEntries("build")) << "a given root is left as it is";
+  EXPECT_EQ(testing::TreeOf(root_), LayoutEntries("build")) << "a given root is left as it is";
   EXPECT_EQ(ModeOf(root_) & 07777, 0755u) << "a given root's own mode is not changed";
 }
 
@@ -232,7 +195,7 @@ TEST_F(SandboxRootTest, GivenRootCanBePreparedAgain) {
   SandboxRoot again(root_, "/tmp/build/a", getgid());
   Entries expected = LayoutEntries("tmp/build/a");
   expected["tmp/build"] = "dir";
-  EXPECT_EQ(Tree(root_), expected);
+  EXPECT_EQ(testing::TreeOf(root_), expected);
 }
 
 // A fresh root: made under /dev/shm or /tmp, announced before anything is in it, holding the
@@ -245,7 +208,7 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
   {
     SandboxRoot root(std::nullopt, kBuildDir, getgid(), [&](const std::string& p) {
       announced = p;
-      at_announcement = Tree(p);
+      at_announcement = testing::TreeOf(p);
     });
     path = root.path();
     EXPECT_EQ(announced, path);
@@ -267,7 +230,7 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
         bound.push_back(dir);
       }
     }
-    EXPECT_EQ(Tree(path), expected);
+    EXPECT_EQ(testing::TreeOf(path), expected);
     // Nix's chroot: root-owned and the build group's, mode 0750, where we may chown; else 0755.
     struct stat st;
     ASSERT_EQ(stat(path.c_str(), &st), 0);
@@ -333,7 +296,7 @@ TEST_P(PlantedSymlink, NothingIsCreatedOutside) {
   } catch (const SysError& e) {
     EXPECT_NE(std::string(e.what()).find(root_), std::string::npos) << e.what();
   }
-  EXPECT_EQ(Tree(outside_), OutsideAsCreated());
+  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
   EXPECT_EQ(ModeOf(outside_), outside_mode);
 }
 
@@ -407,7 +370,7 @@ TEST(SandboxRootRefusal, RootHoldingTheHostsEtcIsRefusedBeforeAnyWrite) {
       << "could not install (or prove) the seccomp filter that makes this case safe";
   EXPECT_EQ(code, 0) << "1: accepted, 2: not refused but failed (it tried to write), 3: wrong "
                         "message, 4: not a SysError";
-  EXPECT_EQ(Tree(root), (Entries{{"etc", "dir"}})) << "the mount point was written to";
+  EXPECT_EQ(testing::TreeOf(root), (Entries{{"etc", "dir"}})) << "the mount point was written to";
 }
 
 // RemoveTree removes the tree, not what its symlinks point at.
@@ -420,7 +383,7 @@ TEST_F(SandboxRootTest, RemoveTreeDoesNotFollowSymlinks) {
   ASSERT_EQ(symlink((outside_ + "/target").c_str(), (tree + "/sub/file-link").c_str()), 0);
   RemoveTree(tree);
   EXPECT_NE(access(tree.c_str(), F_OK), 0) << "the tree is still there";
-  EXPECT_EQ(Tree(outside_), OutsideAsCreated());
+  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
 }
 
 // RemoveTree does not cross into a mount below the tree: the mounted file system's files

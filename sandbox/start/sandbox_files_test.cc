@@ -32,42 +32,10 @@ class Scratch : public testing::ScratchDir {
   Scratch() : ScratchDir("sbx-files") {}
 };
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 bool Write(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   return static_cast<bool>(out.flush());
-}
-
-// Every entry of a dir (no "." or ".."): name -> "file:CONTENT", "link:TARGET" or "other".
-std::map<std::string, std::string> Entries(const std::string& dir) {
-  std::map<std::string, std::string> entries;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return {{"(cannot open)", strerror(errno)}};
-  while (const dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    const std::string path = dir + "/" + name;
-    struct stat st;
-    if (lstat(path.c_str(), &st) != 0) continue;
-    if (S_ISLNK(st.st_mode)) {
-      char target[4096];
-      const ssize_t n = readlink(path.c_str(), target, sizeof target);
-      entries[name] = "link:" + std::string(target, n > 0 ? n : 0);
-    } else if (S_ISREG(st.st_mode)) {
-      entries[name] = "file:" + Read(path);
-    } else {
-      entries[name] = "other";
-    }
-  }
-  closedir(d);
-  return entries;
 }
 
 const EtcFiles kNew = {
@@ -105,8 +73,9 @@ TEST_F(WriteEtcFilesTest, WritesExactBytesWithMode0644) {
   const mode_t old_umask = umask(0);
   WriteEtcFiles(root_, kNew);
   umask(old_umask);
-  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
-                                                               {"passwd", "file:" + kNew.passwd}}));
+  EXPECT_EQ(testing::TreeOf(etc_),
+            (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                {"passwd", "file:" + kNew.passwd}}));
   for (const char* name : {"passwd", "group"}) {
     struct stat st;
     ASSERT_EQ(lstat((etc_ + "/" + name).c_str(), &st), 0) << name;
@@ -119,12 +88,14 @@ TEST_F(WriteEtcFilesTest, ReplacesExistingFiles) {
   ASSERT_TRUE(Write(etc_ + "/passwd", kOldPasswd));
   ASSERT_TRUE(Write(etc_ + "/group", kOldGroup));
   WriteEtcFiles(root_, kNew);
-  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
-                                                               {"passwd", "file:" + kNew.passwd}}));
+  EXPECT_EQ(testing::TreeOf(etc_),
+            (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                {"passwd", "file:" + kNew.passwd}}));
   // And again over its own files.
   WriteEtcFiles(root_, kNew);
-  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
-                                                               {"passwd", "file:" + kNew.passwd}}));
+  EXPECT_EQ(testing::TreeOf(etc_),
+            (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                {"passwd", "file:" + kNew.passwd}}));
 }
 
 // A symlink where passwd or group goes is replaced by the file; its target is untouched.
@@ -133,9 +104,10 @@ TEST_F(WriteEtcFilesTest, SymlinkAtAFileIsReplacedNotFollowed) {
   ASSERT_EQ(symlink(target.c_str(), (etc_ + "/passwd").c_str()), 0);
   ASSERT_EQ(symlink(target.c_str(), (etc_ + "/group").c_str()), 0);
   WriteEtcFiles(root_, kNew);
-  EXPECT_EQ(Entries(etc_), (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
-                                                               {"passwd", "file:" + kNew.passwd}}));
-  EXPECT_EQ(Entries(outside_), OutsideAsCreated());
+  EXPECT_EQ(testing::TreeOf(etc_),
+            (std::map<std::string, std::string>{{"group", "file:" + kNew.group},
+                                                {"passwd", "file:" + kNew.passwd}}));
+  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
 }
 
 // A symlink planted at the writer's temporary name (".passwd.sbx-TID" of the calling
@@ -148,7 +120,7 @@ TEST_F(WriteEtcFilesTest, SymlinkAtTheTemporaryNameIsNotFollowed) {
   } catch (const SysError& e) {
     EXPECT_NE(std::string(e.what()).find(etc_), std::string::npos) << e.what();
   }
-  EXPECT_EQ(Entries(outside_), OutsideAsCreated());
+  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
 }
 
 // etc itself a symlink: refused, nothing written where it points.
@@ -163,7 +135,7 @@ TEST_F(WriteEtcFilesTest, EtcThatIsASymlinkIsRefused) {
     EXPECT_TRUE(e.error() == ENOTDIR || e.error() == ELOOP) << e.what();
     EXPECT_NE(e.step().find(etc_), std::string::npos) << e.what();
   }
-  EXPECT_EQ(Entries(outside_), OutsideAsCreated());
+  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
 }
 
 TEST_F(WriteEtcFilesTest, MissingEtcIsAnError) {
@@ -175,7 +147,7 @@ TEST_F(WriteEtcFilesTest, MissingEtcIsAnError) {
     EXPECT_EQ(e.error(), ENOENT) << e.what();
     EXPECT_NE(e.step().find(etc_), std::string::npos) << e.what();
   }
-  EXPECT_EQ(Entries(root_), (std::map<std::string, std::string>{})) << "nothing created";
+  EXPECT_EQ(testing::TreeOf(root_), (std::map<std::string, std::string>{})) << "nothing created";
 }
 
 // Each seam call fails in turn (n = 1, 2, ... until a run no longer reaches the nth call),
@@ -200,7 +172,7 @@ TEST_P(WriteEtcFilesFaults, EachFailingCallLeavesEtcAsItWas) {
   int failures = 0;
   for (int n = 1; n <= 100; ++n) {
     // Reset etc to its state before.
-    for (const auto& [name, _] : Entries(etc_)) unlink((etc_ + "/" + name).c_str());
+    for (const auto& [name, _] : testing::TreeOf(etc_)) unlink((etc_ + "/" + name).c_str());
     if (GetParam().old_files) {
       ASSERT_TRUE(Write(etc_ + "/passwd", kOldPasswd));
       ASSERT_TRUE(Write(etc_ + "/group", kOldGroup));
@@ -216,7 +188,7 @@ TEST_P(WriteEtcFilesFaults, EachFailingCallLeavesEtcAsItWas) {
     }
     const int calls = sys::CallCount();
     sys::FailNthCall(0, 0);
-    EXPECT_EQ(Entries(etc_), failed ? before : after)
+    EXPECT_EQ(testing::TreeOf(etc_), failed ? before : after)
         << "call " << n << " failing with " << strerror(GetParam().error)
         << (failed ? " (it failed)" : " (it succeeded)");
     if (!failed && calls < n) break;  // the nth call was never reached: every call was tried
