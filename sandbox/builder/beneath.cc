@@ -63,22 +63,31 @@ UniqueFd OpenBeneath(int dir_fd, const std::string& relative_path, int flags, mo
 }
 
 UniqueFd MakeDirsBeneath(int dir_fd, const std::string& relative_path, mode_t mode,
-                         const std::string& display_root) {
-  UniqueFd current(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
-  if (!current) throw SysError("duplicating the fd of " + display_root, errno);
-  std::string done = display_root;
+                         const std::string& display_root, std::vector<std::string>* made) {
+  UniqueFd current;
+  int at = dir_fd;
+  std::string done;  // relative to dir_fd
   for (const std::string& name : Components(relative_path)) {
-    done += "/" + name;
-    if (name == "..") throw SysError(done + " leaves the sandbox root", EXDEV);
+    done += done.empty() ? name : "/" + name;
+    if (name == "..") throw SysError(display_root + "/" + done + " leaves the sandbox root", EXDEV);
     // mkdirat never follows a symlink in its last component (EEXIST), and the open below
     // refuses one, so each step stays beneath the root.
-    if (mkdirat(current.get(), name.c_str(), mode) < 0 && errno != EEXIST) {
-      throw SysError("mkdir " + done, errno);
+    if (mkdirat(at, name.c_str(), mode) == 0) {
+      if (made) made->push_back(done);
+    } else if (errno != EEXIST) {
+      throw SysError("mkdir " + display_root + "/" + done, errno);
     }
-    UniqueFd next(
-        openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!next) throw SysError("opening " + done + " (must be a directory, not a symlink)", errno);
+    UniqueFd next(openat(at, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) {
+      throw SysError(
+          "opening " + display_root + "/" + done + " (must be a directory, not a symlink)", errno);
+    }
     current = std::move(next);
+    at = current.get();
+  }
+  if (!current) {  // an empty path names dir_fd itself
+    current.reset(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+    if (!current) throw SysError("duplicating the fd of " + display_root, errno);
   }
   return current;
 }

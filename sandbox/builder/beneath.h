@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "sandbox/start/unique_fd.h"
 
@@ -18,8 +19,9 @@ namespace sbx {
 UniqueFd OpenBeneath(int dir_fd, const std::string& relative_path, int flags, mode_t mode = 0);
 
 // mkdir -p of relative_path beneath dir_fd (new directories get `mode`), then an O_PATH-free
-// directory fd of the last one. Throws SysError naming `display_root` + the path.
+// directory fd of the last one. Throws SysError naming `display_root` + the path. `made`, if
+// given, gets the path (relative to dir_fd) of each directory this call created, in order.
 UniqueFd MakeDirsBeneath(int dir_fd, const std::string& relative_path, mode_t mode,
-                         const std::string& display_root);
+                         const std::string& display_root, std::vector<std::string>* made = nullptr);
 
 }  // namespace sbx

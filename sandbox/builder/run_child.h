@@ -14,6 +14,7 @@
 #include <linux/filter.h>
 #include <sys/types.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -56,7 +57,7 @@ struct RunChildPlan {
   std::vector<BindMount> read_only_binds;  // in order; the last is the generated /etc
   int parent_pidfd = -1;  // to notice a parent that died while the death signal was cleared
   int error_fd = -1;      // O_CLOEXEC write end: the encoded error, if any, goes here
-  std::vector<sock_filter> seccomp_program;
+  std::span<const sock_filter> seccomp_program;  // embedded, static
   // Into steps.argv and steps.environment. A bare argv[0] is searched in /usr/bin, /bin,
   // /usr/sbin, /sbin of the sandbox.
   std::vector<char*> argv_ptrs;
@@ -64,7 +65,7 @@ struct RunChildPlan {
 };
 
 // Everything RunChild needs made beforehand, so that it allocates nothing: the seccomp
-// program compiled, the argv and environment pointers. steps.argv must not be empty.
+// program, the argv and environment pointers. steps.argv must not be empty.
 RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root,
                              std::vector<BindMount> read_only_binds, int parent_pidfd,
                              int error_fd);

@@ -1,17 +1,19 @@
 #include "sandbox/builder/sandbox_root.h"
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -61,9 +63,44 @@ unsigned long LockedFlags(const std::string& path) {
   return flags;
 }
 
-int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
-  (type == FTW_DP ? rmdir : unlink)(path);
-  return 0;
+// True where `fd` is a directory on device `dev` and not the root of a mount.
+bool SameMount(int fd, dev_t dev) {
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0) return false;
+  const bool mount_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+                          (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+  return !mount_root && makedev(stx.stx_dev_major, stx.stx_dev_minor) == dev;
+}
+
+void RemoveTreeAt(int at, const char* name, const dev_t* dev);
+
+// Empties the directory `dir_fd` on device `dev`: each entry is unlinked, and one that is a
+// directory (EISDIR) is emptied first.
+void RemoveContents(int dir_fd, dev_t dev) {
+  DIR* dir = fdopendir(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
+  if (!dir) return;
+  while (const dirent* entry = readdir(dir)) {
+    const char* name = entry->d_name;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
+    if (unlinkat(dir_fd, name, 0) < 0 && errno == EISDIR) RemoveTreeAt(dir_fd, name, &dev);
+  }
+  closedir(dir);
+}
+
+// Removes the tree `name` beneath `at`; with `dev`, only where it is a directory on that
+// device and not a mount.
+void RemoveTreeAt(int at, const char* name, const dev_t* dev) {
+  UniqueFd dir(openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir) {
+    if (errno == ENOTDIR || errno == ELOOP) unlinkat(at, name, 0);  // a file or a symlink
+    return;
+  }
+  struct stat st;
+  if (fstat(dir.get(), &st) < 0) return;
+  if (dev && !SameMount(dir.get(), *dev)) return;
+  RemoveContents(dir.get(), st.st_dev);
+  dir.reset();
+  unlinkat(at, name, AT_REMOVEDIR);
 }
 
 }  // namespace
@@ -88,16 +125,14 @@ std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
   return remounts;
 }
 
-void RemoveTree(const std::string& path) {
-  nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
+void RemoveTree(const std::string& path) { RemoveTreeAt(AT_FDCWD, path.c_str(), nullptr); }
 
 SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
                          gid_t host_gid,
                          const std::function<void(const std::string&)>& on_fresh_root,
                          bool force_remount)
     : fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
-  UniqueFd root;
+  UniqueFd& root = root_fd_;
   if (given_root) {
     // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
     root.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -128,18 +163,25 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
     }
   }
   try {
-    Populate(root.get(), build_dir, host_gid);
+    Populate(build_dir, host_gid);
   } catch (...) {
     Remove();  // a destructor does not run for a constructor that throws
     throw;
   }
 }
 
-void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host_gid) {
+void SandboxRoot::MakeDir(const std::string& relative_path) {
+  if (mkdirat(root_fd_.get(), relative_path.c_str(), 0755) < 0) {
+    throw SysError("mkdir " + path_ + "/" + relative_path, errno);
+  }
+  made_.push_back({relative_path, true});
+}
+
+void SandboxRoot::Populate(const std::string& build_dir, gid_t host_gid) {
+  const int root_fd = root_fd_.get();
   if (fresh_) {
-    // Nix's chroot: root-owned, the build group may enter, nobody else.
-    const bool chowned = fchown(root_fd, 0, host_gid) == 0;
-    fchmod(root_fd, chowned ? 0750 : 0755);
+    // mkdtemp made the root 0700 (opened to others at the end), so nobody else can have put
+    // a symlink on the way: one mkdirat per directory suffices.
     for (const char* dir : kSystemDirs) {
       struct stat st;
       if (lstat(dir, &st) < 0) continue;
@@ -150,24 +192,41 @@ void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host
         if (n < 0) throw SysError(std::string("readlink ") + dir, errno);
         target[n] = '\0';
         if (symlinkat(target, root_fd, name) < 0) throw SysError("symlink " + path_ + dir, errno);
+        made_.push_back({name, false});
         continue;
       }
-      MakeDirsBeneath(root_fd, name, 0755, path_);
+      MakeDir(name);
       binds_.push_back({dir, dir, RemountsFor(dir, path_ + dir)});
     }
+    for (const char* dir : kMountPointDirs) MakeDir(dir);
+    for (const char* file : kStartEtcFiles) made_.push_back({std::string("etc/") + file, false});
+    MakeDir(kTmpDir);
+    if (fchmodat(root_fd, kTmpDir, 01777, 0) < 0) {
+      throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
+    }
+  } else {
+    for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
+    UniqueFd tmp = MakeDirsBeneath(root_fd, kTmpDir, 0755, path_);
+    if (fchmod(tmp.get(), 01777) < 0) throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
   }
-  for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
-  UniqueFd tmp = MakeDirsBeneath(root_fd, kTmpDir, 0755, path_);
-  if (fchmod(tmp.get(), 01777) < 0) throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
   UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
   if (!dev) throw SysError("opening " + path_ + "/dev", errno);
   for (const char* node : kDevNodes) {
-    UniqueFd file(openat(dev.get(), node, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!file)
+    // mknod of a regular file needs no privilege and never follows a symlink (EEXIST).
+    if (mknodat(dev.get(), node, S_IFREG | 0644, 0) == 0) {
+      made_.push_back({std::string("dev/") + node, false});
+      continue;
+    }
+    struct stat st;
+    if (errno != EEXIST || fstatat(dev.get(), node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !S_ISREG(st.st_mode)) {
       throw SysError("creating " + path_ + "/dev/" + node + " (a file, not a symlink)", errno);
+    }
   }
   for (const auto& link : kDevLinks) {
-    if (symlinkat(link[1], dev.get(), link[0]) < 0 && errno != EEXIST) {
+    if (symlinkat(link[1], dev.get(), link[0]) == 0) {
+      made_.push_back({std::string("dev/") + link[0], false});
+    } else if (errno != EEXIST) {
       throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
     }
   }
@@ -176,13 +235,47 @@ void SandboxRoot::Populate(int root_fd, const std::string& build_dir, gid_t host
   if (!hosts || write(hosts.get(), kEtcHosts, hosts_size) != hosts_size) {
     throw SysError("writing " + path_ + "/etc/hosts (a file, not a symlink)", errno);
   }
+  if (fresh_) made_.push_back({"etc/hosts", false});
   // The builder mounts its own tmpfs here, owned by the sandbox user.
-  MakeDirsBeneath(root_fd, build_dir, 0755, path_);
+  std::vector<std::string> build_dirs_made;
+  MakeDirsBeneath(root_fd, build_dir, 0755, path_, &build_dirs_made);
+  if (fresh_) {
+    for (std::string& dir : build_dirs_made) made_.push_back({std::move(dir), true});
+  }
   binds_.push_back({path_ + "/etc", "/etc", RemountsFor(path_ + "/etc", path_ + "/etc")});
+  if (fresh_) {
+    // Nix's chroot: root-owned, the build group may enter, nobody else.
+    const bool chowned = fchown(root_fd, 0, host_gid) == 0;
+    fchmod(root_fd, chowned ? 0750 : 0755);
+  }
 }
 
+// A fresh root: each entry made is removed by name, newest first, beneath directory fds
+// opened without following symlinks. A directory that is not empty (the builder wrote into
+// it) is walked; so is the root when something the builder made is left in it.
 void SandboxRoot::Remove() {
-  if (fresh_) RemoveTree(path_);
+  if (!fresh_) return;
+  std::vector<std::pair<std::string, UniqueFd>> parents;  // by path relative to the root
+  auto parent_fd = [&](const std::string& dir) {
+    if (dir.empty()) return root_fd_.get();
+    for (const auto& [path, fd] : parents) {
+      if (path == dir) return fd.get();
+    }
+    parents.emplace_back(dir, OpenBeneath(root_fd_.get(), dir, O_RDONLY | O_DIRECTORY));
+    return parents.back().second.get();
+  };
+  for (auto made = made_.rbegin(); made != made_.rend(); ++made) {
+    const size_t slash = made->path.rfind('/');
+    const int at = parent_fd(slash == std::string::npos ? "" : made->path.substr(0, slash));
+    const char* name = made->path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+    if (at < 0) continue;  // no longer a directory of ours: left to the walk of the root
+    if (unlinkat(at, name, made->dir ? AT_REMOVEDIR : 0) < 0 && made->dir && errno == ENOTEMPTY) {
+      RemoveTreeAt(at, name, nullptr);
+    }
+  }
+  parents.clear();
+  root_fd_.reset();
+  if (rmdir(path_.c_str()) < 0 && errno == ENOTEMPTY) RemoveTree(path_);
 }
 
 SandboxRoot::~SandboxRoot() { Remove(); }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sandbox/builder/run_child.h"
+#include "sandbox/start/unique_fd.h"
 
 namespace sbx {
 
@@ -32,7 +33,8 @@ class SandboxRoot {
               const std::function<void(const std::string&)>& on_fresh_root = nullptr,
               bool force_remount = false);
   // Removes a fresh root (without following symlinks or crossing mounts); leaves a given
-  // one alone.
+  // one alone. What the root was made of is removed by name, so only a directory the builder
+  // wrote into is listed.
   ~SandboxRoot();
   SandboxRoot(const SandboxRoot&) = delete;
   SandboxRoot& operator=(const SandboxRoot&) = delete;
@@ -44,17 +46,26 @@ class SandboxRoot {
   const std::vector<BindMount>& read_only_binds() const { return binds_; }
 
  private:
-  void Populate(int root_fd, const std::string& build_dir, gid_t host_gid);
+  // An entry of a fresh root, by its path relative to the root.
+  struct Made {
+    std::string path;
+    bool dir;
+  };
+
+  void Populate(const std::string& build_dir, gid_t host_gid);
+  void MakeDir(const std::string& relative_path);
   std::vector<Remount> RemountsFor(const std::string& source, const std::string& in_root) const;
   void Remove();
 
   std::string path_;
   bool fresh_;
   bool remount_;
+  UniqueFd root_fd_;
   std::vector<BindMount> binds_;
+  std::vector<Made> made_;  // a fresh root's entries in the order made; removed in reverse
 };
 
-// Removes a directory tree without following symlinks or crossing into other mounts; what
+// Removes a directory tree without following symlinks or entering other mounts; what
 // cannot be removed is left. For fresh roots, also after an sbx that was killed.
 void RemoveTree(const std::string& path);
 

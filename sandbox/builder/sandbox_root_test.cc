@@ -256,6 +256,32 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
   RemoveLeftover(path);
 }
 
+// A fresh root is removed by what it was made of; what the start and the builder added (the
+// etc files, files in tmp and the build dir, an entry in the root itself, a dev dir swapped
+// for a symlink to the outside dir, a link in tmp to it) goes too, and nothing outside does.
+TEST_F(SandboxRootTest, FreshRootIsRemovedWhateverTheBuilderLeft) {
+  std::string path;
+  {
+    SandboxRoot root(std::nullopt, "/tmp/build/a", getgid());
+    path = root.path();
+    for (const char* file : kStartEtcFiles) std::ofstream(path + "/etc/" + file) << "x\n";
+    ASSERT_EQ(mkdir((path + "/tmp/deep").c_str(), 0755), 0);
+    ASSERT_EQ(mkdir((path + "/tmp/deep/er").c_str(), 0755), 0);
+    std::ofstream(path + "/tmp/deep/er/file") << "x";
+    std::ofstream(path + "/tmp/build/a/out") << "x";
+    std::ofstream(path + "/in-root") << "x";
+    ASSERT_EQ(symlink(outside_.c_str(), (path + "/tmp/to-outside").c_str()), 0);
+    ASSERT_EQ(rename((path + "/dev").c_str(), (path + "/dev-moved").c_str()), 0);
+    ASSERT_EQ(symlink(outside_.c_str(), (path + "/dev").c_str()), 0);
+    std::ofstream(outside_ + "/null") << "outside's null\n";
+  }
+  EXPECT_NE(access(path.c_str(), F_OK), 0) << path << " outlived its SandboxRoot";
+  Entries outside = OutsideAsCreated();
+  outside["null"] = "file:outside's null\n";
+  EXPECT_EQ(testing::TreeOf(outside_), outside) << "removed through the dev symlink";
+  RemoveLeftover(path);
+}
+
 // A fresh root is removed again when it cannot be completed (the constructor throws).
 TEST_F(SandboxRootTest, FreshRootIsRemovedWhenItFails) {
   std::string announced;
@@ -384,22 +410,31 @@ TEST_F(SandboxRootTest, RemoveTreeDoesNotFollowSymlinks) {
   RemoveTree(tree);
   EXPECT_NE(access(tree.c_str(), F_OK), 0) << "the tree is still there";
   EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
+  // A tree that is itself a symlink: the link goes, not what it points at.
+  ASSERT_EQ(symlink(outside_.c_str(), tree.c_str()), 0);
+  RemoveTree(tree);
+  EXPECT_NE(access(tree.c_str(), F_OK), 0) << "the link is still there";
+  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
 }
 
 // RemoveTree does not cross into a mount below the tree: the mounted file system's files
-// stay. In a child with a private mount namespace (root, or a user namespace).
+// stay, and so do those of a bind mount from the same file system (same device). In a child
+// with a private mount namespace (root, or a user namespace).
 TEST_F(SandboxRootTest, RemoveTreeDoesNotCrossMounts) {
-  const std::string tree = root_ + "/tree", mnt = tree + "/mnt";
+  const std::string tree = root_ + "/tree", mnt = tree + "/mnt", bound = tree + "/bound";
   ASSERT_EQ(mkdir(tree.c_str(), 0755), 0);
   ASSERT_EQ(mkdir(mnt.c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(bound.c_str(), 0755), 0);
   std::ofstream(tree + "/beside") << "x";
   const int code = ExitCodeOf([&] {
     if (!EnterPrivateMountNamespace()) return 11;
     if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, nullptr) != 0) return 12;
+    if (mount(outside_.c_str(), bound.c_str(), nullptr, MS_BIND, nullptr) != 0) return 12;
     std::ofstream(mnt + "/in-mount") << "kept";
     if (access((mnt + "/in-mount").c_str(), F_OK) != 0) return 13;
     RemoveTree(tree);
     if (access((tree + "/beside").c_str(), F_OK) == 0) return 2;  // not removed at all
+    if (access((outside_ + "/target").c_str(), F_OK) != 0) return 3;
     return access((mnt + "/in-mount").c_str(), F_OK) == 0 ? 0 : 1;
   });
   if (code == 11 || code == 12) {
@@ -407,7 +442,8 @@ TEST_F(SandboxRootTest, RemoveTreeDoesNotCrossMounts) {
                     "user namespaces)";
   }
   EXPECT_EQ(code, 0) << "1: a file in the mount below the tree was removed, 2: the tree's own "
-                        "file was not, 13: setup";
+                        "file was not, 3: a file in the bind mount below the tree was removed, "
+                        "13: setup";
 }
 
 }  // namespace
