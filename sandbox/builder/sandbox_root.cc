@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "sandbox/builder/beneath.h"
@@ -63,13 +64,16 @@ unsigned long LockedFlags(const std::string& path) {
   return flags;
 }
 
-// True where `fd` is a directory on device `dev` and not the root of a mount.
-bool SameMount(int fd, dev_t dev) {
+// The device of `fd`, or nothing where it is the root of a mount (Linux 5.8+ says so; a bind
+// mount of the same file system has the same device, so the device alone cannot tell).
+std::optional<dev_t> DeviceUnlessMountRoot(int fd) {
   struct statx stx;
-  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0) return false;
-  const bool mount_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-                          (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-  return !mount_root && makedev(stx.stx_dev_major, stx.stx_dev_minor) == dev;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0) return {};
+  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+      (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+    return {};
+  }
+  return makedev(stx.stx_dev_major, stx.stx_dev_minor);
 }
 
 void RemoveTreeAt(int at, const char* name, const dev_t* dev);
@@ -87,18 +91,16 @@ void RemoveContents(int dir_fd, dev_t dev) {
   closedir(dir);
 }
 
-// Removes the tree `name` beneath `at`; with `dev`, only where it is a directory on that
-// device and not a mount.
+// Removes the tree `name` beneath `at`, unless it is a mount or, with `dev`, on another device.
 void RemoveTreeAt(int at, const char* name, const dev_t* dev) {
   UniqueFd dir(openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!dir) {
     if (errno == ENOTDIR || errno == ELOOP) unlinkat(at, name, 0);  // a file or a symlink
     return;
   }
-  struct stat st;
-  if (fstat(dir.get(), &st) < 0) return;
-  if (dev && !SameMount(dir.get(), *dev)) return;
-  RemoveContents(dir.get(), st.st_dev);
+  const std::optional<dev_t> device = DeviceUnlessMountRoot(dir.get());
+  if (!device || (dev && *device != *dev)) return;
+  RemoveContents(dir.get(), *device);
   dir.reset();
   unlinkat(at, name, AT_REMOVEDIR);
 }
@@ -132,12 +134,11 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
                          const std::function<void(const std::string&)>& on_fresh_root,
                          bool force_remount)
     : fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
-  UniqueFd& root = root_fd_;
   if (given_root) {
     // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
-    root.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root) throw SysError("opening --root " + *given_root, errno);
-    RefuseHostRoot(root.get(), *given_root);
+    root_fd_.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd_) throw SysError("opening --root " + *given_root, errno);
+    RefuseHostRoot(root_fd_.get(), *given_root);
     char resolved[PATH_MAX];
     if (!realpath(given_root->c_str(), resolved)) throw SysError("resolving " + *given_root, errno);
     path_ = resolved;
@@ -155,8 +156,8 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
         throw;
       }
     }
-    root.reset(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!root) {
+    root_fd_.reset(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root_fd_) {
       const int error = errno;
       rmdir(path_.c_str());
       throw SysError("opening " + path_, error);

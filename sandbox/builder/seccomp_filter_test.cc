@@ -47,8 +47,7 @@ TEST(SeccompFilter, LoadedProgramRefusesSetuidModesAndXattrsOnly) {
     if (chmod(file.c_str(), 04755) == 0 || errno != EPERM) _exit(1);
     if (fchmod(fd, 02755) == 0 || errno != EPERM) _exit(2);
     if (fchmodat(AT_FDCWD, file.c_str(), 06755, 0) == 0 || errno != EPERM) _exit(3);
-    if (syscall(452 /* fchmodat2 */, AT_FDCWD, file.c_str(), 04755, 0) == 0 ||
-        (errno != EPERM)) {
+    if (syscall(452 /* fchmodat2 */, AT_FDCWD, file.c_str(), 04755, 0) == 0 || (errno != EPERM)) {
       _exit(4);
     }
     if (setxattr(file.c_str(), "user.x", "1", 1, 0) == 0 || errno != ENOTSUP) _exit(5);
