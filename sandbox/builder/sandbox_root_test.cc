@@ -1,7 +1,8 @@
 // The sandbox root the parent prepares (sandbox_root.cc), without privileges: what a given
 // and a fresh root get, that nothing is created outside through a planted symlink, that the
-// host's / and a root holding the host's /etc are refused before anything is written, and
-// that RemoveTree neither follows symlinks nor crosses mounts. Planted symlinks point into
+// host's / and a root holding the host's /etc are refused before anything is written, that
+// a fresh root is removed by what it was made of and whatever the builder left, and that
+// RemoveTree neither follows symlinks nor crosses mounts. Planted symlinks point into
 // an "outside" dir of this test's scratch dir, never at system paths; the two refusal cases
 // run in a child that cannot write to any file system at all (a seccomp filter), so that a
 // broken refusal fails the case instead of writing to the host.
@@ -103,6 +104,21 @@ bool ForbidFileSystemWritesUnchecked() {
   }
   ok = ok && seccomp_load(ctx) == 0;
   seccomp_release(ctx);
+  return ok;
+}
+
+// In the calling process, for good: getdents and getdents64 fail with EPERM, so no directory
+// can be listed. False if that could not be installed or does not hold in `dir`.
+bool ForbidListingDirectories(const std::string& dir) {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return false;
+  bool ok = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(getdents64), 0) == 0 &&
+            seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(getdents), 0) == 0 &&
+            seccomp_load(ctx) == 0;
+  seccomp_release(ctx);
+  DIR* listing = opendir(dir.c_str());
+  ok = ok && listing && readdir(listing) == nullptr && errno == EPERM;
+  if (listing) closedir(listing);
   return ok;
 }
 
@@ -280,6 +296,32 @@ TEST_F(SandboxRootTest, FreshRootIsRemovedWhateverTheBuilderLeft) {
   outside["null"] = "file:outside's null\n";
   EXPECT_EQ(testing::TreeOf(outside_), outside) << "removed through the dev symlink";
   RemoveLeftover(path);
+}
+
+// A fresh root that holds only what it was made of (and the etc files of the start) is
+// removed without listing a directory: in a child that cannot list one, it still goes.
+TEST_F(SandboxRootTest, FreshRootIsRemovedByWhatItWasMadeOf) {
+  int path_pipe[2];
+  ASSERT_EQ(pipe(path_pipe), 0);
+  const int code = ExitCodeOf([&] {
+    std::string path;
+    {
+      SandboxRoot root(std::nullopt, "/tmp/build/a", getgid(), [&](const std::string& p) {
+        if (write(path_pipe[1], p.data(), p.size()) != static_cast<ssize_t>(p.size())) _exit(13);
+      });
+      path = root.path();
+      for (const char* file : kStartEtcFiles) std::ofstream(path + "/etc/" + file) << "x\n";
+      if (!ForbidListingDirectories(path)) return 11;
+    }
+    return access(path.c_str(), F_OK) == 0 ? 1 : 0;
+  });
+  close(path_pipe[1]);
+  char path[PATH_MAX];
+  const ssize_t n = read(path_pipe[0], path, sizeof path);
+  close(path_pipe[0]);
+  if (n > 0) RemoveLeftover(std::string(path, n));
+  if (code == 11) GTEST_SKIP() << "cannot install (or prove) a seccomp filter against listing";
+  EXPECT_EQ(code, 0) << "1: the root was left behind (its removal needed a listing), 13: setup";
 }
 
 // A fresh root is removed again when it cannot be completed (the constructor throws).
