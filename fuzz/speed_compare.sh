@@ -2,8 +2,8 @@
 # Compares two builds of the fuzz targets (e.g. before and after a change), interleaved so
 # that both see the same load on a shared machine: for each repetition and TARGET:LIMIT, runs
 # BEFORE's then AFTER's NAME_fuzzer from the checked-in seeds with the target's dictionary
-# and max_len, -seed=REP (the repetition's number), for LIMIT executions (a number) or seconds (tN), in a fresh corpus
-# directory. Prints per run the executions, the rate per wall second and per CPU second
+# and max_len, -seed=REP (the repetition's number), for LIMIT executions (a number) or
+# seconds (tN), in a fresh corpus directory. Prints per run the executions, the rate per wall second and per CPU second
 # (user+sys, which a loaded machine disturbs less), libFuzzer's cov/ft at the end, and
 # cov/ft of the corpus it made replayed through BEFORE's binary and through AFTER's: edge
 # numbers differ between builds (other flags, other code), so coverage is only comparable
