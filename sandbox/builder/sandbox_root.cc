@@ -213,15 +213,17 @@ void SandboxRoot::Populate(const std::string& build_dir, gid_t host_gid) {
   UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
   if (!dev) throw SysError("opening " + path_ + "/dev", errno);
   for (const char* node : kDevNodes) {
-    // mknod of a regular file needs no privilege and never follows a symlink (EEXIST).
+    // mknod of a regular file needs no privilege and never follows a symlink (EEXIST). A
+    // given root's own file or device node there is kept as the mount point, never opened.
     if (mknodat(dev.get(), node, S_IFREG | 0644, 0) == 0) {
       made_.push_back({std::string("dev/") + node, false});
       continue;
     }
     struct stat st;
     if (errno != EEXIST || fstatat(dev.get(), node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-        !S_ISREG(st.st_mode)) {
-      throw SysError("creating " + path_ + "/dev/" + node + " (a file, not a symlink)", errno);
+        !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+      throw SysError("creating " + path_ + "/dev/" + node + " (a file or a device, not a symlink)",
+                     errno);
     }
   }
   for (const auto& link : kDevLinks) {

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,6 +213,20 @@ TEST_F(SandboxRootTest, GivenRootCanBePreparedAgain) {
   Entries expected = LayoutEntries("tmp/build/a");
   expected["tmp/build"] = "dir";
   EXPECT_EQ(testing::TreeOf(root_), expected);
+}
+
+// A given root that has its own device nodes (as a debootstrap'd one does) keeps them as the
+// mount points, unopened. Making a device node needs CAP_MKNOD.
+TEST_F(SandboxRootTest, GivenRootKeepsItsDeviceNodes) {
+  ASSERT_EQ(mkdir((root_ + "/dev").c_str(), 0755), 0);
+  if (mknod((root_ + "/dev/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+    GTEST_SKIP() << "cannot make a device node here (no CAP_MKNOD): " << strerror(errno);
+  }
+  SandboxRoot root(root_, kBuildDir, getgid());
+  struct stat st;
+  ASSERT_EQ(lstat((root_ + "/dev/null").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode)) << "dev/null was replaced";
+  EXPECT_EQ(st.st_rdev, makedev(1, 3));
 }
 
 // A fresh root: made under /dev/shm or /tmp, announced before anything is in it, holding the
