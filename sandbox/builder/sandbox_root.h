@@ -22,12 +22,13 @@ namespace sbx {
 
 class SandboxRoot {
  public:
-  // Creates or checks the root and makes its mount points: etc, proc, dev (with empty files
-  // for the host devices, where a given root has no file or device node there, and the fd links),
-  // dev/shm, tmp (1777) and the build dir. A fresh root is mode 0750, owned by root and the build
-  // group where we may chown (as Nix's), else 0755. Throws SysError; a fresh root is removed again
-  // on failure. `on_fresh_root` hears a fresh root's path as soon as it exists. `force_remount`:
-  // list the mounts to remount one by one even where the kernel has mount_setattr (tests).
+  // Creates or checks the root and makes its mount points: etc, proc, dev (empty files for
+  // the host devices where a given root has no file or device node of its own, and the fd
+  // links), dev/shm, tmp (1777) and the build dir. A fresh root is mode 0750, owned by root
+  // and the build group where we may chown (as Nix's), else 0755.
+  // Throws SysError; a fresh root is removed again on failure.
+  // `on_fresh_root` hears a fresh root's path as soon as it exists. `force_remount`: list
+  // the mounts to remount one by one even where the kernel has mount_setattr (tests).
   SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
               gid_t host_gid,
               const std::function<void(const std::string&)>& on_fresh_root = nullptr,
