@@ -222,7 +222,8 @@ void SandboxRoot::Populate(const std::string& build_dir, gid_t host_gid) {
     struct stat st;
     if (errno != EEXIST || fstatat(dev.get(), node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
         !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
-      throw SysError("creating " + path_ + "/dev/" + node + " (a file or a device, not a symlink)",
+      throw SysError("creating " + path_ + "/dev/" + node +
+                         " (must be a file or a device node, not a symlink or anything else)",
                      errno);
     }
   }

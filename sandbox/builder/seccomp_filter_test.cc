@@ -13,10 +13,12 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "sandbox/builder/seccomp_compile.h"
+#include "testing/scratch_dir.h"
 
 namespace sbx {
 namespace {
@@ -35,9 +37,9 @@ TEST(SeccompFilter, EmbeddedProgramIsLibseccompsOnThisHost) {
 
 // Each check in the child exits with its own code on a wrong outcome.
 TEST(SeccompFilter, LoadedProgramRefusesSetuidModesAndXattrsOnly) {
-  char dir_template[] = "/tmp/sbx-seccomp-XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  const std::string file = std::string(dir_template) + "/f";
+  testing::ScratchDir scratch("sbx-seccomp");
+  ASSERT_FALSE(scratch.path().empty()) << "mkdtemp: " << strerror(errno);
+  const std::string file = scratch.path() + "/f";
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
@@ -58,8 +60,6 @@ TEST(SeccompFilter, LoadedProgramRefusesSetuidModesAndXattrsOnly) {
   }
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  unlink(file.c_str());
-  rmdir(dir_template);
   ASSERT_TRUE(WIFEXITED(status)) << "signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 0)
       << "1-4: a setuid/setgid mode through chmod, fchmod, fchmodat, fchmodat2 not refused "

@@ -32,7 +32,8 @@ std::string FormatIdExtent(const IdExtent& extent) {
 
 std::string FormatIdMap(const IdMap& map) {
   std::string out;
-  out.reserve(map.size() * (kMaxExtentChars + 1));
+  // One extent (the start's usual map) mostly fits the string's inline buffer.
+  if (map.size() > 1) out.reserve(map.size() * (kMaxExtentChars + 1));
   for (size_t i = 0; i < map.size(); ++i) {
     if (i > 0) out += '\n';
     AppendExtent(out, map[i]);

@@ -26,8 +26,10 @@ inline constexpr const char* kDevLinks[][2] = {{"fd", "/proc/self/fd"},
                                                {"stderr", "/proc/self/fd/2"},
                                                {"ptmx", "pts/ptmx"}};
 
-// What the start writes into ROOT/etc (sandbox_files.cc): removed with a fresh root.
-inline constexpr const char* kStartEtcFiles[] = {"passwd", "group"};
+// What the start writes into ROOT/etc (sandbox_files.cc); removed with a fresh root.
+inline constexpr const char* kEtcPasswd = "passwd";
+inline constexpr const char* kEtcGroup = "group";
+inline constexpr const char* kStartEtcFiles[] = {kEtcPasswd, kEtcGroup};
 
 // ROOT/etc/hosts, as Nix and Lix write it for a build with a private network.
 inline constexpr char kEtcHosts[] = "127.0.0.1 localhost\n::1 localhost\n";

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <string_view>
 
+#include "sandbox/rules/root_layout.h"
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/syscalls.h"
 #include "sandbox/start/unique_fd.h"
@@ -93,8 +94,8 @@ void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files) {
   if (!etc) throw SysError("opening " + where + " (must be a directory, not a symlink)", errno);
   // Both written in full before either is renamed into place, and the first put back if the
   // second cannot be: a failure leaves the root's etc as it was.
-  StagedFile passwd(etc.get(), "passwd", files.passwd, where);
-  StagedFile group(etc.get(), "group", files.group, where);
+  StagedFile passwd(etc.get(), kEtcPasswd, files.passwd, where);
+  StagedFile group(etc.get(), kEtcGroup, files.group, where);
   passwd.Commit(where);
   try {
     group.Commit(where);
