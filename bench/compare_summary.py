@@ -21,43 +21,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checked_ratios  # noqa: E402
 import ratio_stats  # noqa: E402
 
-# Ratio path -> minimum relative increase worth failing CI for. fast over the floor is the
-# product's headline, from the clone and from the call to the release: a 10% regression
-# (the injected cost, docs/benchmarks.md) must count. The start ratios are the paired
-# family's (bench/paired_bench.cc): each sample is the median over one repetition of
-# start-by-start ratios, which a changing load moves far less than a ratio of two means.
-# lix forks the whole parent and moves with the machine's load. Growth with the parent's
-# size and fast over lix at 4 GiB compare two processes or a fork, which move by several
-# times with the load here; they exist to catch fast falling back to a fork (about 100x).
-# The end-to-end ratios divide two process spawns.
-MIN_EFFECT = {
-    "paired.fast_over_floor": 0.05,
-    "paired.fast_call_to_release_over_floor": 0.05,
-    "paired.lix_over_floor": 0.25,
-    "ratios.fast_over_lix_at_4gib": 1.0,
-    "rss_growth.fast": 1.0,
-    "rss_growth.lix": 1.0,
-    "end_to_end_ratios.sbx_run_over_bwrap": 0.15,
-    "end_to_end_ratios.sbx_run_over_unshare": 0.15,
-    "end_to_end_ratios.sbx_run_over_crun": 0.15,
-}
-
-# Ratio path -> the bench/run_all.sh families that measure it (what a re-run repeats).
-FAMILIES = {
-    "paired.fast_over_floor": ["paired"],
-    "paired.fast_call_to_release_over_floor": ["paired"],
-    "paired.lix_over_floor": ["paired"],
-    "ratios.fast_over_lix_at_4gib": ["parent_rss_4096"],
-    "rss_growth.fast": ["parent_rss_16", "parent_rss_4096"],
-    "rss_growth.lix": ["parent_rss_16", "parent_rss_4096"],
-    "end_to_end_ratios.sbx_run_over_bwrap": ["end_to_end"],
-    "end_to_end_ratios.sbx_run_over_unshare": ["end_to_end"],
-    "end_to_end_ratios.sbx_run_over_crun": ["end_to_end"],
-}
-
-RUNS_TO_DECIDE = 3  # the first run and up to two re-runs; the majority decides
+MIN_EFFECT = checked_ratios.MIN_EFFECT
+FAMILIES = checked_ratios.FAMILIES
 MIN_SAMPLES = 3
 
 
@@ -91,19 +59,10 @@ def decide(path, baseline, runs):
             results.append(None)
         else:
             results.append(ratio_stats.compare(base, now, min_effect))
-        alarms = sum(1 for r in results if r is None or r["regressed"])
-        clears = len(results) - alarms
-        if len(results) == 1 and clears:
-            verdict, note = "ok", ""
+        verdict, note = checked_ratios.majority(
+            [r is None or r["regressed"] for r in results])
+        if verdict != "undecided":
             break
-        if alarms * 2 > RUNS_TO_DECIDE:
-            verdict, note = "regression", "in %d of %d runs" % (alarms, len(results))
-            break
-        if clears * 2 > RUNS_TO_DECIDE:
-            verdict, note = "ok", "suspected, cleared in %d of %d runs" % (clears, len(results))
-            break
-    else:
-        verdict, note = "undecided", "suspected in %d of %d runs" % (alarms, len(results))
     first = results[0] or {"note": "not measured in this run"}
     out = {"ratio": path, "verdict": verdict, "reruns": len(results) - 1, "note": note}
     out.update(first)

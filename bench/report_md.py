@@ -77,6 +77,46 @@ def compare_section(c):
     return "\n".join(out)
 
 
+def ab_section(ab):
+    """The A/B check's decisions (ab_compare.py --json): base, change, difference, verdict;
+    or, without a base revision, that nothing was judged."""
+    out = ["## Regression check: base against change, on this machine\n"]
+    if ab is None:
+        out.append("No base revision: not judged (`--base REF`, or SBX_BENCH_BASE).\n")
+        return "\n".join(out)
+    out.append("Base `%s` and the change, built with the same flags, their families run "
+               "interleaved (A B B A). Medians of each side's samples with %d%% bootstrap "
+               "intervals; regressed when a one-sided U test gives p < %g and the difference "
+               "reaches the minimum effect, in the majority of up to three runs.\n" % (
+                   ab["base"], round(ab["level"] * 100), ab["alpha"]))
+    rows = []
+    for d in ab["decisions"]:
+        verdict = "**REGRESSION**" if d["verdict"] == "regression" else d["verdict"]
+        verdict += " (%s)" % d["note"] if d.get("note") else ""
+        if "current" not in d:
+            rows.append(["`%s`" % d["ratio"], "–", "–", "–", "–", "–", verdict])
+            continue
+        rows.append(["`%s`" % d["ratio"], interval(d["baseline"], *d["baseline_ci"]),
+                     interval(d["current"], *d["current_ci"]),
+                     interval(d["change"] * 100, d["change_ci"][0] * 100,
+                              d["change_ci"][1] * 100, "%+.1f%%"),
+                     "%+.1f%%" % (d["min_effect"] * 100), "%.2g" % d["p"], verdict])
+    out.append(table(["ratio", "base", "change", "difference", "min effect", "p", "verdict"],
+                     rows))
+    out.append("\n%s\n" % ab["summary"])
+    return "\n".join(out)
+
+
+def budgets_section(budgets):
+    """The budgets (budgets.py --json): bounds for any machine, apart from regressions."""
+    out = ["## Budgets (hold on any machine; apart from the regression check)\n"]
+    rows = [[b["budget"], x(b["value"]), "≤ %.2fx" % b["at_most"],
+             "not measured" if b["met"] is None else ("yes" if b["met"] else "**MISSED**"),
+             b["why"]] for b in budgets]
+    out.append(table(["budget", "measured", "bound", "met", "why this bound"], rows))
+    return "\n".join(out)
+
+
 PHASE_TOOLS = ("sbx_run", "unshare", "bwrap")
 PHASE_NOTES = {
     "spawn": "posix_spawn to the tool's execve done",
@@ -127,14 +167,18 @@ def phase_section(s):
     return "\n".join(out)
 
 
-def render(s, compare=None):
+def render(s, compare=None, ab=None, budgets=None, judged=False):
     out = ["# Clone-to-release latency%s\n" % (" (quick run)" if s.get("quick") else ""),
            "Kernel %s, %s CPUs. Medians over repetitions (the headline: over the four families "
            "that measure its case); µs per start as the parent sees "
            "it, from the clone to the release (first headline) and from the call to the release "
            "(second).\n" % (s["host"]["kernel"], s["host"]["cpus"])]
 
-    out.append("## Targets\n")
+    if budgets is not None:
+        out.append(budgets_section(budgets))
+    if judged or ab is not None:
+        out.append(ab_section(ab))
+    out.append("## Targets (this project's goals, informational)\n")
     names = {"fast_over_floor": "fast over floor, clone to release (seed flags)",
              "fast_call_to_release_over_floor":
                  "fast over the whole-start floor, call to release (seed flags)",
@@ -219,6 +263,8 @@ def main():
     parser.add_argument("summary", help="summary.json")
     parser.add_argument("out", help="markdown file to write")
     parser.add_argument("--compare", help="compare_summary.py --json output, if it exists")
+    parser.add_argument("--ab", help="ab_compare.py --json output; 'none': no base revision")
+    parser.add_argument("--budgets", help="budgets.py --json output")
     args = parser.parse_args()
     with open(args.summary) as f:
         s = json.load(f)
@@ -226,8 +272,15 @@ def main():
     if args.compare and os.path.exists(args.compare):
         with open(args.compare) as f:
             compare = json.load(f)
+    ab = budgets = None
+    if args.ab and args.ab != "none":
+        with open(args.ab) as f:
+            ab = json.load(f)
+    if args.budgets:
+        with open(args.budgets) as f:
+            budgets = json.load(f)
     with open(args.out, "w") as f:
-        f.write(render(s, compare))
+        f.write(render(s, compare, ab, budgets, judged=bool(args.ab)))
     return 0
 
 
