@@ -1,37 +1,48 @@
 #!/usr/bin/env bash
 # Runs every benchmark of issue 7 and writes the report; what `harness bench` calls.
 #
-#   bench/run_all.sh [--quick] [--compare BASELINE.json] [--out DIR]
+#   bench/run_all.sh [--quick] [--base REF] [--out DIR]
 #
-# Builds with -c opt, runs the clone-to-release families (flags, threads, churn, parent
-# size; each against the floor in the same process) and the end-to-end peers, then writes
-# into DIR (default out/bench): Google Benchmark JSON per family, end_to_end.json,
-# summary.json, summary.md and SVG plots. --quick: fewer repetitions and sizes, under about
-# 2 minutes; full: under about 10 (on an idle machine). --compare: fail (exit 1) if a ratio
-# regressed against the baseline (bench/compare_summary.py: from the samples of every
-# repetition, with a minimum effect per ratio); a suspected ratio's families are measured
-# again, up to twice, into DIR/rerun-N/ before deciding. Also prints Google Benchmark's
-# compare.py view for each family whose JSON sits in BASELINE's sibling directory
-# (bench/baseline.json -> bench/baseline/flags.json, ...).
+# Builds with -c opt, runs the clone-to-release families (flags, threads, churn, paired,
+# parent size; each against the floor in the same process) and the end-to-end peers, then
+# writes into DIR (default out/bench): Google Benchmark JSON per family, end_to_end.json,
+# summary.json, summary.md and SVG plots. --quick: fewer repetitions and sizes, about 2
+# minutes; full: under about 10 (on an idle machine).
+#
+# --base REF: the regression check. REF (a commit: HEAD, a branch, a pull request's merge
+# base) is built too, in a worktree and output tree of its own, cached by commit
+# (bench/base_build.sh), with the same flags. The families the check reads (paired,
+# parent_rss_16, parent_rss_4096, end_to_end) run for both, interleaved A B B A, each side
+# with the repetitions of one run in two halves, into DIR/ab/run-1/; then the change's other
+# families. bench/ab_compare.py judges each ratio from both sides' samples; a suspected
+# ratio's families run A/B again (DIR/ab/run-2/, run-3/) and the majority decides. Exit 1
+# on a regression. Without --base nothing is judged ("no base revision: not judged"), which
+# is not a failure. Either way the budgets (bench/budgets.py: wide bounds that hold on any
+# machine) are checked on the change's run; a missed budget exits 1 too.
 # Env: BAZEL (default bazel), PYTHON (default /usr/bin/python3, Debian's), BENCH_BUILD_FLAGS
-# (more Bazel flags, e.g. --define=sbx_inject_start_cost=1 to add a known cost to fast).
+# (more Bazel flags for both sides, e.g. --define=sbx_inject_start_cost=1 to add a known
+# cost to fast), SBX_BENCH_CACHE (the base builds' cache, default ~/.cache/sbx-bench).
 set -euo pipefail
 
 BAZEL="${BAZEL:-bazel}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
-GBENCH_COMPARE="${GBENCH_COMPARE:-/usr/share/benchmark/compare.py}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/.."
 
 quick=0
-baseline=""
+base=""
 out="out/bench"
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
-    --compare)
-      baseline="${2:?--compare needs a BASELINE.json}"
+    --base)
+      base="${2:?--base needs a REF (a commit)}"
       shift
+      ;;
+    --compare)
+      echo "bench: --compare is gone: a verdict from numbers recorded on another machine" \
+        "is not one; use --base REF (docs/benchmarks.md)" >&2
+      exit 2
       ;;
     --out)
       out="${2:?--out needs a directory}"
@@ -48,13 +59,17 @@ while (($#)); do
   esac
   shift
 done
-if [[ -n "$baseline" && ! -f "$baseline" ]]; then
-  echo "bench: baseline not found: $baseline" >&2
-  exit 2
-fi
 
-log() { echo "bench: $*" >&2; }
+# shellcheck source=bench/families.sh
+source "$here/families.sh"
 started=$SECONDS
+if [[ -n "$base" ]]; then
+  base_commit="$(git rev-parse --verify --quiet "$base^{commit}")" || {
+    log "no such commit in this repository: $base (a CI job needs the base's history)"
+    exit 2
+  }
+  base_label="$base (${base_commit:0:12})"
+fi
 
 if [[ "$(id -u)" != 0 ]]; then
   log "warning: not root: the clone-to-release benchmarks will skip with that reason"
@@ -63,15 +78,25 @@ fi
 build_flags=(--config=bench)
 # shellcheck disable=SC2206  # word splitting wanted: a list of flags
 build_flags+=(${BENCH_BUILD_FLAGS:-})
+cache_flags=()
+if [[ -n "$base" ]]; then
+  # The base builds share this disk cache (bench/base_build.sh): a base at or near the
+  # change's commit then compiles little.
+  cache_flags=(--disk_cache="${SBX_BENCH_CACHE:-$HOME/.cache/sbx-bench}/disk-cache")
+fi
 log "building with ${build_flags[*]}"
-"$BAZEL" build "${build_flags[@]}" //bench:clone_to_release_bench //sandbox:sbx
+"$BAZEL" build "${build_flags[@]}" "${cache_flags[@]}" //bench:clone_to_release_bench \
+  //sandbox:sbx
 bin="$("$BAZEL" info "${build_flags[@]}" bazel-bin 2>/dev/null)"
 bench_bin="$bin/bench/clone_to_release_bench"
 sbx_bin="$bin/sandbox/sbx"
+if [[ -n "$base" ]]; then
+  base_dir="$(BAZEL="$BAZEL" "$here/base_build.sh" "$base")"
+fi
 
 mkdir -p "$out"
 rm -f "$out"/*.json "$out"/*.svg "$out"/summary.md "$out"/rerun-families.txt
-rm -rf "$out"/rerun-*/
+rm -rf "$out"/rerun-*/ "$out"/ab/
 
 if ((quick)); then
   # The bound only catches a hang: with two CPUs shared by several busy users, a quick
@@ -84,100 +109,85 @@ else
   rss_sizes=(16 256 1024 4096)
   threads='(1|2|4|8)'
 fi
-
-# One process per family, and per parent size (so each ballast is built once and freed
-# with its process). Within a process, repetitions of floor, lix and fast are interleaved
-# at random, so the machine's drift hits all three alike.
-failed=()
-run_family() {  # dir name filter [repetitions]
-  local dir="$1" name="$2" filter="$3" reps="${4:-$reps}" status=0
-  log "running $name ($reps repetitions, min time ${min_time}s)"
-  # A start that hangs must not hang the harness: the family fails after a bound, the
-  # others still run, and the run ends with a failure naming it.
-  timeout --kill-after=10 "$family_timeout" "$bench_bin" --benchmark_filter="$filter" \
-    --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
-    --benchmark_display_aggregates_only=true --benchmark_enable_random_interleaving=true \
-    --benchmark_out="$dir/$name.json" --benchmark_out_format=json || status=$?
-  if ((status == 124)); then
-    log "error: $name timed out after ${family_timeout}s"
-    failed+=("$name")
-  elif ((status != 0)); then
-    log "error: $name failed (exit $status)"
-    failed+=("$name")
-  fi
-}
-run_end_to_end() {  # dir
-  log "running end to end ($rounds interleaved rounds)"
-  "$PYTHON" "$here/end_to_end.py" --sbx "$sbx_bin" --rounds "$rounds" \
-    --out "$1/end_to_end.json"
-}
-run_family "$out" flags '^flags/'
-run_family "$out" threads "^threads/[a-z]+/manual_time/threads:$threads\$"
-run_family "$out" churn '^churn/'
-# The regression check's start ratios: more repetitions, since each is one sample.
-run_family "$out" paired '^paired/' "$paired_reps"
-for mib in "${rss_sizes[@]}"; do
-  run_family "$out" "parent_rss_$mib" "^parent_rss/[a-z]+/$mib/"
-done
-run_end_to_end "$out"
-
-log "summarizing"
 summary_flags=()
 ((quick)) && summary_flags+=(--quick)
+failed=()
+
+# The families the A/B check reads (bench/checked_ratios.py: JUDGED_FAMILIES).
+judged=(paired parent_rss_16 parent_rss_4096 end_to_end)
+# One process per family, and per parent size (so each ballast is built once and freed
+# with its process).
+families=(flags threads churn paired)
+for mib in "${rss_sizes[@]}"; do families+=("parent_rss_$mib"); done
+families+=(end_to_end)
+
+if [[ -n "$base" ]]; then
+  # A copy, as the base's: a later Bazel command in this tree cannot swap it mid-run.
+  change_dir="$out/ab/change-bin"
+  mkdir -p "$change_dir"
+  cp "$bench_bin" "$sbx_bin" "$change_dir/"
+  log "A/B: base $base_label against the working tree; families ${judged[*]}"
+  ab_families "$out/ab/run-1" "$base_dir" "$change_dir" "${judged[@]}"
+  # The report's tables show the change's first segment of these families.
+  for family in "${judged[@]}"; do
+    if [[ -f "$out/ab/run-1/change-1/$family.json" ]]; then
+      cp "$out/ab/run-1/change-1/$family.json" "$out/"
+    fi
+  done
+fi
+for family in "${families[@]}"; do
+  [[ -n "$base" && " ${judged[*]} " == *" $family "* ]] && continue
+  run_named_family "$out" "$family" all 1 "$bench_bin" "$sbx_bin"
+done
+
+log "summarizing"
 "$PYTHON" "$here/summarize.py" "$out" "${summary_flags[@]}"
-"$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md"
+budget_status=0
+"$PYTHON" "$here/budgets.py" "$out/summary.json" --json "$out/budgets.json" ||
+  budget_status=$?
+
+ab_status=0
+if [[ -n "$base" ]]; then
+  log "judging the change against the base $base_label"
+  runs=("$out/ab/run-1")
+  n=1
+  while :; do
+    ab_status=0
+    "$PYTHON" "$here/ab_compare.py" "${runs[@]}" --base-label "$base_label" \
+      --rerun-families "$out/ab/rerun-families.txt" --json "$out/ab.json" || ab_status=$?
+    ((ab_status == 3)) || break
+    if ((n == 3)); then
+      log "error: still undecided after 3 A/B runs"
+      ab_status=1
+      break
+    fi
+    n=$((n + 1))
+    mapfile -t again <"$out/ab/rerun-families.txt"
+    log "A/B re-run $((n - 1)) of the suspected families (${again[*]}) into $out/ab/run-$n"
+    ab_families "$out/ab/run-$n" "$base_dir" "$change_dir" "${again[@]}"
+    runs+=("$out/ab/run-$n")
+  done
+  "$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md" \
+    --budgets "$out/budgets.json" --ab "$out/ab.json"
+else
+  log "no base revision: not judged (--base REF to compare against one)"
+  "$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md" \
+    --budgets "$out/budgets.json" --ab none
+fi
 "$PYTHON" "$here/plots.py" "$out/summary.json" "$out"
 cat "$out/summary.md"
 log "done in $((SECONDS - started))s: $out/summary.json, $out/summary.md, $out/*.svg"
+status=0
 if ((${#failed[@]})); then
   log "error: benchmark families failed: ${failed[*]} (their numbers are missing above)"
-  exit 1
+  status=1
 fi
-
-if [[ -n "$baseline" ]]; then
-  base_dir="${baseline%.json}"
-  for json in "$out"/*.json; do
-    family="$(basename "$json" .json)"
-    [[ "$family" == summary || "$family" == end_to_end ]] && continue
-    if [[ -f "$base_dir/$family.json" ]]; then
-      log "compare.py view of $family against $base_dir/$family.json (informational)"
-      "$PYTHON" "$GBENCH_COMPARE" -a --no-color benchmarks "$base_dir/$family.json" "$out/$family.json" ||
-        log "compare.py could not compare $family (needs python3-scipy)"
-    fi
-  done
-  # A suspected ratio's families run again, only the headline case where that is what the
-  # ratio reads, each with its floor interleaved as in the first run.
-  rerun_family() {  # dir family
-    case "$2" in
-      flags) run_family "$1" flags '^flags/[a-z]+/seed/' ;;
-      threads) run_family "$1" threads '^threads/[a-z]+/manual_time/threads:1$' ;;
-      churn) run_family "$1" churn '^churn/[a-z]+/off/' ;;
-      paired) run_family "$1" paired '^paired/' "$paired_reps" ;;
-      parent_rss_*) run_family "$1" "$2" "^parent_rss/[a-z]+/${2#parent_rss_}/" ;;
-      end_to_end) run_end_to_end "$1" ;;
-      *) log "error: no such family to re-run: $2" && return 1 ;;
-    esac
-  }
-  log "checking ratios against $baseline"
-  reruns=()
-  n=0
-  while :; do
-    status=0
-    "$PYTHON" "$here/compare_summary.py" "$out/summary.json" "$baseline" "${reruns[@]}" \
-      --rerun-families "$out/rerun-families.txt" --json "$out/compare.json" || status=$?
-    ((status == 3)) || break
-    n=$((n + 1))
-    dir="$out/rerun-$n"
-    rm -rf "$dir" && mkdir -p "$dir"
-    log "re-run $n of the suspected families into $dir"
-    while read -r family; do
-      rerun_family "$dir" "$family"
-    done <"$out/rerun-families.txt"
-    "$PYTHON" "$here/summarize.py" "$dir" "${summary_flags[@]}"
-    reruns+=(--rerun "$dir/summary.json")
-  done
-  # The summary's markdown (and so the report) shows the check's table too.
-  "$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md" \
-    --compare "$out/compare.json"
-  exit "$status"
+((budget_status == 0)) || { log "error: a budget was missed (above)"; status=1; }
+if ((ab_status == 1)); then
+  log "error: the change regressed against the base $base_label (above)"
+  status=1
+elif ((ab_status != 0)); then
+  log "error: the A/B check could not judge (exit $ab_status)"
+  status=1
 fi
+exit "$status"
