@@ -95,19 +95,39 @@ void BindReadOnly(const RunChildPlan& plan, const BindMount& bind) {
   }
 }
 
-void BindDevices(const RunChildPlan& plan) {
-  for (const char* node : kDevNodes) {
-    char host[64], suffix[64], target[4096];
-    std::snprintf(host, sizeof host, "/dev/%s", node);
-    std::snprintf(suffix, sizeof suffix, "/dev/%s", node);
-    if (mount(host, Under(plan, suffix, target), nullptr, MS_BIND, nullptr) < 0) {
-      Fail(plan, "binding", target);
-    }
+void BindDevice(const RunChildPlan& plan, const char* node) {
+  char host[64], target[4096];
+  std::snprintf(host, sizeof host, "/dev/%s", node);
+  if (mount(host, Under(plan, host, target), nullptr, MS_BIND, nullptr) < 0) {
+    Fail(plan, "binding", target);
   }
+}
+
+void BindDevices(const RunChildPlan& plan) {
+  for (const char* node : kDevNodes) BindDevice(plan, node);
+  if (plan.steps.bind_kvm) BindDevice(plan, kKvmNode);
   MountAt(plan, "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   // A pty instance of the sandbox's own, as Nix's (/dev/ptmx links to its ptmx).
   MountAt(plan, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
           "newinstance,mode=0620,ptmxmode=0666");
+}
+
+// The parent's host dir, bound without setuid or device files (a builder may be root of its
+// namespace); or a tmpfs.
+void MountBuildDir(const RunChildPlan& plan) {
+  const char* build_dir = plan.steps.build_dir.c_str();
+  if (plan.steps.build_dir_tmpfs) {
+    MountAt(plan, "tmpfs", build_dir, "tmpfs", MS_NOSUID | MS_NODEV,
+            plan.steps.build_dir_tmpfs_options.c_str());
+    return;
+  }
+  char target[4096];
+  Under(plan, build_dir, target);
+  if (mount(plan.build_dir.source.c_str(), target, nullptr, MS_BIND, nullptr) < 0) {
+    Fail(plan, "binding the build dir on", target);
+  }
+  const unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | plan.build_dir.locked;
+  if (mount(nullptr, target, nullptr, flags, nullptr) < 0) Fail(plan, "remounting", target);
 }
 
 // Raw syscalls, not glibc's wrappers: in fast mode we share the parent's memory, and glibc's
@@ -177,12 +197,13 @@ void CloseInheritedFdsAtExec(const RunChildPlan& plan) {
 }  // namespace
 
 RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root,
-                             std::vector<BindMount> read_only_binds, int parent_pidfd,
-                             int error_fd) {
+                             std::vector<BindMount> read_only_binds, BuildDirBind build_dir,
+                             int parent_pidfd, int error_fd) {
   RunChildPlan plan;
   plan.steps = std::move(steps);
   plan.root = std::move(root);
   plan.read_only_binds = std::move(read_only_binds);
+  plan.build_dir = std::move(build_dir);
   plan.parent_pidfd = parent_pidfd;
   plan.error_fd = error_fd;
   plan.seccomp_program = BuilderSeccompProgram();
@@ -210,8 +231,7 @@ void RunChild(const RunChildPlan& plan) {
   for (const BindMount& bind : plan.read_only_binds) BindReadOnly(plan, bind);
   MountAt(plan, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   BindDevices(plan);
-  MountAt(plan, "tmpfs", plan.steps.build_dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
-          plan.steps.build_dir_tmpfs_options.c_str());
+  MountBuildDir(plan);
   if (chroot(plan.root.c_str()) < 0) Fail(plan, "chroot", plan.root.c_str());
   if (chdir("/") < 0) Fail(plan, "chdir /");
   SwitchIds(plan);

@@ -1,7 +1,8 @@
 // What the builder does after release, up to exec (spec 29), in Nix's order: loopback up,
 // hostname localhost, private mounts, a root whose host binds are read-only, nosuid and
-// nodev all the way down, a fresh /proc, host devices bound onto /dev, tmpfs on /dev/shm
-// and on the build dir (0700, owned by the sandbox user), chroot, the sandbox ids, the
+// nodev all the way down, a fresh /proc, host devices bound onto /dev, tmpfs on /dev/shm,
+// the build dir (the parent's host dir, 0700, owned by the sandbox user, bound nosuid and
+// nodev; or a tmpfs), chroot, the sandbox ids, the
 // build dir as working directory, no new privileges and Nix's seccomp filter, only fds 0-2
 // left open, exec.
 //
@@ -44,6 +45,12 @@ struct BindMount {
   std::vector<Remount> remounts;
 };
 
+// The host build dir the builder binds onto steps.build_dir (unless steps.build_dir_tmpfs).
+struct BuildDirBind {
+  std::string source;        // host path (HostBuildDir: beneath a directory only we may change)
+  unsigned long locked = 0;  // flags of its mount a user namespace cannot drop (remount)
+};
+
 // The plan's BuilderSteps with what only the start knows: the root and its binds, and fds.
 // Made by PrepareRunChild; not copyable, as argv_ptrs and env_ptrs point into steps.
 struct RunChildPlan {
@@ -55,6 +62,7 @@ struct RunChildPlan {
   BuilderSteps steps;
   std::string root;  // absolute host path, every mount point made by the parent
   std::vector<BindMount> read_only_binds;  // in order; the last is the generated /etc
+  BuildDirBind build_dir;
   int parent_pidfd = -1;  // to notice a parent that died while the death signal was cleared
   int error_fd = -1;      // O_CLOEXEC write end: the encoded error, if any, goes here
   std::span<const sock_filter> seccomp_program;  // embedded, static
@@ -67,8 +75,8 @@ struct RunChildPlan {
 // Everything RunChild needs made beforehand, so that it allocates nothing: the seccomp
 // program, the argv and environment pointers. steps.argv must not be empty.
 RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root,
-                             std::vector<BindMount> read_only_binds, int parent_pidfd,
-                             int error_fd);
+                             std::vector<BindMount> read_only_binds, BuildDirBind build_dir,
+                             int parent_pidfd, int error_fd);
 
 // Never returns: execs steps.argv, or writes the failed step to error_fd (SysError's
 // Encode() form, "ERRNO STEP") and exits with kExitSetupFailed, kExitCannotExecute or

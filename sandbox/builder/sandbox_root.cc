@@ -19,6 +19,8 @@
 #include <sstream>
 
 #include "sandbox/builder/beneath.h"
+#include "sandbox/builder/locked_flags.h"
+#include "sandbox/builder/remove_tree.h"
 #include "sandbox/rules/root_layout.h"
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/unique_fd.h"
@@ -54,55 +56,7 @@ bool HaveMountSetattr() {
 unsigned long LockedFlags(const std::string& path) {
   struct statvfs st;
   if (statvfs(path.c_str(), &st) < 0) throw SysError("statvfs " + path, errno);
-  unsigned long flags = 0;
-  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
-  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
-  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
-  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
-  return flags;
-}
-
-// The device of `fd`, or nothing where it is the root of a mount (Linux 5.8+ says so; a bind
-// mount of the same file system has the same device, so the device alone cannot tell).
-std::optional<dev_t> DeviceUnlessMountRoot(int fd) {
-  struct statx stx;
-  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0) return {};
-  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-      (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
-    return {};
-  }
-  return makedev(stx.stx_dev_major, stx.stx_dev_minor);
-}
-
-void RemoveTreeAt(int at, const char* name, const dev_t* dev);
-
-// Empties the directory `dir_fd` on device `dev`: each entry is unlinked, and one that is a
-// directory (EISDIR) is emptied first.
-void RemoveContents(int dir_fd, dev_t dev) {
-  DIR* dir = fdopendir(fcntl(dir_fd, F_DUPFD_CLOEXEC, 0));
-  if (!dir) return;
-  while (const dirent* entry = readdir(dir)) {
-    const char* name = entry->d_name;
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) continue;
-    if (unlinkat(dir_fd, name, 0) < 0 && errno == EISDIR) RemoveTreeAt(dir_fd, name, &dev);
-  }
-  closedir(dir);
-}
-
-// Removes the tree `name` beneath `at`, unless it is a mount or, with `dev`, on another device.
-void RemoveTreeAt(int at, const char* name, const dev_t* dev) {
-  UniqueFd dir(openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!dir) {
-    if (errno == ENOTDIR || errno == ELOOP) unlinkat(at, name, 0);  // a file or a symlink
-    return;
-  }
-  const std::optional<dev_t> device = DeviceUnlessMountRoot(dir.get());
-  if (!device || (dev && *device != *dev)) return;
-  RemoveContents(dir.get(), *device);
-  dir.reset();
-  unlinkat(at, name, AT_REMOVEDIR);
+  return sbx::LockedFlags(st) & ~MS_RDONLY;  // the binds are made read-only anyway
 }
 
 }  // namespace
@@ -127,9 +81,7 @@ std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
   return remounts;
 }
 
-void RemoveTree(const std::string& path) { RemoveTreeAt(AT_FDCWD, path.c_str(), nullptr); }
-
-SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
+SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
                          gid_t host_gid,
                          const std::function<void(const std::string&)>& on_fresh_root,
                          bool force_remount)
@@ -164,7 +116,7 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const std
     }
   }
   try {
-    Populate(build_dir, host_gid);
+    Populate(steps, host_gid);
   } catch (...) {
     Remove();  // a destructor does not run for a constructor that throws
     throw;
@@ -178,7 +130,31 @@ void SandboxRoot::MakeDir(const std::string& relative_path) {
   made_.push_back({relative_path, true});
 }
 
-void SandboxRoot::Populate(const std::string& build_dir, gid_t host_gid) {
+// mknod of a regular file needs no privilege and never follows a symlink (EEXIST). A given
+// root's own file or device node there is kept as the mount point, never opened.
+void SandboxRoot::MakeDevNode(int dev_fd, const char* node) {
+  if (mknodat(dev_fd, node, S_IFREG | 0644, 0) == 0) {
+    made_.push_back({std::string("dev/") + node, false});
+    return;
+  }
+  struct stat st;
+  if (errno != EEXIST || fstatat(dev_fd, node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+    throw SysError("creating " + path_ + "/dev/" + node +
+                       " (must be a file or a device node, not a symlink or anything else)",
+                   errno);
+  }
+}
+
+void SandboxRoot::MakeDevLink(int dev_fd, const char* const (&link)[2]) {
+  if (symlinkat(link[1], dev_fd, link[0]) == 0) {
+    made_.push_back({std::string("dev/") + link[0], false});
+  } else if (errno != EEXIST) {
+    throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
+  }
+}
+
+void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
   const int root_fd = root_fd_.get();
   if (fresh_) {
     // mkdtemp made the root 0700 (opened to others at the end), so nobody else can have put
@@ -212,37 +188,19 @@ void SandboxRoot::Populate(const std::string& build_dir, gid_t host_gid) {
   }
   UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
   if (!dev) throw SysError("opening " + path_ + "/dev", errno);
-  for (const char* node : kDevNodes) {
-    // mknod of a regular file needs no privilege and never follows a symlink (EEXIST). A
-    // given root's own file or device node there is kept as the mount point, never opened.
-    if (mknodat(dev.get(), node, S_IFREG | 0644, 0) == 0) {
-      made_.push_back({std::string("dev/") + node, false});
-      continue;
-    }
-    struct stat st;
-    if (errno != EEXIST || fstatat(dev.get(), node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-        !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
-      throw SysError("creating " + path_ + "/dev/" + node +
-                         " (must be a file or a device node, not a symlink or anything else)",
-                     errno);
-    }
-  }
-  for (const auto& link : kDevLinks) {
-    if (symlinkat(link[1], dev.get(), link[0]) == 0) {
-      made_.push_back({std::string("dev/") + link[0], false});
-    } else if (errno != EEXIST) {
-      throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
-    }
-  }
+  for (const char* node : kDevNodes) MakeDevNode(dev.get(), node);
+  if (steps.bind_kvm) MakeDevNode(dev.get(), kKvmNode);
+  for (const auto& link : kDevLinks) MakeDevLink(dev.get(), link);
+  if (steps.link_ptmx) MakeDevLink(dev.get(), kPtmxLink);
   UniqueFd hosts = OpenBeneath(root_fd, "etc/hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const ssize_t hosts_size = sizeof kEtcHosts - 1;
   if (!hosts || write(hosts.get(), kEtcHosts, hosts_size) != hosts_size) {
     throw SysError("writing " + path_ + "/etc/hosts (a file, not a symlink)", errno);
   }
   if (fresh_) made_.push_back({"etc/hosts", false});
-  // The builder mounts its own tmpfs here, owned by the sandbox user.
+  // The builder binds the host build dir (or mounts a tmpfs) here.
   std::vector<std::string> build_dirs_made;
-  MakeDirsBeneath(root_fd, build_dir, 0755, path_, &build_dirs_made);
+  MakeDirsBeneath(root_fd, steps.build_dir, 0755, path_, &build_dirs_made);
   if (fresh_) {
     for (std::string& dir : build_dirs_made) made_.push_back({std::move(dir), true});
   }
@@ -274,7 +232,7 @@ void SandboxRoot::Remove() {
     const char* name = made->path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
     if (at < 0) continue;  // no longer a directory of ours: left to the walk of the root
     if (unlinkat(at, name, made->dir ? AT_REMOVEDIR : 0) < 0 && made->dir && errno == ENOTEMPTY) {
-      RemoveTreeAt(at, name, nullptr);
+      RemoveTreeAt(at, name);
     }
   }
   parents.clear();

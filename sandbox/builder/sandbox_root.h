@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sandbox/builder/run_child.h"
+#include "sandbox/rules/builder_steps.h"
 #include "sandbox/start/unique_fd.h"
 
 namespace sbx {
@@ -23,13 +24,14 @@ namespace sbx {
 class SandboxRoot {
  public:
   // Creates or checks the root and makes its mount points: etc, proc, dev (empty files for
-  // the host devices where a given root has no file or device node of its own, and the fd
-  // links), dev/shm, tmp (1777) and the build dir. A fresh root is mode 0750, owned by root
+  // the host devices where a given root has no file or device node of its own, /dev/kvm
+  // too where steps bind it, and the fd and ptmx links), dev/shm, tmp (1777) and the build
+  // dir. A fresh root is mode 0750, owned by root
   // and the build group where we may chown (as Nix's), else 0755.
   // Throws SysError; a fresh root is removed again on failure.
   // `on_fresh_root` hears a fresh root's path as soon as it exists. `force_remount`: list
   // the mounts to remount one by one even where the kernel has mount_setattr (tests).
-  SandboxRoot(const std::optional<std::string>& given_root, const std::string& build_dir,
+  SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
               gid_t host_gid,
               const std::function<void(const std::string&)>& on_fresh_root = nullptr,
               bool force_remount = false);
@@ -53,7 +55,9 @@ class SandboxRoot {
     bool dir;
   };
 
-  void Populate(const std::string& build_dir, gid_t host_gid);
+  void Populate(const BuilderSteps& steps, gid_t host_gid);
+  void MakeDevNode(int dev_fd, const char* node);
+  void MakeDevLink(int dev_fd, const char* const (&link)[2]);
   void MakeDir(const std::string& relative_path);
   std::vector<Remount> RemountsFor(const std::string& source, const std::string& in_root) const;
   void Remove();
@@ -65,9 +69,5 @@ class SandboxRoot {
   std::vector<BindMount> binds_;
   std::vector<Made> made_;  // a fresh root's entries in the order made; removed in reverse
 };
-
-// Removes a directory tree without following symlinks or entering other mounts; what
-// cannot be removed is left. For fresh roots, also after an sbx that was killed.
-void RemoveTree(const std::string& path);
 
 }  // namespace sbx

@@ -33,12 +33,20 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/builder/remove_tree.h"
 #include "sandbox/rules/root_layout.h"
 #include "sandbox/rules/sys_error.h"
 #include "testing/scratch_dir.h"
 
 namespace sbx {
 namespace {
+
+// The builder's steps of a root with this build dir (no /dev/kvm; /dev/ptmx linked).
+BuilderSteps StepsIn(const std::string& build_dir) {
+  BuilderSteps steps;
+  steps.build_dir = build_dir;
+  return steps;
+}
 
 bool WriteProcFile(const char* path, const std::string& text) {
   const int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -145,15 +153,29 @@ using Entries = std::map<std::string, std::string>;
 
 const std::string kBuildDir = "/build";
 
-// What every root holds after SandboxRoot, by root_layout.h, with the build dir `build`.
+// What every root holds after SandboxRoot, with the build dir `build`: written out here, not
+// taken from root_layout.h, so that a change to the layout must change this test too.
 Entries LayoutEntries(const std::string& build) {
-  Entries entries;
-  for (const char* dir : kMountPointDirs) entries[dir] = "dir";
-  entries[kTmpDir] = "dir";
-  for (const char* node : kDevNodes) entries[std::string("dev/") + node] = "file:";
-  for (const auto& link : kDevLinks)
-    entries[std::string("dev/") + link[0]] = "link:" + std::string(link[1]);
-  entries["etc/hosts"] = "file:" + std::string(kEtcHosts);
+  Entries entries = {
+      {"etc", "dir"},
+      {"proc", "dir"},
+      {"dev", "dir"},
+      {"dev/shm", "dir"},
+      {"dev/pts", "dir"},
+      {"tmp", "dir"},
+      {"dev/null", "file:"},
+      {"dev/zero", "file:"},
+      {"dev/full", "file:"},
+      {"dev/random", "file:"},
+      {"dev/urandom", "file:"},
+      {"dev/tty", "file:"},
+      {"dev/fd", "link:/proc/self/fd"},
+      {"dev/stdin", "link:/proc/self/fd/0"},
+      {"dev/stdout", "link:/proc/self/fd/1"},
+      {"dev/stderr", "link:/proc/self/fd/2"},
+      {"dev/ptmx", "link:pts/ptmx"},
+      {"etc/hosts", "file:127.0.0.1 localhost\n::1 localhost\n"},
+  };
   entries[build] = "dir";
   return entries;
 }
@@ -193,7 +215,7 @@ TEST_F(SandboxRootTest, GivenRootGetsTheLayoutAndIsKept) {
   char resolved[PATH_MAX];
   ASSERT_NE(realpath(root_.c_str(), resolved), nullptr);
   {
-    SandboxRoot root(link, kBuildDir, getgid());
+    SandboxRoot root(link, StepsIn(kBuildDir), getgid());
     EXPECT_EQ(root.path(), resolved);
     EXPECT_EQ(testing::TreeOf(root_), LayoutEntries("build"));
     EXPECT_EQ(ModeOf(root_ + "/" + kTmpDir) & 07777, 01777u);
@@ -208,8 +230,8 @@ TEST_F(SandboxRootTest, GivenRootGetsTheLayoutAndIsKept) {
 // A root prepared once can be prepared again (sbx run --root twice), and a nested build
 // dir is made whole.
 TEST_F(SandboxRootTest, GivenRootCanBePreparedAgain) {
-  { SandboxRoot first(root_, "/tmp/build/a", getgid()); }
-  SandboxRoot again(root_, "/tmp/build/a", getgid());
+  { SandboxRoot first(root_, StepsIn("/tmp/build/a"), getgid()); }
+  SandboxRoot again(root_, StepsIn("/tmp/build/a"), getgid());
   Entries expected = LayoutEntries("tmp/build/a");
   expected["tmp/build"] = "dir";
   EXPECT_EQ(testing::TreeOf(root_), expected);
@@ -222,7 +244,7 @@ TEST_F(SandboxRootTest, GivenRootKeepsItsDeviceNodes) {
   if (mknod((root_ + "/dev/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
     GTEST_SKIP() << "cannot make a device node here (no CAP_MKNOD): " << strerror(errno);
   }
-  SandboxRoot root(root_, kBuildDir, getgid());
+  SandboxRoot root(root_, StepsIn(kBuildDir), getgid());
   struct stat st;
   ASSERT_EQ(lstat((root_ + "/dev/null").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode)) << "dev/null was replaced";
@@ -237,7 +259,7 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
   Entries at_announcement;
   std::string path;
   {
-    SandboxRoot root(std::nullopt, kBuildDir, getgid(), [&](const std::string& p) {
+    SandboxRoot root(std::nullopt, StepsIn(kBuildDir), getgid(), [&](const std::string& p) {
       announced = p;
       at_announcement = testing::TreeOf(p);
     });
@@ -293,7 +315,7 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
 TEST_F(SandboxRootTest, FreshRootIsRemovedWhateverTheBuilderLeft) {
   std::string path;
   {
-    SandboxRoot root(std::nullopt, "/tmp/build/a", getgid());
+    SandboxRoot root(std::nullopt, StepsIn("/tmp/build/a"), getgid());
     path = root.path();
     for (const char* file : kStartEtcFiles) std::ofstream(path + "/etc/" + file) << "x\n";
     ASSERT_EQ(mkdir((path + "/tmp/deep").c_str(), 0755), 0);
@@ -321,7 +343,7 @@ TEST_F(SandboxRootTest, FreshRootIsRemovedByWhatItWasMadeOf) {
   const int code = ExitCodeOf([&] {
     std::string path;
     {
-      SandboxRoot root(std::nullopt, "/tmp/build/a", getgid(), [&](const std::string& p) {
+      SandboxRoot root(std::nullopt, StepsIn("/tmp/build/a"), getgid(), [&](const std::string& p) {
         if (write(path_pipe[1], p.data(), p.size()) != static_cast<ssize_t>(p.size())) _exit(13);
       });
       path = root.path();
@@ -343,7 +365,7 @@ TEST_F(SandboxRootTest, FreshRootIsRemovedByWhatItWasMadeOf) {
 TEST_F(SandboxRootTest, FreshRootIsRemovedWhenItFails) {
   std::string announced;
   try {
-    SandboxRoot root(std::nullopt, "/build/../escape", getgid(),
+    SandboxRoot root(std::nullopt, StepsIn("/build/../escape"), getgid(),
                      [&](const std::string& p) { announced = p; });
     ADD_FAILURE() << "a build dir leaving the root was accepted";
   } catch (const SysError& e) {
@@ -374,7 +396,7 @@ TEST_P(PlantedSymlink, NothingIsCreatedOutside) {
   ASSERT_EQ(symlink(target.c_str(), (root_ + "/" + name).c_str()), 0);
   const mode_t outside_mode = ModeOf(outside_);
   try {
-    SandboxRoot root(root_, GetParam().build_dir, getgid());
+    SandboxRoot root(root_, StepsIn(GetParam().build_dir), getgid());
     ADD_FAILURE() << "a root with " << name << " -> outside was prepared";
   } catch (const SysError& e) {
     EXPECT_NE(std::string(e.what()).find(root_), std::string::npos) << e.what();
@@ -408,7 +430,7 @@ TEST(SandboxRootRefusal, HostRootIsRefusedBeforeAnyWrite) {
   const int code = ExitCodeOf([&] {
     if (!ForbidFileSystemWritesIn(scratch.path())) return 10;
     try {
-      SandboxRoot root(std::string("/"), kBuildDir, getgid());
+      SandboxRoot root(std::string("/"), StepsIn(kBuildDir), getgid());
       return 1;
     } catch (const SysError& e) {
       if (!e.refused()) return 2;
@@ -436,7 +458,7 @@ TEST(SandboxRootRefusal, RootHoldingTheHostsEtcIsRefusedBeforeAnyWrite) {
     if (mount("/etc", etc.c_str(), nullptr, MS_BIND, nullptr) != 0) return 12;
     if (!ForbidFileSystemWritesIn(scratch.path())) return 10;
     try {
-      SandboxRoot sandbox_root(root, kBuildDir, getgid());
+      SandboxRoot sandbox_root(root, StepsIn(kBuildDir), getgid());
       return 1;
     } catch (const SysError& e) {
       if (!e.refused()) return 2;

@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <string>
 
-#include "sandbox/builder/sandbox_root.h"
+#include "sandbox/builder/remove_tree.h"
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/cgroup.h"
 #include "sandbox/start/raw_syscall.h"
@@ -123,6 +123,8 @@ void LeftoverGuard::Send(char kind, const std::string& path) {
 void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Send(kTree, path); }
 void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Send(kCgroup, path); }
 
+constexpr int kRemoveAttempts = 50;  // one second
+
 int LeftoverCleanupMain(const std::vector<std::string>& items) {
   int status = 0;
   for (const std::string& item : items) {
@@ -135,9 +137,14 @@ int LeftoverCleanupMain(const std::vector<std::string>& items) {
   }
   for (const std::string& item : items) {
     if (item.size() < 2 || item[0] != kTree) continue;
-    RemoveTree(item.substr(1));
-    struct stat st;
-    if (lstat(item.c_str() + 1, &st) == 0) status = 1;
+    // Without a cgroup, the builder's processes die with sbx (their death signal, or their
+    // pid namespace's init) but may still be writing: walk again until nothing is left.
+    bool removed = false;
+    for (int attempt = 0; attempt < kRemoveAttempts && !removed; ++attempt) {
+      if (attempt > 0) usleep(20 * 1000);
+      removed = RemoveTree(item.substr(1));
+    }
+    if (!removed) status = 1;
   }
   return status;
 }

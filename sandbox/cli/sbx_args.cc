@@ -34,15 +34,17 @@ constexpr std::string_view kCheckMapHelp =
 constexpr std::string_view kRunHelp =
     "usage: sbx run [--mode lix|fast] [--build-uid U --build-gid G [--uid-count N]\n"
     "                | --auto-build-user SLOT [--uid-range]] [--share-network]\n"
-    "               [--no-user-namespace] [--build-dir PATH]\n"
-    "               [--cgroup DIR] [--root DIR] [--timing] -- CMD...\n"
+    "               [--no-user-namespace] [--build-dir PATH] [--build-dir-tmpfs]\n"
+    "               [--no-kvm] [--cgroup DIR] [--root DIR] [--timing] -- CMD...\n"
     "Runs CMD in the sandbox and exits with its status (128+N for signal N); 125 when the\n"
     "sandbox could not be set up, 126 when CMD cannot be executed, 127 when it is not found.\n"
     "The builder gets fds 0-2 only, no new privileges, Nix's seccomp filter (no setuid or\n"
-    "setgid files, no xattrs), read-only nosuid nodev host binds all the way down, and a\n"
-    "build dir of its own (tmpfs, mode 0700). Nothing is written outside the root; a root\n"
-    "that is the host's / or holds its /etc is refused. SIGINT, SIGTERM and SIGHUP kill the\n"
-    "builder, remove what sbx made and exit 128+N.\n"
+    "setgid files, no xattrs), read-only nosuid nodev host binds all the way down, Nix's\n"
+    "environment (NIX_STORE, NIX_BUILD_CORES, ...) and a build dir of its own, mode 0700:\n"
+    "as Nix's, a new directory beneath $TMPDIR (else /tmp), bound nosuid nodev, removed\n"
+    "afterwards whatever the builder left in it. Nothing else is written outside the root;\n"
+    "a root that is the host's / or holds its /etc is refused. SIGINT, SIGTERM and SIGHUP\n"
+    "kill the builder, remove what sbx made and exit 128+N.\n"
     "  --mode lix     start as Lix does: a forked helper clones with CLONE_PARENT (default)\n"
     "  --mode fast    the same sandbox without copying the parent (vfork-style, clone3)\n"
     "  --auto-build-user SLOT  the build user of Nix's auto-allocate-uids slot SLOT;\n"
@@ -50,6 +52,11 @@ constexpr std::string_view kRunHelp =
     "  --share-network    keep the host's network (fixed-output builds); else only lo\n"
     "  --no-user-namespace  root with a build user only (neither root nor the caller):\n"
     "                 the builder runs as that user\n"
+    "  --build-dir PATH   the build dir's path in the sandbox (default /build)\n"
+    "  --build-dir-tmpfs  a tmpfs there instead of a host directory (in memory, not on\n"
+    "                 disk); also what an unprivileged caller with a uid range gets\n"
+    "  --no-kvm       no /dev/kvm; by default the host's is bound in where the caller may\n"
+    "                 read and write it, as Nix's kvm system feature\n"
     "  --cgroup DIR   create the cgroup v2 DIR, start CMD in it, kill and remove it after\n"
     "  --root DIR     use DIR as the root (etc/ is written there); default: a fresh root\n"
     "                 with read-only /usr, /bin, /sbin, /lib, /lib64 from the host\n"
@@ -83,6 +90,8 @@ const std::vector<OptionSpec>& OptionsOf(std::string_view command) {
                                               {"share-network", Arg::kNone},
                                               {"no-user-namespace", Arg::kNone},
                                               {"build-dir", Arg::kText},
+                                              {"build-dir-tmpfs", Arg::kNone},
+                                              {"no-kvm", Arg::kNone},
                                               {"cgroup", Arg::kText},
                                               {"root", Arg::kText},
                                               {"timing", Arg::kNone},
@@ -368,6 +377,8 @@ ParsedArgs ParseSbxArgs(const std::vector<std::string>& args) {
   run.share_network = Has(scan.options, "share-network");
   run.use_user_namespace = !Has(scan.options, "no-user-namespace");
   if (auto dir = ValueOf(scan.options, "build-dir")) run.build_dir = *dir;
+  run.build_dir_tmpfs = Has(scan.options, "build-dir-tmpfs");
+  run.kvm = !Has(scan.options, "no-kvm");
   run.cgroup = ValueOf(scan.options, "cgroup");
   run.root = ValueOf(scan.options, "root");
   run.timing = Has(scan.options, "timing");

@@ -37,6 +37,8 @@ struct RunCommand {
   bool share_network = false;
   bool use_user_namespace = true;
   std::string build_dir{kDefaultBuildDir};
+  bool build_dir_tmpfs = false;
+  bool kvm = true;
   std::optional<std::string> cgroup;  // directory of a cgroup to place the child in
   std::optional<std::string> root;    // directory to use as the sandbox root
   bool timing = false;

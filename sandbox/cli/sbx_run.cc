@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "sandbox/builder/host_build_dir.h"
 #include "sandbox/builder/run_child.h"
 #include "sandbox/builder/sandbox_root.h"
 #include "sandbox/cli/leftover_guard.h"
@@ -46,6 +47,8 @@ StartConfig ConfigFor(const RunCommand& command) {
                                   .count = command.uid_count.value_or(1)};
   }
   config.build_dir = command.build_dir;
+  config.build_dir_tmpfs = command.build_dir_tmpfs;
+  config.kvm = command.kvm;
   config.cgroup = command.cgroup;
   config.force_clone_fallback = FallbackForced("clone");
   config.command = command.argv;
@@ -151,10 +154,13 @@ int Run(const RunCommand& command) {
   LeftoverGuard guard;
   std::optional<SandboxRoot> root;
   // The guard learns of a fresh root right after mkdtemp, before anything is put in it.
-  root.emplace(
-      command.root, plan.builder.build_dir, identity.host_gid,
-      [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); },
-      FallbackForced("mount"));
+  auto remove_if_killed = [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); };
+  root.emplace(command.root, plan.builder, identity.host_gid, remove_if_killed,
+               FallbackForced("mount"));
+  std::optional<HostBuildDir> build_dir;
+  if (!plan.builder.build_dir_tmpfs) {
+    build_dir.emplace(identity.host_uid, identity.host_gid, remove_if_killed);
+  }
   RunCgroup cgroup(command.cgroup, guard);
 
   int fds[2];
@@ -163,8 +169,9 @@ int Run(const RunCommand& command) {
   UniqueFd self(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
 
   plan.sandbox_root = root->path();
-  const RunChildPlan run = PrepareRunChild(plan.builder, root->path(), root->read_only_binds(),
-                                           self.get(), error_write.get());
+  const RunChildPlan run =
+      PrepareRunChild(plan.builder, root->path(), root->read_only_binds(),
+                      build_dir ? build_dir->Bind() : BuildDirBind{}, self.get(), error_write.get());
 
   if (int sig = TerminatingSignals::received()) return 128 + sig;
   Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });

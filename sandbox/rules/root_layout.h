@@ -18,13 +18,16 @@ inline constexpr const char* kTmpDir = "tmp";
 // Host devices bound onto empty files the parent creates in ROOT/dev: the builder never
 // creates a file itself (as an unmapped id it could not: EOVERFLOW).
 inline constexpr const char* kDevNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+// And /dev/kvm, for builds with Nix's kvm system feature (BuilderSteps::bind_kvm).
+inline constexpr const char kKvmNode[] = "kvm";
 
 // Symlinks in ROOT/dev: {name, target}.
 inline constexpr const char* kDevLinks[][2] = {{"fd", "/proc/self/fd"},
                                                {"stdin", "/proc/self/fd/0"},
                                                {"stdout", "/proc/self/fd/1"},
-                                               {"stderr", "/proc/self/fd/2"},
-                                               {"ptmx", "pts/ptmx"}};
+                                               {"stderr", "/proc/self/fd/2"}};
+// And /dev/ptmx, to the sandbox's own devpts, where the host has /dev/pts/ptmx (as Nix).
+inline constexpr const char* kPtmxLink[2] = {"ptmx", "pts/ptmx"};
 
 // What the start writes into ROOT/etc (sandbox_files.cc); removed with a fresh root.
 inline constexpr const char* kEtcPasswd = "passwd";

@@ -20,6 +20,8 @@ struct StartConfig {
   bool private_network = true;              // CLONE_NEWNET (all but fixed-output builds)
   std::optional<BuildUser> build_user;      // none: map the caller's own ids
   std::string build_dir{kDefaultBuildDir};  // home in the generated passwd
+  bool build_dir_tmpfs = false;             // a tmpfs, not a host directory on disk
+  bool kvm = true;  // Nix's kvm system feature: bind /dev/kvm where the caller may use it
   std::string sandbox_root;                 // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
   std::optional<std::string> cgroup;        // directory of a cgroup v2 to place the child in
   bool require_drop_supplementary_groups = (getuid() == 0);  // spec 10

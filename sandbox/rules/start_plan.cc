@@ -5,16 +5,28 @@
 namespace sbx {
 namespace {
 
-BuilderSteps PlanBuilderSteps(const StartConfig& config, const Identity& identity) {
+BuilderSteps PlanBuilderSteps(const StartConfig& config, const Identity& identity,
+                              const HostFacts& host) {
   BuilderSteps steps;
   steps.bring_up_loopback = config.private_network;
   steps.build_dir = config.build_dir;
+  // An unprivileged caller whose builder runs as other host ids (a subordinate range) could
+  // neither chown a host build dir to them nor remove what they leave in it.
+  steps.build_dir_tmpfs = config.build_dir_tmpfs || (host.uid != 0 && identity.host_uid != host.uid);
+  steps.bind_kvm = config.kvm && host.kvm_usable;
+  steps.link_ptmx = host.pts_ptmx;
   steps.uid = identity.sandbox_uid;
   steps.gid = identity.sandbox_gid;
   steps.build_dir_tmpfs_options =
       "mode=0700,uid=" + std::to_string(steps.uid) + ",gid=" + std::to_string(steps.gid);
   steps.argv = config.command;
-  steps.environment = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
+  // Nix sets these for every builder (its settings, not the derivation's attributes).
+  steps.environment = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin",
+                       "HOME=/homeless-shelter",
+                       "NIX_STORE=/nix/store",
+                       "NIX_BUILD_CORES=" + std::to_string(host.cores),
+                       "NIX_LOG_FD=2",
+                       "TERM=xterm-256color",
                        "NIX_BUILD_TOP=" + config.build_dir};
   for (const char* name : {"TMPDIR", "TMP", "TEMP", "TEMPDIR"}) {
     steps.environment.push_back(std::string(name) + "=" + config.build_dir);
@@ -50,7 +62,7 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
   plan.require_drop_supplementary_groups = config.require_drop_supplementary_groups;
   plan.force_clone_fallback = config.force_clone_fallback;
   plan.etc_files_before_clone = config.mode == StartMode::kFast;
-  plan.builder = PlanBuilderSteps(config, plan.identity);
+  plan.builder = PlanBuilderSteps(config, plan.identity, host);
   return plan;
 }
 

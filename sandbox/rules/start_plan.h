@@ -26,6 +26,9 @@ struct HostFacts {
   std::string user_namespaces_error;  // spec 3's message, with the probe's findings
   uint32_t uid = 0;                   // real ids of the caller
   uint32_t gid = 0;
+  uint32_t cores = 1;       // online CPUs: Nix's default build-cores (NIX_BUILD_CORES)
+  bool kvm_usable = false;  // access("/dev/kvm", R_OK | W_OK): Nix's default kvm feature
+  bool pts_ptmx = true;     // the host has /dev/pts/ptmx
 };
 
 struct StartPlan {

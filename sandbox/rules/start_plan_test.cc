@@ -44,8 +44,42 @@ TEST(PlanStart, BuilderEnvironmentIsNixs) {
   EXPECT_THAT(PlanStart(config, Host(true, 0)).builder.environment,
               ::testing::UnorderedElementsAre(
                   "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
-                  "NIX_BUILD_TOP=/tmp/nix-build-x", "TMPDIR=/tmp/nix-build-x",
+                  "NIX_STORE=/nix/store", "NIX_BUILD_CORES=1", "NIX_LOG_FD=2",
+                  "TERM=xterm-256color", "NIX_BUILD_TOP=/tmp/nix-build-x", "TMPDIR=/tmp/nix-build-x",
                   "TMP=/tmp/nix-build-x", "TEMP=/tmp/nix-build-x", "TEMPDIR=/tmp/nix-build-x"));
+}
+
+// As Nix: /dev/kvm where the caller may use it (its kvm system feature, on by default),
+// /dev/ptmx where the host has /dev/pts/ptmx, the builder's cores in NIX_BUILD_CORES.
+TEST(PlanStart, DevicesAndCoresFollowTheHost) {
+  HostFacts host = Host(true, 0);
+  host.kvm_usable = true;
+  host.pts_ptmx = false;
+  host.cores = 8;
+  StartConfig config = WithBuildUser();
+  BuilderSteps steps = PlanStart(config, host).builder;
+  EXPECT_TRUE(steps.bind_kvm);
+  EXPECT_FALSE(steps.link_ptmx);
+  EXPECT_THAT(steps.environment, ::testing::Contains("NIX_BUILD_CORES=8"));
+  config.kvm = false;  // sbx run --no-kvm
+  EXPECT_FALSE(PlanStart(config, host).builder.bind_kvm);
+  host.kvm_usable = false;
+  config.kvm = true;
+  EXPECT_FALSE(PlanStart(config, host).builder.bind_kvm);
+}
+
+// The build dir is a host directory, except where asked for a tmpfs or where an
+// unprivileged caller's builder runs as ids it could not chown to nor clean up after.
+TEST(PlanStart, BuildDirOnDiskUnlessTheCallerCouldNotRemoveIt) {
+  StartConfig config = WithBuildUser();
+  EXPECT_FALSE(PlanStart(config, Host(true, 0)).builder.build_dir_tmpfs);
+  StartConfig rootless;
+  EXPECT_FALSE(PlanStart(rootless, Host(true, 1000)).builder.build_dir_tmpfs);
+  config.build_dir_tmpfs = true;
+  EXPECT_TRUE(PlanStart(config, Host(true, 0)).builder.build_dir_tmpfs);
+  StartConfig subordinate_range;
+  subordinate_range.build_user = BuildUser{.uid = 100000, .gid = 100000, .count = 65536};
+  EXPECT_TRUE(PlanStart(subordinate_range, Host(true, 1000)).builder.build_dir_tmpfs);
 }
 
 // Spec 29: the builder becomes the sandbox user, whose alone the build dir is, and brings up

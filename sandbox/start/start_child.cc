@@ -1,8 +1,11 @@
 #include "sandbox/start/start_child.h"
 
 #include <fcntl.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <string>
@@ -134,6 +137,9 @@ HostFacts HostFactsOfThisProcess() {
   host.user_namespaces_error = UserNamespacesUnavailableError();
   host.uid = getuid();
   host.gid = getgid();
+  host.cores = static_cast<uint32_t>(std::max(1, get_nprocs()));
+  host.kvm_usable = access("/dev/kvm", R_OK | W_OK) == 0;
+  host.pts_ptmx = access("/dev/pts/ptmx", F_OK) == 0;
   return host;
 }
 
