@@ -3,12 +3,20 @@
 table (expectations.tsv); prints the matrix, implementations by observables.
 
   conformance.py --probe PROBE [--expectations TSV] [--json OUT] [--expect-fail KEYS]
+                 [--host-facts FILE] [--oracle NAME]
                  [--family nix|spec] [--config C] [--caller UID:GID]
                  [--build-ids UID:GID] --impl 'NAME=COMMAND {probe}' [--impl ...]
 
 --family, --config, --caller and --build-ids apply to the --impl options after them
-(defaults: spec, none, the ids of whoever runs this, 30001:30000). {probe} in COMMAND becomes the probe's path; COMMAND runs
-with /bin/sh -c and must print the probe's output on stdout.
+(defaults: spec, none, the ids of whoever runs this, 30001:30000). {probe} in COMMAND
+becomes the probe's path; COMMAND runs with /bin/sh -c and must print the probe's output on
+stdout.
+
+What the table's values depend on (capabilities, /dev/kvm, mount flags, ...) comes from
+`PROBE --host-facts` run here, or from --host-facts FILE (a VM guest's); the facts are
+printed with the verdicts. --oracle NAME: that implementation (a real Nix) is also the
+expectation for every other one of its configuration: an observable on which they differ
+fails unless the table explains the difference (a row of Nix's family, or `*`).
 
 Exit status: 0 when every implementation agrees with the table, 1 when one does not, 2 on
 usage errors. With --expect-fail KEY,KEY...: 0 only when every implementation fails on at
@@ -70,18 +78,26 @@ def parse_output(text):
     return values
 
 
-def agrees(expected, actual, ids):
-    """ids: {"caller_uid": ..., "build_gid": ...}, the placeholders a value may hold."""
+def fill(expected, placeholders):
+    """expected with each {name} replaced by its value; an unknown name is an error."""
+    def value(match):
+        if match.group(1) not in placeholders:
+            raise SystemExit("expectations: unknown placeholder {%s}" % match.group(1))
+        return str(placeholders[match.group(1)])
+    return re.sub(r"\{([a-z_]+)\}", value, expected)
+
+
+def agrees(expected, actual, placeholders):
+    """placeholders: {"caller_uid": ..., "dev_kvm": ...}, what a value's {names} stand for."""
     if expected == "*":
         return True
-    for name, value in ids.items():
-        expected = expected.replace("{%s}" % name, str(value))
+    expected = fill(expected, placeholders)
     if expected.startswith("~"):
         return re.fullmatch(expected[1:], actual) is not None
     return expected == actual
 
 
-def judge(rows, values, family, config, ids):
+def judge(rows, values, family, config, placeholders):
     """{observable: (verdict, expected, actual, row)}; verdict agree|disagree|unlisted|missing."""
     results = {}
     names = sorted(set(values) | {r["observable"] for r in rows})
@@ -94,11 +110,69 @@ def judge(rows, values, family, config, ids):
             continue
         if actual is None:
             if row["expected"] != "*":
-                results[name] = ("missing", row["expected"], "(not printed)", row)
+                results[name] = ("missing", fill(row["expected"], placeholders), "(not printed)",
+                                 row)
             continue
-        verdict = "agree" if agrees(row["expected"], actual, ids) else "disagree"
-        results[name] = (verdict, row["expected"], actual, row)
+        verdict = "agree" if agrees(row["expected"], actual, placeholders) else "disagree"
+        results[name] = (verdict, fill(row["expected"], placeholders), actual, row)
     return results
+
+
+def judge_by_oracle(rows, results, values, oracle_values, oracle_name, family, config):
+    """Holds values to what the oracle (a real Nix, same configuration, same run) showed:
+    each observable the table does not explain (a row of Nix's family says how Nix differs
+    from the spec; an expected `*` says the value is the implementation's own) must be
+    equal. A disagreement replaces an "agree" in results."""
+    for name in sorted(set(values) | set(oracle_values)):
+        mine = expectation(rows, name, family, config)
+        nix = expectation(rows, name, "nix", config)
+        if mine is None or mine["expected"] == "*" or (nix and nix["family"] == "nix"):
+            continue
+        actual, shown = values.get(name, "(not printed)"), oracle_values.get(name, "(not printed)")
+        if actual != shown and results.get(name, ("agree",))[0] == "agree":
+            results[name] = ("differs-from-oracle", "%s (as %s showed)" % (shown, oracle_name),
+                             actual, mine)
+
+
+def read_facts(text):
+    """`fact.NAME value` lines (PROBE --host-facts) into {NAME: value}."""
+    return {k[len("fact."):]: v for k, v in parse_output(text).items() if k.startswith("fact.")}
+
+
+def host_facts(probe):
+    """The facts of this host, from the probe run here (outside any sandbox)."""
+    out = subprocess.run([probe, "--host-facts"], stdout=subprocess.PIPE, check=True)
+    return read_facts(out.stdout.decode())
+
+
+def kvm_usable(kvm, uid, gid):
+    """Whether access("/dev/kvm", R_OK|W_OK) succeeds for uid:gid (no supplementary
+    groups), from the node's "MODE UID:GID" or "absent": Nix and Lix bind it then."""
+    if kvm == "absent":
+        return False
+    mode, owner = kvm.split()
+    mode, (o_uid, o_gid) = int(mode, 8), map(int, owner.split(":"))
+    if uid == 0:
+        return True
+    bits = mode >> 6 if uid == o_uid else mode >> 3 if gid == o_gid else mode
+    return bits & 0o6 == 0o6
+
+
+def placeholders(ids, facts):
+    """What the table's {names} stand for, for one implementation run by ids["caller_*"]."""
+    values = dict(ids)
+    values.update({
+        "cap_full": facts["cap_full"],
+        "nix_system": facts["nix_system"],
+        "cores": facts["cores"],
+        "dev_kvm": "kvm " if kvm_usable(facts["kvm"], ids["caller_uid"],
+                                          ids["caller_gid"]) else "",
+        "dev_ptmx": "ptmx " if facts["host_pts_ptmx"] == "yes" else "",
+        "flags_tmp": facts["flags_tmp"],
+        "flags_busybox": facts["flags_busybox"],
+        "writable_busybox": "no (EROFS)" if facts["flags_busybox"].startswith("ro") else "yes",
+    })
+    return values
 
 
 def run_impl(impl, probe):
@@ -117,11 +191,13 @@ def run_impl(impl, probe):
 
 
 def print_matrix(impls, out=sys.stdout):
-    """A grid, observables by implementations (. agrees, X disagrees, ? unlisted or
-    missing, blank not observed), then every disagreement with both values."""
+    """A grid, observables by implementations (. agrees, X disagrees with the table, N
+    differs from the oracle, ? unlisted or missing, blank not observed), then every
+    disagreement with both values."""
     names = sorted({n for i in impls for n in i["results"]})
     width = max(len(n) for n in names) if names else 10
-    mark = {"agree": ".", "disagree": "X", "unlisted": "?", "missing": "?"}
+    mark = {"agree": ".", "disagree": "X", "differs-from-oracle": "N", "unlisted": "?",
+            "missing": "?"}
     print("conformance: %d implementation(s) x %d observables" % (len(impls), len(names)),
           file=out)
     for number, impl in enumerate(impls, 1):
@@ -167,9 +243,16 @@ def main():
     p.add_argument("--expectations", default=os.path.join(HERE, "expectations.tsv"))
     p.add_argument("--json", help="write the results here, for the report")
     p.add_argument("--expect-fail", default="", help="comma-separated observables")
+    p.add_argument("--host-facts", metavar="FILE",
+                   help="the facts to judge by (PROBE --host-facts output), e.g. a VM guest's;"
+                        " default: run PROBE --host-facts here")
+    p.add_argument("--oracle", metavar="NAME", action="append", default=[],
+                   help="the implementation (a real Nix) the others of its configuration must"
+                        " match wherever the table does not explain a difference (one per"
+                        " configuration)")
     impls, state = [], {"family": "spec", "config": "none",
                         "caller": "%d:%d" % (os.getuid(), os.getgid()),
-                        "build_ids": "30001:30000"}
+                        "build_ids": "30001:30000", "caller_groups": ""}
 
     class Setting(argparse.Action):
         def __call__(self, parser, ns, value, option):
@@ -186,12 +269,21 @@ def main():
                 if not uid.isdigit() or not (gid or uid).isdigit():
                     parser.error("--%s takes UID:GID" % key.replace("_", "-"))
                 ids[prefix + "_uid"], ids[prefix + "_gid"] = int(uid), int(gid or uid)
+            groups = [g for g in state["caller_groups"].split(",") if g]
+            if not all(g.isdigit() for g in groups):
+                parser.error("--caller-groups takes GID,GID...")
+            # A rootless caller keeps them (setgroups is denied): its own gid appears as the
+            # sandbox's (100), any other as the overflow gid.
+            ids["caller_groups"] = " ".join(
+                "100" if int(g) == ids["caller_gid"] else "65534" for g in groups)
             impls.append({"name": name, "command": command, "family": state["family"],
                           "config": state["config"], "ids": ids})
 
     p.add_argument("--family", choices=FAMILIES, action=Setting)
     p.add_argument("--config", choices=CONFIGS, action=Setting)
     p.add_argument("--caller", metavar="UID:GID", action=Setting)
+    p.add_argument("--caller-groups", metavar="GID,GID", action=Setting,
+                   help="the caller's supplementary groups, for {caller_groups} (default none)")
     p.add_argument("--build-ids", metavar="UID:GID", action=Setting,
                    help="the build user's first ids, for {build_uid} and {build_gid}")
     p.add_argument("--impl", metavar="NAME=COMMAND", action=Impl)
@@ -200,11 +292,35 @@ def main():
         p.error("give at least one --impl")
     probe = os.path.abspath(args.probe)
     rows = read_table(args.expectations)
+    oracles = {}  # configuration -> its oracle
+    for name in args.oracle:
+        named = [i for i in impls if i["name"] == name]
+        if not named or named[0]["config"] in oracles:
+            p.error("--oracle %s: names no --impl, or a second one of its configuration" % name)
+        oracles[named[0]["config"]] = named[0]
+    if args.host_facts:
+        with open(args.host_facts) as f:
+            facts = read_facts(f.read())
+    else:
+        facts = host_facts(probe)
+    print("conformance: host facts: " + ", ".join("%s=%s" % kv for kv in sorted(facts.items())))
 
-    for impl in impls:
+    # The oracles first: the others are compared with what they showed in this very run.
+    first = list(oracles.values())
+    for impl in first + [i for i in impls if i not in first]:
         impl["exit"], output, impl["stderr"] = run_impl(impl, probe)
-        impl["results"] = judge(rows, parse_output(output), impl["family"], impl["config"],
-                                impl["ids"])
+        impl["values"] = parse_output(output)
+        impl["results"] = judge(rows, impl["values"], impl["family"], impl["config"],
+                                placeholders(impl["ids"], facts))
+        oracle = oracles.get(impl["config"])
+        if oracle is None or oracle is impl:
+            continue
+        if oracle["exit"]:
+            impl["exit"] = impl["exit"] or 1
+            impl["stderr"] += "\nnot compared: the oracle %s failed" % oracle["name"]
+        else:
+            judge_by_oracle(rows, impl["results"], impl["values"], oracle["values"],
+                            oracle["name"], impl["family"], impl["config"])
     print_matrix(impls)
 
     # One line the report (report/suites.py) reads back from a test's log.

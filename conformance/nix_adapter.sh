@@ -41,7 +41,7 @@ tmp=$(mktemp -d /nix/tmp.XXXXXX)
 cat >"$tmp/probe.nix" <<EOF
 derivation {
   name = "conformance-probe";
-  system = "x86_64-linux";
+  system = builtins.currentSystem;
   builder = "/bin/sh";
   args = [ "-c" "exec /probe >\$out" ];
   nonce = "$NONCE";
@@ -58,6 +58,10 @@ copy=$(mktemp -d /tmp/sbx-nix-probe.XXXXXX)
 trap 'rm -rf "$copy"' EXIT
 chmod 0755 "$copy"
 install -m 0555 "$probe" "$copy/probe"
+# Nix's TMPDIR, where it makes the build dir: on /tmp, as the sbx adapter's.
+mkdir -m 0711 "$copy/caller-tmp"  # a build user may pass through, as through /tmp
+chown "$owner" "$copy/caller-tmp"
 nonce="$(date +%s%N)-$$-$RANDOM"
 "$here/private_nix.sh" --owner "$owner" -- env -u NIX_REMOTE USER=conformance NONCE="$nonce" \
+  TMPDIR="$copy/caller-tmp" \
   PROBE="$copy/probe" BUILD_USERS_GROUP="$build_users_group" "${run_as[@]}" /bin/sh -c "$build_script"

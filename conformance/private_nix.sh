@@ -10,10 +10,13 @@
 #   /etc/passwd   a copy of the host's, plus the build user nixbld1 (uid 30001),
 #   /etc/group    a copy of the host's, plus the group nixbld (gid 30000, member nixbld1).
 # A new root rather than binds over /nix: the host may have no /nix to bind over, and a
-# mount point must never be created on the host. pivot_root rather than chroot: Nix creates
+# mount point must never be created on the host. A host's own /nix (Nix installed) is left
+# out of the new root, never bound: its store and daemon stay untouched. host_copy.sh makes
+# the new root and enters it. pivot_root rather than chroot: Nix creates
 # user namespaces, which the kernel refuses to a chrooted process.
 # Everything lives under one temporary directory, removed at the end.
 set -euo pipefail
+source "$(dirname "$(readlink -f "$0")")/host_copy.sh"
 
 BUILD_USER_LINE='nixbld1:x:30001:30000:Nix build user 1:/var/empty:/noshell'
 BUILD_GROUP_LINE='nixbld:x:30000:nixbld1'
@@ -36,26 +39,13 @@ new=$work/root
 mkdir -p "$new" "$work/nix" "$work/etc"
 chown "$owner" "$work/nix"
 mount -t tmpfs -o mode=0755 sbx-private-nix "$new"
-for entry in /* /.[!.]*; do
-  [[ -e $entry || -L $entry ]] || continue
-  name=${entry#/}
-  if [[ -L $entry ]]; then
-    ln -s "$(readlink "$entry")" "$new/$name"
-  elif [[ -d $entry ]]; then
-    mkdir "$new/$name"
-    mount --rbind "$entry" "$new/$name"
-  else
-    touch "$new/$name"
-    mount --bind "$entry" "$new/$name"
-  fi
-done
+# A host with Nix installed: its /nix is left out, ours replaces it.
+copy_host_root "$new" nix
 mkdir "$new/nix"
 mount --bind "$work/nix" "$new/nix"
-{ cat /etc/passwd; echo "$BUILD_USER_LINE"; } >"$work/etc/passwd"
-{ cat /etc/group; echo "$BUILD_GROUP_LINE"; } >"$work/etc/group"
+# A host with Nix installed has its own nixbld users, maybe with other ids: ours replace them.
+{ awk '!/^nixbld[0-9]*:/' /etc/passwd; echo "$BUILD_USER_LINE"; } >"$work/etc/passwd"
+{ awk '!/^nixbld:/' /etc/group; echo "$BUILD_GROUP_LINE"; } >"$work/etc/group"
 mount --bind "$work/etc/passwd" "$new/etc/passwd"
 mount --bind "$work/etc/group" "$new/etc/group"
-cd "$new"
-mkdir old-root
-pivot_root . old-root
-exec chroot . /bin/sh -c 'umount -l /old-root && rmdir /old-root && cd / && exec "$@"' sh "$@"
+enter_root "$new" "$@"

@@ -7,7 +7,9 @@
 #                          [--impl 'NAME=COMMAND {probe}']...
 #
 # Built in: sbx run (lix and fast; configurations none, user, range, rootless) and, when
-# nix-build is installed (Debian's nix-bin), a real Nix (none, user, rootless). --impl adds
+# nix-build is installed (Debian's nix-bin), a real Nix (none, user, rootless), the oracle
+# of its configuration: sbx must show what it showed, wherever the table does not explain a
+# difference. --impl adds
 # your own sandbox; --family, --config and --caller before it say how to judge it (see
 # docs/conformance.md). --only-given runs only the --impl ones.
 set -euo pipefail
@@ -30,29 +32,23 @@ done
 bin=$("${bazel[@]}" info bazel-bin 2>/dev/null)
 sbx=$bin/sandbox/sbx probe=$bin/conformance/probe
 impls=()
+oracles=()
 if ((builtin)); then
-  for mode in lix fast; do
-    for config in none user range rootless; do
-      flags="--mode $mode"
-      caller=0:0
-      case $config in
-        user) flags+=" --build-user" ;;
-        range) flags+=" --build-user --uid-range" ;;
-        rootless) flags+=" --rootless" caller=65534:65534 ;;
-      esac
-      impls+=(--family spec --config "$config" --caller "$caller"
-        --impl "sbx-$mode-$config=conformance/sbx_adapter.sh $flags $sbx {probe}")
-    done
-  done
+  source conformance/impls.sh
+  have_nix=0
   if command -v nix-build >/dev/null; then
-    impls+=(--family nix --caller 0:0
-      --config none --impl "nix-none=conformance/nix_adapter.sh --no-build-user {probe}"
-      --config user --impl "nix-user=conformance/nix_adapter.sh --build-user {probe}"
-      --config rootless --caller 30100:30100
-      --impl "nix-rootless=conformance/nix_adapter.sh --rootless {probe}")
+    have_nix=1
   else
     echo "conformance: nix-build not found (Debian package nix-bin): no real Nix in the matrix"
   fi
+  for config in none user range rootless; do
+    if ((have_nix)) && [[ $config != range ]]; then
+      add_nix_impl "$config"
+      oracles+=(--oracle "nix-$config")
+    fi
+    add_sbx_impl lix "$config" "$sbx"
+    add_sbx_impl fast "$config" "$sbx"
+  done
 fi
 ((${#impls[@]} + ${#given[@]})) || { echo "conformance: no implementation to run" >&2; exit 2; }
 
@@ -60,7 +56,7 @@ mkdir -p out/conformance
 before=$(md5sum /etc/passwd /etc/group; ls -la /nix /usr/local 2>&1 || true)
 set +e
 /usr/bin/python3 -B conformance/conformance.py --probe "$probe" \
-  --json out/conformance/results.json "${impls[@]}" --family spec --config none \
+  --json out/conformance/results.json "${oracles[@]}" "${impls[@]}" --family spec --config none \
   --caller "$(id -u):$(id -g)" "${given[@]}" | grep -v '^conformance-results: '
 status=${PIPESTATUS[0]}
 set -e

@@ -1,65 +1,73 @@
 #!/bin/bash
-# One conformance test target: the probe in one implementation and configuration, held to
-# expectations.tsv; also checks that the host's /etc/passwd, /etc/group, /nix and
-# /usr/local (where the adapters mount things in private namespaces) are as they were.
+# One conformance test target: the probe in sbx (and the real Nix), held to expectations.tsv
+# with the facts of this host; also checks that the host's /etc/passwd, /etc/group, /nix
+# and /usr/local (where the adapters mount things in private namespaces) are as they were.
 #
-#   run_suite.sh sbx MODE CONFIG SBX PROBE   sbx run --mode MODE (lix|fast)
-#   run_suite.sh nix CONFIG PROBE            Debian's nix-build (none|user|rootless)
-#   run_suite.sh no-sandbox PROBE            the probe run directly: must fail on the
-#                                            observables a missing sandbox gets wrong
+#   run_suite.sh same-host SBX PROBE CONFIG...
+#                                             Debian's Nix and sbx run (lix and fast) in each
+#                                             CONFIG (none|user|rootless), in this run; Nix
+#                                             is the oracle sbx must match where the table
+#                                             does not explain a difference
+#   run_suite.sh sbx MODE CONFIG SBX PROBE    sbx run --mode MODE alone (CONFIG range: Nix
+#                                             2.8 has no uid ranges)
+#   run_suite.sh no-sandbox PROBE             the probe run directly: must fail on the
+#                                             observables a missing sandbox gets wrong
+#   run_suite.sh variant VARIANT SBX PROBE CONFIG...
+#                                             same-host, on a host variant (host_variant.sh)
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
+source "$here/impls.sh"
 suite=(/usr/bin/python3 -B "$here/conformance.py")
 if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} ]]; then
   suite+=(--json "$TEST_UNDECLARED_OUTPUTS_DIR/conformance.json")
 fi
 
 host_state() {
-  md5sum /etc/passwd /etc/group
+  md5sum /etc/passwd /etc/group /etc/hosts
   if [[ -e /nix ]]; then find /nix -maxdepth 3 -printf '%p %m %u %g\n' | sort; else echo "no /nix"; fi
   find /usr/local -maxdepth 1 -printf '%p %m %u %g\n' 2>&1 | sort
 }
 
-# run_checked COMMAND...: runs it, then fails if the host changed.
+# run_checked COMMAND...: runs it, then fails if the host changed or something was left.
 run_checked() {
   local before status=0
   before=$(host_state)
   "$@" || status=$?
   if [[ $(host_state) != "$before" ]]; then
-    echo "FAIL: the host's /etc/passwd, /etc/group, /nix or /usr/local changed:"
-    diff <(echo "$before") <(host_state) || true
+    echo "FAIL: the host's /etc/passwd, /etc/group, /etc/hosts, /nix or /usr/local changed:"
+    diff <(echo "$before") <(host_state) || :
     exit 1
   fi
-  echo "host's /etc/passwd, /etc/group, /nix and /usr/local unchanged"
+  echo "host's /etc/passwd, /etc/group, /etc/hosts, /nix and /usr/local unchanged"
   exit "$status"
 }
 
 kind=$1
 shift
+impls=()
 case $kind in
+  same-host)
+    sbx=$1 probe=$2
+    shift 2
+    oracles=()
+    for config; do
+      add_nix_impl "$config"
+      oracles+=(--oracle "nix-$config")
+      add_sbx_impl lix "$config" "$sbx"
+      add_sbx_impl fast "$config" "$sbx"
+    done
+    run_checked "${suite[@]}" --probe "$probe" "${oracles[@]}" "${impls[@]}"
+    ;;
   sbx)
     mode=$1 config=$2 sbx=$3 probe=$4
-    flags=(--mode "$mode")
-    caller=0:0
-    case $config in
-      user) flags+=(--build-user) ;;
-      range) flags+=(--build-user --uid-range) ;;
-      rootless) flags+=(--rootless) caller=65534:65534 ;;
-    esac
-    run_checked "${suite[@]}" --probe "$probe" --family spec --config "$config" \
-      --caller "$caller" \
-      --impl "sbx-$mode-$config=$here/sbx_adapter.sh ${flags[*]} $(readlink -f "$sbx") {probe}"
+    add_sbx_impl "$mode" "$config" "$sbx"
+    run_checked "${suite[@]}" --probe "$probe" "${impls[@]}"
     ;;
-  nix)
-    config=$1 probe=$2
-    caller=0:0
-    case $config in
-      none) flags=(--no-build-user) ;;
-      user) flags=(--build-user) ;;
-      rootless) flags=(--rootless) caller=30100:30100 ;;
-    esac
-    run_checked "${suite[@]}" --probe "$probe" --family nix --config "$config" \
-      --caller "$caller" --impl "nix-$config=$here/nix_adapter.sh ${flags[*]} {probe}"
+  variant)
+    variant=$1 sbx=$2 probe=$3
+    shift 3
+    run_checked "$here/host_variant.sh" "$variant" -- "$(readlink -f "$0")" same-host \
+      "$(readlink -f "$sbx")" "$(readlink -f "$probe")" "$@"
     ;;
   no-sandbox)
     probe=$1

@@ -4,7 +4,8 @@
 #   sbx_adapter.sh [--mode lix|fast] [--build-user] [--uid-range] [--rootless] SBX PROBE
 #
 # --build-user  build user 30001/30000 (one id; with --uid-range 65536 ids from 30001)
-# --rootless    sbx run by the unprivileged user nobody (65534), without a build user
+# --rootless    sbx run by an unprivileged user (uid 30100, the Nix adapter's too, so that
+#               their outputs compare), without a build user
 #
 # sbx makes its own root (read-only binds of the host's /usr, /bin, ...), so the probe must
 # reach it through a host directory: in a private mount namespace, a tmpfs over /usr/local
@@ -30,7 +31,7 @@ while (($# > 2)); do
     --mode) mode=$2; shift ;;
     --build-user) ids=(--build-uid 30001 --build-gid 30000) ;;
     --uid-range) ids+=(--uid-count 65536) ;;
-    --rootless) run_as=(setpriv --reuid=65534 --regid=65534 --clear-groups) ;;
+    --rootless) run_as=(setpriv --reuid=30100 --regid=30100 --clear-groups) ;;
     *) echo "sbx_adapter.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -43,6 +44,9 @@ trap 'rm -rf "$work"' EXIT
 chmod 0755 "$work"
 install -m 0555 "$(readlink -f "$1")" "$work/sbx"
 install -m 0555 "$(readlink -f "$2")" "$work/probe"
+# The caller's own TMPDIR, where sbx makes the build dir: on /tmp, as the Nix adapter's.
+mkdir -m 0711 "$work/caller-tmp"  # a build user may pass through, as through /tmp
+((${#run_as[@]})) && chown 30100:30100 "$work/caller-tmp"
 cd /
 unshare --mount --propagation private "$self" --inside "$work/probe" \
-  "${run_as[@]}" "$work/sbx" run --mode "$mode" "${ids[@]}"
+  env TMPDIR="$work/caller-tmp" "${run_as[@]}" "$work/sbx" run --mode "$mode" "${ids[@]}"

@@ -2,8 +2,9 @@
 # In a test VM, as root (busybox sh): runs the probe as the builder of `sbx run`, both
 # modes, as root (no build user, a build user, 65536 ids) and as the guest's rootless user
 # `sbx` (no build user, and 65536 ids from its /etc/subuid range through newuidmap), and
-# prints each output between marker lines. vm_suite.sh, on the host, judges them against
-# expectations.tsv (the guest has no Python and no Nix).
+# prints each output between marker lines, after the guest's facts (probe --host-facts).
+# vm_suite.sh, on the host, judges them against expectations.tsv filled with the guest's
+# facts (the guest has no Python and no Nix).
 #
 #   vm_collect.sh SBX PROBE     (paths relative to the runfiles)
 set -u
@@ -41,6 +42,12 @@ run() {
   fi
   echo "conformance-vm: END $name"
 }
+
+# The guest's own facts (its kernel's capabilities, its /dev, its mounts), outside any
+# sandbox: the table is filled from them, not from the host's.
+echo "conformance-vm: BEGIN host-facts"
+"$probe" --host-facts
+echo "conformance-vm: END host-facts"
 
 for mode in lix fast; do
   run "sbx-$mode-none-vm" none - root --mode "$mode"

@@ -17,15 +17,31 @@ if ((status)); then
   tail -40 "$work/console"
   exit 1
 fi
+# block NAME: the lines between BEGIN NAME and END NAME.
+block() {
+  awk -v name="$1" '
+    $0 == "conformance-vm: END " name {on = 0}
+    on {print}
+    $0 == "conformance-vm: BEGIN " name || index($0, "conformance-vm: BEGIN " name " ") == 1 {
+      on = 1
+    }' "$work/console"
+}
+block host-facts >"$work/host-facts"
+if ! grep -q '^fact\.' "$work/host-facts"; then
+  echo "vm_suite: the guest printed no facts:"
+  tail -40 "$work/console"
+  exit 1
+fi
 # One file per BEGIN..END block; an --impl that prints it.
 impls=()
 while read -r name config caller build_ids; do
-  awk -v name="$name" '
-    $0 == "conformance-vm: END " name {on = 0}
-    on {print}
-    index($0, "conformance-vm: BEGIN " name " ") == 1 {on = 1}' "$work/console" >"$work/$name"
+  [[ $name == host-facts ]] && continue
+  block "$name" >"$work/$name"
   [[ $build_ids == - ]] && build_ids=30001:30000
-  impls+=(--config "$config" --caller "$caller" --build-ids "$build_ids"
+  # The guest's rootless user (busybox su) keeps its own gid as a supplementary group.
+  groups=""
+  [[ $config == rootless ]] && groups=${caller#*:}
+  impls+=(--config "$config" --caller "$caller" --caller-groups "$groups" --build-ids "$build_ids"
     --impl "$name=cat $work/$name")
 done < <(sed -n 's/^conformance-vm: BEGIN //p' "$work/console")
 if ((${#impls[@]} == 0)); then
@@ -37,5 +53,6 @@ args=()
 if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} ]]; then
   args+=(--json "$TEST_UNDECLARED_OUTPUTS_DIR/conformance.json")
 fi
-exec /usr/bin/python3 -B "$here/conformance.py" --probe "$probe" "${args[@]}" --family spec \
+exec /usr/bin/python3 -B "$here/conformance.py" --probe "$probe" "${args[@]}" \
+  --host-facts "$work/host-facts" --family spec \
   "${impls[@]}"

@@ -1,0 +1,82 @@
+#!/bin/bash
+# Runs CMD on a variant of this host, made in a private mount namespace (the host itself is
+# never changed): a copy of / (host_copy.sh) with one difference, as CI hosts differ.
+#
+#   host_variant.sh VARIANT -- CMD...
+#
+#   kvm-open       /dev/kvm present, mode 0666 (a node made here: Nix and sbx decide by the
+#                  path and its access bits, so every caller gets it)
+#   no-kvm         no /dev/kvm
+#   nix-installed  a /nix as a Nix install leaves it (store, db, daemon socket dir)
+#   tmp-tmpfs      /tmp a nosuid,nodev tmpfs (many distributions' default)
+#   usr-own-mount  every top-level directory its own mount, /usr among them (the copy alone)
+#   cgroup2        a cgroup v2 hierarchy on /sys/fs/cgroup, whatever the host has
+set -euo pipefail
+self=$(readlink -f "$0")
+source "$(dirname "$self")/host_copy.sh"
+VARIANTS="kvm-open no-kvm nix-installed tmp-tmpfs usr-own-mount cgroup2"
+
+# A copy of /dev: a tmpfs with each entry of the host's bound or copied, but kvm.
+copy_dev_without_kvm() {
+  local dev=$1 entry
+  mount -t tmpfs -o mode=0755,nosuid sbx-variant-dev "$dev"
+  for entry in /dev/* /dev/.[!.]*; do
+    [[ -e $entry || -L $entry ]] || continue
+    [[ $entry == /dev/kvm ]] && continue
+    copy_entry "$entry" "$dev/${entry#/dev/}"
+  done
+  # The ptmx node finds its devpts by the directory it was opened in, which a bound node
+  # breaks: a node of our own, as the host's.
+  if [[ -c /dev/ptmx && ! -L /dev/ptmx ]]; then
+    umount "$dev/ptmx"
+    rm "$dev/ptmx"
+    mknod -m "$(stat -c %a /dev/ptmx)" "$dev/ptmx" c 5 2
+  fi
+}
+
+if [[ ${1:-} != --inside ]]; then
+  variant=${1:-}
+  [[ " $VARIANTS " == *" $variant "* && ${2:-} == -- && $# -gt 2 ]] || {
+    echo "usage: $0 VARIANT -- CMD...   (VARIANT: $VARIANTS)" >&2
+    exit 2
+  }
+  shift 2
+  work=$(mktemp -d /tmp/sbx-variant.XXXXXX)
+  trap 'rmdir "$work/root" "$work"' EXIT
+  mkdir "$work/root"
+  status=0
+  unshare --mount --propagation private "$self" --inside "$variant" "$work/root" "$@" ||
+    status=$?
+  exit "$status"
+fi
+
+variant=$2 new=$3
+shift 3
+mount -t tmpfs -o mode=0755 sbx-variant "$new"
+case $variant in
+  kvm-open | no-kvm)
+    copy_host_root "$new" dev
+    mkdir "$new/dev"
+    copy_dev_without_kvm "$new/dev"
+    if [[ $variant == kvm-open ]]; then
+      mknod -m 0666 "$new/dev/kvm" c 10 232
+    fi
+    ;;
+  nix-installed)
+    copy_host_root "$new" nix
+    mkdir -p "$new/nix/store" "$new/nix/var/nix/db" "$new/nix/var/nix/daemon-socket"
+    chmod 1775 "$new/nix/store"
+    ;;
+  tmp-tmpfs)
+    copy_host_root "$new" tmp
+    mkdir "$new/tmp"
+    mount -t tmpfs -o mode=1777,nosuid,nodev sbx-variant-tmp "$new/tmp"
+    ;;
+  usr-own-mount) copy_host_root "$new" ;;
+  cgroup2)
+    copy_host_root "$new"
+    mount -t cgroup2 sbx-variant-cgroup2 "$new/sys/fs/cgroup"
+    ;;
+esac
+echo "host_variant: $variant"
+enter_root "$new" "$@"
