@@ -33,7 +33,8 @@ def count_line(suite):
         line += "; " + suite["error"]
     if suite["state"] != "ran":
         line = "not available" + (": " + suite["note"] if suite["note"] else "")
-    elif suite["result"] == "not available" and suite["note"]:
+    elif suite["note"] and (suite["result"] == "not available" or suite["kind"] == "bench"):
+        # The benchmarks' note says whether they were judged against a base.
         line += " (%s)" % suite["note"]
     return line
 

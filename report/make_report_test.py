@@ -26,7 +26,8 @@ EXPECTED = {
     "vm": (3, 0, 0),     # plus a suite error: bazel failed outside any test
     "rootless": (0, 0, 0),
     "fuzz": (1, 1, 1),
-    "bench": (6, 1, 1),  # 4 families + 2 ratios ok; 1 regression; 1 not compared
+    "bench": (7, 2, 2),  # 4 families, 1 budget, 2 ratios ok; 1 budget missed, 1 regression;
+                         # 1 budget not measured, 1 ratio not compared
 }
 RESULTS = {"unit": "failed", "host": "passed", "vm": "failed", "rootless": "not available",
            "fuzz": "failed", "bench": "failed"}
@@ -137,7 +138,8 @@ class MakeReportTest(unittest.TestCase):
                        "crashed pid_line_fuzzer",              # from the target's test.log
                        "Compiling sandbox/sbx_cli_test.cc failed",  # NO STATUS: build error
                        "Linking vm/extra_test failed",         # suite error
-                       "ratios.lix_over_floor = 2.900",        # bench regression
+                       "REGRESSION paired.lix_over_floor: base 1.8",  # bench regression
+                       "MISSED sbx_run_over_bwrap = 1.2",      # a missed budget
                        "out/fuzz/id_map/crashes/"):            # fuzz crash
             self.assertIn(needle, self.html)
             self.assertIn(needle, junit_text)
@@ -203,13 +205,30 @@ class MakeReportTest(unittest.TestCase):
                 "bench/run_all.sh: line 9: killed\n")
             table = pathlib.Path(d, "suites.tsv")
             table.write_text("bench\tbenchmarks\tbench\tran\t137\t1\t0\tbench.log\t\t"
-                             "bench/run_all.sh --quick --compare b.json\t\n")
+                             "bench/run_all.sh --quick --base HEAD\t\n")
             proc = subprocess.run(
                 [sys.executable, str(HERE / "make_report.py"), "--suites", str(table),
                  "--bench-dir", d, "--line", "bench"], capture_output=True, text=True)
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         self.assertTrue(proc.stdout.startswith("FAILED, 0 passed, 1 failed"), proc.stdout)
 
+
+    def test_benchmarks_without_a_base_pass_not_judged(self):
+        with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as d:
+            pathlib.Path(d, "bench.log").write_text(
+                "bench: running flags (3 repetitions, min time 0.05s)\n"
+                "budget: fast_over_floor = 1.05, at most 1.5 (why): ok\n"
+                "bench: no base revision: not judged (--base REF to compare against one)\n")
+            pathlib.Path(d, "flags.json").write_text('{"benchmarks": []}')
+            table = pathlib.Path(d, "suites.tsv")
+            table.write_text("bench\tbenchmarks\tbench\tran\t0\t1\t0\tbench.log\t\t"
+                             "bench/run_all.sh --quick\t\n")
+            proc = subprocess.run(
+                [sys.executable, str(HERE / "make_report.py"), "--suites", str(table),
+                 "--bench-dir", d, "--line", "bench"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertTrue(proc.stdout.startswith(
+            "PASSED, 2 passed, 0 failed, 1 skipped (no base revision: not judged)"), proc.stdout)
 
 class KernelMatrixTest(unittest.TestCase):
     def test_vm_variants_are_tabled_by_test_and_kernel(self):

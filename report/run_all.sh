@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # `./harness run`, the main job for CI: every suite in turn (unit tests, integration on the
-# host, integration in QEMU, a short fuzz campaign, the benchmarks with their regression
-# check), then the report: out/report/index.html and out/report/junit.xml. A failing suite
+# host, integration in QEMU, a short fuzz campaign, the benchmarks with their budgets and,
+# given a base revision, their regression check), then the report: out/report/index.html and out/report/junit.xml. A failing suite
 # does not stop the next; the exit status is 1 if any failed. Each suite's log is kept in
 # out/report/logs/. A suite whose entry point does not exist yet is reported "not available".
 #
-# Usage: report/run_all.sh [--fuzz-seconds N] [--skip SUITE]...
+# Usage: report/run_all.sh [--fuzz-seconds N] [--skip SUITE]... [--bench-base REF]
 #   suites: unit, host, vm, fuzz, bench
-# Env: BAZEL (default bazel); SBX_VM_ACCEL, SBX_VM_KERNEL reach the VM tests.
+#   --bench-base REF: judge the benchmarks against REF, built and run on this machine
+#     beside the change (bench/run_all.sh --base); a CI sets the merge base of a pull
+#     request. Without one the benchmarks run, "no base revision: not judged", which does
+#     not fail the run.
+# Env: BAZEL (default bazel); SBX_BENCH_BASE (the default of --bench-base); SBX_VM_ACCEL,
+# SBX_VM_KERNEL reach the VM tests.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 read -ra bazel <<<"${BAZEL:-bazel}"
 python=/usr/bin/python3
 fuzz_seconds=10
-baseline=bench/baseline.json
+bench_base=${SBX_BENCH_BASE:-}
 skip=" "
 while (($#)); do
   case $1 in
     --fuzz-seconds) fuzz_seconds=${2:?--fuzz-seconds needs a number}; shift 2 ;;
     --skip) skip+="${2:?--skip needs a suite name} "; shift 2 ;;
+    --bench-base) bench_base=${2:?--bench-base needs a REF}; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_all.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -70,11 +76,11 @@ suite_command() {
     bench)
       if [[ ! -x bench/run_all.sh ]]; then
         note="bench/run_all.sh does not exist"
-      elif [[ -f $baseline ]]; then
-        cmd=(bench/run_all.sh --quick --compare "$baseline")
+      elif [[ -n $bench_base ]]; then
+        cmd=(bench/run_all.sh --quick --base "$bench_base")
       else
         cmd=(bench/run_all.sh --quick)
-        note="regression check not available: $baseline does not exist"
+        note="no base revision: not judged (--bench-base REF or SBX_BENCH_BASE)"
       fi
       ;;
   esac

@@ -105,7 +105,8 @@ assert got == want, got
 EOF
 grep -q 'fake failure D' "$ws/out/report/index.html" || fail "failure message not in index.html"
 
-# Run 2: everything passes; the benchmarks run, without a baseline; the VM suite is skipped.
+# Run 2: everything passes; the benchmarks run without a base revision (not judged, not a
+# failure); the VM suite is skipped.
 cat >"$ws/bench/run_all.sh" <<'EOF'
 #!/usr/bin/env bash
 [[ "$*" == --quick ]] || { echo "unexpected bench args: $*"; exit 2; }
@@ -115,16 +116,36 @@ echo '{"benchmarks": []}' >out/bench/flags.json
 EOF
 chmod +x "$ws/bench/run_all.sh"
 status=0
-(cd "$ws" && FAKE_HOST=pass BAZEL=$ws/fakebazel report/run_all.sh --skip vm) >"$ws/out2.txt" 2>&1 ||
-  status=$?
+(cd "$ws" && FAKE_HOST=pass BAZEL=$ws/fakebazel SBX_BENCH_BASE= report/run_all.sh --skip vm) \
+  >"$ws/out2.txt" 2>&1 || status=$?
 cat "$ws/out2.txt"
 ((status == 0)) || fail "run 2 exited $status, want 0"
 grep -q '^== \[3/5\] integration, VM: skipped' "$ws/out2.txt" || fail "--skip vm ignored"
-grep -q '^== note: regression check not available: bench/baseline.json does not exist' \
-  "$ws/out2.txt" || fail "missing baseline not said"
-grep -q '^== \[5/5\] benchmarks: NOT AVAILABLE, 1 passed, 0 failed, 1 skipped (regression' \
+grep -q '^== note: no base revision: not judged' "$ws/out2.txt" || fail "no base not said"
+grep -q '^== \[5/5\] benchmarks: PASSED, 1 passed, 0 failed, 1 skipped (no base revision' \
   "$ws/out2.txt" ||
-  fail "benchmarks without a baseline not reported as not available, with their counts"
-grep -q 'not available: no baseline' "$ws/out/report/junit.xml" ||
-  fail "skipped regression check not in junit.xml"
+  fail "benchmarks without a base not reported as passed and not judged, with their counts"
+grep -q 'no base revision: not judged' "$ws/out/report/junit.xml" ||
+  fail "the check not judged is not in junit.xml"
+
+# Run 3: a base revision from the environment (as a CI sets it) reaches the benchmarks as
+# --base; --bench-base overrides it.
+cat >"$ws/bench/run_all.sh" <<'EOF'
+#!/usr/bin/env bash
+[[ "$*" == "--quick --base $WANT_BASE" ]] || { echo "unexpected bench args: $*"; exit 2; }
+echo "ab: paired.fast_over_floor: base 1.04 [1.03, 1.05], change 1.04 [1.03, 1.05], difference +0.0% [-1.0%, +1.0%], p 0.5, min effect +5.0%: ok"
+EOF
+for args in "SBX_BENCH_BASE=abc123 WANT_BASE=abc123" \
+  "SBX_BENCH_BASE=abc123 WANT_BASE=def456 --bench-base def456"; do
+  read -ra words <<<"$args"
+  envs=("${words[@]:0:2}") flags=("${words[@]:2}")
+  status=0
+  (cd "$ws" && env FAKE_HOST=pass BAZEL="$ws/fakebazel" "${envs[@]}" report/run_all.sh \
+    --skip unit --skip host --skip vm --skip fuzz "${flags[@]}") >"$ws/out3.txt" 2>&1 ||
+    status=$?
+  cat "$ws/out3.txt"
+  ((status == 0)) || fail "run 3 ($args) exited $status, want 0"
+  grep -q '^== \[5/5\] benchmarks: PASSED, 1 passed, 0 failed   (' "$ws/out3.txt" ||
+    fail "the judged benchmarks ($args) not counted"
+done
 echo "PASS"

@@ -4,7 +4,8 @@ report/run_all.sh writes one row per suite to suites.tsv; this module turns each
 test cases, counted the way the suite counts them itself:
 - bazel suites: count_tests.py's cases (one per gtest case; one per target without cases);
 - fuzz: one case per fuzz target in out/fuzz/summary.json, failed when it found a crash;
-- bench: one case per benchmark family run and one per ratio the regression check compared.
+- bench: one case per benchmark family run, one per budget, and one per ratio the A/B
+  regression check judged (or one skipped case: no base revision, not judged).
 A suite whose command failed without a failing case (build error, no summary) gets a
 suite-level error, kept apart from the case counts.
 """
@@ -138,16 +139,21 @@ def fuzz_cases(summary):
     return cases
 
 
-CHECK_OK = re.compile(r"^compare: (\S+) = (.*): ok$")
-CHECK_BAD = re.compile(r"^compare: REGRESSION (\S+?):? (.*)$")
-CHECK_NONE = re.compile(r"^compare: (\S+): no baseline value, not compared$")
+# bench/ab_compare.py's final lines (not its "suspected" ones) and bench/budgets.py's.
+AB_OK = re.compile(r"^ab: ([a-z_]+\.[a-z_0-9]+): (.*): ok$")
+AB_BAD = re.compile(r"^ab: REGRESSION ([a-z_]+\.[a-z_0-9]+):? (.*)$")
+AB_NONE = re.compile(r"^ab: ([a-z_]+\.[a-z_0-9]+): not compared")
+BUDGET_OK = re.compile(r"^budget: ([a-z_0-9]+) = (.*): ok$")
+BUDGET_BAD = re.compile(r"^budget: MISSED ([a-z_0-9]+) ")
+BUDGET_NONE = re.compile(r"^budget: ([a-z_0-9]+): not measured")
 FAMILY_RAN = re.compile(r"^bench: running (\w+) \(")
 FAMILY_BAD = re.compile(r"^bench: error: (\w+) (failed|timed out.*)")
+NOT_JUDGED = "no base revision: not judged"
 
 
-def bench_cases(log_text, compared, bench_dir, started):
-    """Cases from bench/run_all.sh's own lines: families run, ratios compared. A family
-    passes when it reported no error and left its results (BENCH_DIR/FAMILY.json)."""
+def bench_cases(log_text, judged, bench_dir, started):
+    """Cases from bench/run_all.sh's own lines: families run, budgets, ratios judged A/B. A
+    family passes when it reported no error and left its results (BENCH_DIR/FAMILY.json)."""
     cases = []
     families, bad = [], {}
     for line in log_text.splitlines():
@@ -166,17 +172,18 @@ def bench_cases(log_text, compared, bench_dir, started):
                                "before the family finished)" % family))
         else:
             cases.append(_case("benchmarks", family, "passed"))
+    checks = (("budgets (any machine)", "budget: ", BUDGET_OK, BUDGET_BAD, BUDGET_NONE),
+              ("regression check (A/B)", "ab: ", AB_OK, AB_BAD, AB_NONE))
     for line in log_text.splitlines():
-        for pattern, outcome in ((CHECK_OK, "passed"), (CHECK_BAD, "failed"),
-                                 (CHECK_NONE, "skipped")):
-            m = pattern.match(line)
-            if m:
-                cases.append(_case("regression check", m.group(1), outcome,
-                                   "" if outcome == "passed" else line[len("compare: "):]))
-                break
-    if not compared:
-        cases.append(_case("regression check", "baseline", "skipped",
-                           "not available: no baseline to compare against"))
+        for group, prefix, ok, fail, none in checks:
+            for pattern, outcome in ((ok, "passed"), (fail, "failed"), (none, "skipped")):
+                m = pattern.match(line)
+                if m:
+                    cases.append(_case(group, m.group(1), outcome,
+                                       "" if outcome == "passed" else line[len(prefix):]))
+                    break
+    if not judged:
+        cases.append(_case("regression check (A/B)", "base", "skipped", NOT_JUDGED))
     return cases
 
 
@@ -200,8 +207,8 @@ def load(row, fuzz_summary=None, bench_dir=None):
             suite["cases"] = fuzz_cases(summary)
             suite["extra"]["fuzz"] = summary
     elif row["kind"] == "bench":
-        compared = "--compare" in row["command"]
-        suite["cases"] = bench_cases(log_text, compared, bench_dir, row["started"])
+        judged = "--base" in row["command"]
+        suite["cases"] = bench_cases(log_text, judged, bench_dir, row["started"])
         if bench_dir:
             summary = _fresh(os.path.join(bench_dir, "summary.json"), row["started"])
             if summary is not None:
@@ -227,9 +234,10 @@ def load(row, fuzz_summary=None, bench_dir=None):
         suite["error_text"] = _tail(log_text)
     else:
         suite["result"] = "passed"
-    if row["kind"] == "bench" and "--compare" not in row["command"] and \
-            suite["result"] == "passed":
-        suite["result"] = "not available"  # benchmarks ran, but nothing checked them
+    if row["kind"] == "bench" and "--base" not in row["command"] and \
+            NOT_JUDGED not in suite["note"]:
+        # Ran and within budget, but not judged against a base: said, and not a failure.
+        suite["note"] = "; ".join(filter(None, (suite["note"], NOT_JUDGED)))
     return suite
 
 
