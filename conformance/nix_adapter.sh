@@ -9,6 +9,9 @@
 # --rootless       Nix run by an unprivileged user (uid 30100) owning the store: a
 #                  single-user install; implies no build user
 #
+# Another Nix or Lix (a developer's own build): SBX_NIX_BUILD=/path/to/nix-build and, for
+# its extra options, SBX_NIX_OPTIONS="--option NAME VALUE ...".
+#
 # Nix runs inside private_nix.sh (a private mount namespace with its own /nix and users), so
 # the host is left as it was. The builder is busybox's sh, as in a Nix sandbox without a
 # store closure, and it execs the probe with stdout to $out. Never `exec 2>` here: Nix 2.8
@@ -32,7 +35,8 @@ done
 (($# == 1)) || { echo "usage: $0 [--build-user|--no-build-user] [--rootless] PROBE" >&2; exit 2; }
 probe=$(readlink -f "$1")
 [[ -x $probe ]] || { echo "nix_adapter.sh: no probe at $1" >&2; exit 2; }
-command -v nix-build >/dev/null || { echo "nix_adapter.sh: nix-build not found (Debian package nix-bin)" >&2; exit 2; }
+nix_build=${SBX_NIX_BUILD:-nix-build}
+command -v "$nix_build" >/dev/null || { echo "nix_adapter.sh: $nix_build not found (Debian package nix-bin)" >&2; exit 2; }
 
 # Runs inside private_nix.sh: the derivation, the build, the output.
 build_script='
@@ -47,7 +51,7 @@ derivation {
   nonce = "$NONCE";
 }
 EOF
-out=$(HOME=$tmp NIX_CONF_DIR=$tmp nix-build "$tmp/probe.nix" --no-out-link --quiet \
+out=$(HOME=$tmp NIX_CONF_DIR=$tmp "$NIX_BUILD" "$tmp/probe.nix" --no-out-link --quiet $NIX_OPTIONS \
   --option sandbox true --option sandbox-fallback false \
   --option sandbox-paths "/bin/sh=/bin/busybox /probe=$PROBE" \
   --option substituters "" --option build-users-group "$BUILD_USERS_GROUP")
@@ -63,5 +67,5 @@ mkdir -m 0711 "$copy/caller-tmp"  # a build user may pass through, as through /t
 chown "$owner" "$copy/caller-tmp"
 nonce="$(date +%s%N)-$$-$RANDOM"
 "$here/private_nix.sh" --owner "$owner" -- env -u NIX_REMOTE USER=conformance NONCE="$nonce" \
-  TMPDIR="$copy/caller-tmp" \
+  TMPDIR="$copy/caller-tmp" NIX_BUILD="$(command -v "$nix_build")" NIX_OPTIONS="${SBX_NIX_OPTIONS:-}" \
   PROBE="$copy/probe" BUILD_USERS_GROUP="$build_users_group" "${run_as[@]}" /bin/sh -c "$build_script"

@@ -9,6 +9,7 @@ makes
                                  as root (//vm:vm_test.bzl)
     foo_test_vm_rootless_KERNEL  the same as an unprivileged user with /etc/subuid ranges
 
+vm = False leaves out the VM variants (a suite that needs a disk the guest lacks).
 All are tagged no-sandbox: Bazel's own sandbox is a user namespace, and these create their
 own. The VM variants are tagged vm (exclude them with --test_tag_filters=-vm) and
 kernel-KERNEL (see MATRIX_BY_DEFAULT in //vm:vm_test.bzl for which run by default).
@@ -17,7 +18,7 @@ kernel-KERNEL (see MATRIX_BY_DEFAULT in //vm:vm_test.bzl for which run by defaul
 load("@rules_cc//cc:defs.bzl", "cc_test")
 load("//vm:vm_test.bzl", "vm_initramfs", "vm_test_per_kernel")
 
-def integration_test(name, srcs, deps = [], data = [], size = "medium", **kwargs):
+def integration_test(name, srcs, deps = [], data = [], size = "medium", vm = True, **kwargs):
     cc_test(
         name = name,
         srcs = srcs,
@@ -35,6 +36,8 @@ def integration_test(name, srcs, deps = [], data = [], size = "medium", **kwargs
         size = size,
         tags = ["no-sandbox"],
     )
+    if not vm:
+        return
     vm_initramfs(name = name + "_vm_initramfs", binary = ":" + name)
     for user, suffix in (("root", "_vm"), ("rootless", "_vm_rootless")):
         vm_test_per_kernel(
