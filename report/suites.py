@@ -100,9 +100,14 @@ def conformance_results(log_text, testlogs):
         for line in read_text(os.path.join(testlogs, pkg, name, "test.log")).splitlines():
             if line.startswith(CONFORMANCE_MARK):
                 try:
-                    impls += json.loads(line[len(CONFORMANCE_MARK):])
+                    judged = json.loads(line[len(CONFORMANCE_MARK):])
                 except ValueError:
-                    pass
+                    continue
+                # A host variant's run (variant_X_test) is its own column of the matrix.
+                if name.startswith("variant_") and name.endswith("_test"):
+                    for impl in judged:
+                        impl["name"] += " on " + name[len("variant_"):-len("_test")]
+                impls += judged
     return impls
 
 
