@@ -71,6 +71,13 @@ case $variant in
     copy_host_root "$new" tmp
     mkdir "$new/tmp"
     mount -t tmpfs -o mode=1777,nosuid,nodev sbx-variant-tmp "$new/tmp"
+    # What CMD is made of may lie below the host's /tmp (a checkout there): kept in view.
+    for arg; do
+      [[ $arg == /tmp/?* && -e $arg ]] || continue
+      top=${arg#/tmp/}
+      top=/tmp/${top%%/*}
+      [[ -e $new$top || -L $new$top ]] || copy_entry "$top" "$new$top"
+    done
     ;;
   usr-own-mount) copy_host_root "$new" ;;
   cgroup2)
