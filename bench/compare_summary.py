@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""The regression check: compares the ratios of a run (summary.json) with a baseline
-(bench/baseline.json), from their samples: one value per repetition (per round, end to
-end), which summarize.py keeps under "samples".
+"""History, informational: compares the ratios of a run (summary.json) with numbers recorded
+earlier (bench/baseline.json, three runs on the 2-CPU development VM), from their samples:
+one value per repetition (per round, end to end), which summarize.py keeps under "samples".
+
+No run of the harness calls this any more, and its verdict is no verdict on another
+machine: on a fresh machine an unchanged tree "regressed" by +237% (issue 24). Regressions
+are judged by bench/ab_compare.py, against a base revision built and run beside the change.
+Run this by hand to see how a run of this machine compares with what was recorded:
+    bench/compare_summary.py out/bench/summary.json bench/baseline.json
 
 Only ratios are compared, never bare times: each is taken against a floor or a peer
 measured in the same run. Every checked ratio is "lower is better". A ratio is suspected
 when this run is significantly above the baseline and the increase reaches the ratio's
-minimum effect (bench/ratio_stats.py). A suspected ratio is measured again (bench/run_all.sh
-re-runs its families, interleaved with their floor, into RERUN directories) and decided by
-the majority of up to three runs: two that alarm make a regression, two that do not clear
-it. So a moment of load on a shared machine does not fail CI, and a lasting change does.
+minimum effect (bench/ratio_stats.py). A suspected ratio can be measured again (run its
+families again and pass each re-run's summary.json with --rerun) and is decided by the
+majority of up to three runs: two that alarm make a regression, two that do not clear it.
 
 Exit 0: no regression; 1: regression (each named on stderr); 2: bad input; 3: a ratio is
 still undecided and needs another run (its families are written to --rerun-families).

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Makes the checked-in baseline from several runs of the unchanged tree, made at different
-times: bench/baseline.json (the first run's summary.json, plus the samples of every checked
+"""Makes the checked-in baseline, informational history (compare_summary.py; no verdict is
+taken from it), from several runs of the unchanged tree, made at different times:
+bench/baseline.json (the first run's summary.json, plus the samples of every checked
 ratio from each run under "samples_by_run", the minimum effects in force and where the
 numbers came from) and bench/baseline/*.json (the first run's Google Benchmark JSON, for
 compare.py's per-benchmark view). The check compares a run with the baseline run in which
