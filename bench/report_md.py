@@ -113,7 +113,7 @@ def budgets_section(budgets):
     rows = [[b["budget"], x(b["value"]), "≤ %.2fx" % b["at_most"],
              "not measured" if b["met"] is None else ("yes" if b["met"] else "**MISSED**"),
              b["why"]] for b in budgets]
-    out.append(table(["budget", "measured", "bound", "met", "why this bound"], rows))
+    out.append(table(["budget", "measured", "bound", "met", "a miss would mean"], rows))
     return "\n".join(out)
 
 
