@@ -13,6 +13,9 @@ copy_host_root() {
     [[ " $* " == *" $name "* ]] && continue
     copy_entry "$entry" "$new/$name"
   done
+  # The recursive bind of the directory NEW lies in (/tmp) copied NEW too, with what was
+  # bound in it so far: not part of the host.
+  if mountpoint -q "$new$new"; then umount -R "$new$new"; fi
 }
 
 # copy_entry SOURCE TARGET: a symlink copied, a directory bound recursively, else bound.

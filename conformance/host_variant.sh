@@ -10,11 +10,13 @@
 #   nix-installed  a /nix as a Nix install leaves it (store, db, daemon socket dir)
 #   tmp-tmpfs      /tmp a nosuid,nodev tmpfs (many distributions' default)
 #   usr-own-mount  every top-level directory its own mount, /usr among them (the copy alone)
-#   cgroup2        a cgroup v2 hierarchy on /sys/fs/cgroup, whatever the host has
+#   cgroup-v1      cgroup v1 only (a named hierarchy), whatever the host has
+#   cgroup-hybrid  v1 and a cgroup2 on /sys/fs/cgroup/unified (systemd's hybrid layout)
+#   cgroup-v2      a cgroup v2 hierarchy on /sys/fs/cgroup
 set -euo pipefail
 self=$(readlink -f "$0")
 source "$(dirname "$self")/host_copy.sh"
-VARIANTS="kvm-open no-kvm nix-installed tmp-tmpfs usr-own-mount cgroup2"
+VARIANTS="kvm-open no-kvm nix-installed tmp-tmpfs usr-own-mount cgroup-v1 cgroup-hybrid cgroup-v2"
 
 # A copy of /dev: a tmpfs with each entry of the host's bound or copied, but kvm.
 copy_dev_without_kvm() {
@@ -80,8 +82,24 @@ case $variant in
     done
     ;;
   usr-own-mount) copy_host_root "$new" ;;
-  cgroup2)
+  cgroup-v1 | cgroup-hybrid)
     copy_host_root "$new"
+    # In place of the host's layout (unmounted in this namespace only), a tmpfs with a v1
+    # hierarchy of no controller (as name=systemd is: it can be mounted whatever
+    # controllers the host bound elsewhere).
+    cgroup=$new/sys/fs/cgroup
+    umount -R "$cgroup"
+    mount -t tmpfs -o mode=0755,nosuid,nodev,noexec sbx-variant-cgroup "$cgroup"
+    mkdir "$cgroup/systemd"
+    mount -t cgroup -o none,name=systemd sbx-variant-cgroup1 "$cgroup/systemd"
+    if [[ $variant == cgroup-hybrid ]]; then
+      mkdir "$cgroup/unified"
+      mount -t cgroup2 sbx-variant-cgroup2 "$cgroup/unified"
+    fi
+    ;;
+  cgroup-v2)
+    copy_host_root "$new"
+    umount -R "$new/sys/fs/cgroup"
     mount -t cgroup2 sbx-variant-cgroup2 "$new/sys/fs/cgroup"
     ;;
 esac

@@ -230,6 +230,41 @@ void FilePrivileges() {
   unlink(name);
 }
 
+// The mount point of the mount holding `path` (mountinfo, last match of the longest prefix).
+std::string MountPointOf(const std::string& path) {
+  std::string best;
+  for (const auto& line : Split(ReadFile("/proc/self/mountinfo"), '\n')) {
+    auto f = Split(line, ' ');
+    if (f.size() < 5) continue;
+    const std::string& point = f[4];
+    bool holds =
+        path == point || point == "/" || (path.rfind(point, 0) == 0 && path[point.size()] == '/');
+    if (holds && point.size() >= best.size()) best = point;
+  }
+  return best;
+}
+
+// v2 (cgroup2 on /sys/fs/cgroup), hybrid (v1 hierarchies and a cgroup2 beside them), v1, or
+// none, from the file system types in mountinfo.
+std::string CgroupLayout() {
+  bool v1 = false, v2 = false, v2_at_top = false;
+  for (const auto& line : Split(ReadFile("/proc/self/mountinfo"), '\n')) {
+    const size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    auto after = Split(line.substr(dash + 3), ' ');
+    auto f = Split(line, ' ');
+    if (after.empty() || f.size() < 5) continue;
+    if (after[0] == "cgroup") v1 = true;
+    if (after[0] == "cgroup2") {
+      v2 = true;
+      v2_at_top = v2_at_top || f[4] == "/sys/fs/cgroup";
+    }
+  }
+  if (v2_at_top) return "v2";
+  if (v1) return v2 ? "hybrid" : "v1";
+  return v2 ? "v2" : "none";
+}
+
 // `probe --host-facts`, run outside any sandbox: what the expectations depend on here (the
 // host, or a VM guest), one `fact.NAME value` line each; conformance.py fills the table's
 // {placeholders} from them.
@@ -258,6 +293,9 @@ int PrintHostFacts() {
   Print("fact.flags_tmp", MountFlags("/tmp"));
   Print("fact.flags_busybox", MountFlags("/bin/busybox"));
   Print("fact.cores", std::to_string(sysconf(_SC_NPROCESSORS_ONLN)));  // Nix's build-cores
+  // Printed with the verdicts, so that a reader knows which host a result holds for.
+  Print("fact.cgroup", CgroupLayout());
+  Print("fact.usr_own_mount", MountPointOf("/usr") == "/usr" ? "yes" : "no");
   fflush(stdout);
   return 0;
 }
