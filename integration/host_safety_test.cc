@@ -172,9 +172,14 @@ TEST_P(HostSafetyTest, SymlinkToTheHostsRootIsRefused) {
   ExpectRootRefused("/tmp/link-to-root", "is the host's /: refused (nothing was written)");
 }
 
+// On the fake host: should the refusal regress, sbx writes the fake host's copies, never the
+// machine's /etc.
 TEST_P(HostSafetyTest, RootHoldingTheHostsEtcIsRefused) {
   if (getuid() != 0) GTEST_SKIP() << "needs root to bind the host's /etc into a root";
+  const int binary = open(testing::SbxPath().c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(binary, 0);
   const std::string failure = InPrivateMountNamespace([&]() -> std::string {
+    if (std::string error = ChrootIntoFakeHost(); !error.empty()) return error;
     char dir[] = "/tmp/sbx-root-with-etc-XXXXXX";
     if (!mkdtemp(dir)) return Errno("mkdtemp");
     const std::string etc = std::string(dir) + "/etc";
@@ -183,7 +188,7 @@ TEST_P(HostSafetyTest, RootHoldingTheHostsEtcIsRefused) {
     if (mkdir(etc.c_str(), 0755) < 0 || mount("/etc", etc.c_str(), nullptr, MS_BIND, nullptr) < 0) {
       result = Errno("bind /etc");
     } else {
-      Outcome o = testing::Sbx(RunArgs({"--root", dir}, {"/bin/true"}));
+      Outcome o = testing::SbxFromFd(binary, RunArgs({"--root", dir}, {"/bin/true"}));
       if (o.exit_code != 125 || o.err.find("holds the host's /etc") == std::string::npos) {
         result = "not refused: exit " + std::to_string(o.exit_code) + ", " + o.err;
       }
@@ -194,6 +199,7 @@ TEST_P(HostSafetyTest, RootHoldingTheHostsEtcIsRefused) {
     rmdir(dir);
     return result;
   });
+  close(binary);
   EXPECT_EQ(failure, "");
 }
 

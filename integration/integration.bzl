@@ -22,7 +22,7 @@ def integration_test(name, srcs, deps = [], data = [], size = "medium", vm = Tru
     cc_test(
         name = name,
         srcs = srcs,
-        deps = deps,
+        deps = deps + ["//testing:host_guard"],
         data = data,
         size = size,
         tags = ["no-sandbox"],
