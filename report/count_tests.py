@@ -6,9 +6,13 @@ Bazel reports per target; a user wants per test case. For every target the log l
 target's test.xml (bazel-testlogs/PKG/NAME/test.xml) gives its cases. A target with no
 XML (failed to build, no status) counts as one failed case. Exit status 1 if any failed.
 
+With CI=true in the environment, a skip whose reason no line of accepted_skips.tsv matches
+fails the run too: in CI a test may skip only for a missing privilege or kernel feature.
+
 Usage: count_tests.py LOG [TESTLOGS_DIR]. The report (make_report.py) imports
 `target_results` so that its counts are these counts.
 """
+import os
 import pathlib
 import re
 import sys
@@ -122,6 +126,18 @@ def skip_lines(results):
     return lines
 
 
+def accepted_skip_patterns(path=pathlib.Path(__file__).resolve().parent / "accepted_skips.tsv"):
+    lines = pathlib.Path(path).read_text().splitlines()
+    return [re.compile(line.split("\t")[0]) for line in lines if line and not line.startswith("#")]
+
+
+def unexpected_skips(results, patterns):
+    """The skip reasons that no pattern matches whole, sorted."""
+    reasons = {skip_reason(case) for _, _, cases in results for case in cases
+               if case["outcome"] == "skipped"}
+    return sorted(r for r in reasons if not any(p.fullmatch(r) for p in patterns))
+
+
 def main(log_path, testlogs="bazel-testlogs"):
     text = pathlib.Path(log_path).read_text(errors="replace")
     results = target_results(text, testlogs)
@@ -134,7 +150,12 @@ def main(log_path, testlogs="bazel-testlogs"):
     if skipped:
         print("skipped, by reason:")
         print("\n".join(skipped))
-    return 1 if counts["failed"] or not sum(counts.values()) else 0
+    unexpected = []
+    if os.environ.get("CI") == "true":
+        unexpected = unexpected_skips(results, accepted_skip_patterns())
+        for reason in unexpected:
+            print("unexpected skip in CI (not in report/accepted_skips.tsv): " + reason)
+    return 1 if counts["failed"] or unexpected or not sum(counts.values()) else 0
 
 
 if __name__ == "__main__":

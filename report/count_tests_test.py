@@ -3,6 +3,7 @@
 after it, every skipped case under its reason (GoogleTest's "FILE:LINE" left out)."""
 import contextlib
 import io
+import os
 import pathlib
 import sys
 import tempfile
@@ -62,6 +63,34 @@ class CountTests(unittest.TestCase):
         self.assertEqual(lines, ["2 passed, 0 failed, 2 skipped", "skipped, by reason:",
                                  "  needs root:", "    //pkg:a_test  S.One",
                                  "    //pkg:b_test  S.One"])
+
+    def test_in_ci_a_skip_must_name_a_missing_privilege(self):
+        patterns = count_tests.accepted_skip_patterns()
+        case = {"outcome": "skipped", "classname": "S", "name": "T"}
+        def unexpected(reason):
+            return count_tests.unexpected_skips(
+                [("//t", "PASSED", [dict(case, message=reason)])], patterns)
+        self.assertEqual(unexpected("needs root to mount below /usr"), [])
+        self.assertEqual(unexpected("mapping uid 872480768 needs root"), [])
+        self.assertEqual(unexpected("needs root, or a range in /etc/subuid and /etc/subgid"), [])
+        for reason in ("this process cannot create a user namespace: unshare: EPERM",
+                       "no python3 in the sandbox", "starts sandboxes: runs in the VM matrix",
+                       "(no reason given)"):
+            self.assertEqual(unexpected(reason), [reason])
+
+    def test_in_ci_an_unexpected_skip_fails_the_run(self):
+        old = os.environ.get("CI")
+        os.environ["CI"] = "true"
+        try:
+            status, lines = run(DATA / "logs" / "unit.log")
+        finally:
+            if old is None:
+                del os.environ["CI"]
+            else:
+                os.environ["CI"] = old
+        self.assertEqual(status, 1)
+        self.assertIn("unexpected skip in CI (not in report/accepted_skips.tsv): "
+                      "needs 65536 subordinate ids", lines)
 
 
 if __name__ == "__main__":

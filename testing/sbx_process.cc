@@ -10,12 +10,13 @@
 
 namespace sbx::testing {
 
-std::string SbxPath() {
+std::string RunfilePath(const std::string& path) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
-  return std::string(srcdir ? srcdir : ".") + "/" + (workspace ? workspace : "sbx") +
-         "/sandbox/sbx";
+  return std::string(srcdir ? srcdir : ".") + "/" + (workspace ? workspace : "sbx") + "/" + path;
 }
+
+std::string SbxPath() { return RunfilePath("sandbox/sbx"); }
 
 std::string ReadAll(int fd) {
   std::string out;

@@ -20,7 +20,10 @@ struct Outcome {
 // Everything read from fd until EOF.
 std::string ReadAll(int fd);
 
-// $TEST_SRCDIR/$TEST_WORKSPACE/sandbox/sbx.
+// $TEST_SRCDIR/$TEST_WORKSPACE/PATH: a data dependency of the test.
+std::string RunfilePath(const std::string& path);
+
+// RunfilePath("sandbox/sbx").
 std::string SbxPath();
 
 // Runs sbx with `args`, feeding `input` on stdin; as uid/gid `as` when given (needs root).

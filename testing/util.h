@@ -20,7 +20,8 @@ std::set<int> OpenFds();
 // True when this process has no child left, reaped or not.
 bool NoChildrenLeft();
 
-// Why this process cannot create user namespaces, or "" when it can.
+// Why this process cannot create user namespaces, or "" when it can: a child tries
+// unshare(CLONE_NEWUSER), independently of the library's own probe (code under test).
 std::string UserNamespaceUnavailableReason();
 
 // Where a test may create cgroups: the VM's delegated one (SBX_VM_CGROUP), else the host's
