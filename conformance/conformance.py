@@ -170,7 +170,10 @@ def placeholders(ids, facts):
         "dev_ptmx": "ptmx " if facts["host_pts_ptmx"] == "yes" else "",
         "flags_tmp": facts["flags_tmp"],
         "flags_busybox": facts["flags_busybox"],
+        # access(W_OK) on the host's busybox: for its owner, and for anyone else.
         "writable_busybox": "no (EROFS)" if facts["flags_busybox"].startswith("ro") else "yes",
+        "unwritable_busybox":
+            "no (EROFS)" if facts["flags_busybox"].startswith("ro") else "no (EACCES)",
     })
     return values
 

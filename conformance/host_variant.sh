@@ -9,7 +9,8 @@
 #   no-kvm         no /dev/kvm
 #   nix-installed  a /nix as a Nix install leaves it (store, db, daemon socket dir)
 #   tmp-tmpfs      /tmp a nosuid,nodev tmpfs (many distributions' default)
-#   usr-own-mount  every top-level directory its own mount, /usr among them (the copy alone)
+#   usr-own-mount  /usr a file system of its own (an overlay of the host's, read-only), as
+#                  on hosts with a /usr partition
 #   cgroup-v1      cgroup v1 only (a named hierarchy), whatever the host has
 #   cgroup-hybrid  v1 and a cgroup2 on /sys/fs/cgroup/unified (systemd's hybrid layout)
 #   cgroup-v2      a cgroup v2 hierarchy on /sys/fs/cgroup
@@ -81,7 +82,12 @@ case $variant in
       [[ -e $new$top || -L $new$top ]] || copy_entry "$top" "$new$top"
     done
     ;;
-  usr-own-mount) copy_host_root "$new" ;;
+  usr-own-mount)
+    copy_host_root "$new" usr
+    # A read-only overlay needs two lower layers: the host's /usr over an empty one.
+    mkdir "$new/usr" "$new/.empty"
+    mount -t overlay -o ro,lowerdir=/usr:"$new/.empty" sbx-variant-usr "$new/usr"
+    ;;
   cgroup-v1 | cgroup-hybrid)
     copy_host_root "$new"
     # In place of the host's layout (unmounted in this namespace only), a tmpfs with a v1
