@@ -152,16 +152,32 @@ TEST_P(CgroupTest, ChildIsPlacedBeforeReleaseAndSeesItsOwnCgroupRoot) {
 }
 
 TEST_P(CgroupTest, DestroyKillsEveryProcessAndRemovesTheCgroup) {
-  Child child = StartChild(Config(), nullptr, [] {
-    // The builder forks a grandchild, which teardown must find through the cgroup.
-    execl("/bin/sh", "sh", "-c", "sleep 300 & sleep 300", nullptr);
+  int ready[2];
+  ASSERT_EQ(pipe2(ready, O_CLOEXEC), 0);
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+  Child child = StartChild(Config(), nullptr, [fd = ready[1]] {
+    // The builder forks a grandchild, which teardown must find through the cgroup, and says
+    // so on fd 3 once it exists.
+    if (dup2(fd, 3) != 3) return 102;
+    execl("/bin/sh", "sh", "-c", "sleep 300 & echo ready >&3; exec sleep 300", nullptr);
     return 101;
   });
-  usleep(100000);
+  ready_write.reset();
+  char word[6] = {};
+  ASSERT_EQ(read(ready_read.get(), word, 5), 5) << "the builder never started its grandchild";
+  ASSERT_STREQ(word, "ready");
+  // Both are in the cgroup (host pids: the builder's own view is its pid namespace's).
+  std::vector<std::string> pids;
+  std::istringstream procs(testing::ReadFile(dir_ + "/cgroup.procs"));
+  for (std::string pid; procs >> pid;) pids.push_back(pid);
+  ASSERT_EQ(pids.size(), 2u) << "the builder and its grandchild";
   DestroyCgroup(dir_);
   EXPECT_NE(access(dir_.c_str(), F_OK), 0) << "the cgroup is still there";
   const int status = child.Wait();
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  for (const std::string& pid : pids) {
+    EXPECT_NE(access(("/proc/" + pid).c_str(), F_OK), 0) << "process " << pid << " survived";
+  }
   dir_.clear();
 }
 
