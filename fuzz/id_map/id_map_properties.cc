@@ -99,9 +99,34 @@ void CheckAccepted(std::string_view input, const MapVerdict& v, MapChecker check
   if (gid_deny.accepted && gid_deny.extents != map) Fail("gid_map extents differ", input, v);
 }
 
+// A map made from the input's bytes to be valid by construction (each side's ranges in
+// increasing order with gaps, none wrapping, fewer than 4096 bytes of text) must be accepted
+// with exactly its extents, so that a validator that rejects everything fails too.
+void CheckConstructedMapIsAccepted(std::string_view input, MapChecker check) {
+  IdMap map;
+  uint64_t inside = 0, outside = 0;
+  for (size_t i = 0; i + 4 <= input.size() && map.size() < 340; i += 4) {
+    const auto byte = [&](size_t k) { return static_cast<uint8_t>(input[i + k]); };
+    inside += uint64_t{byte(0)} << 24;  // gaps of whole 16M blocks, or none
+    outside += uint64_t{byte(1)} << 24;
+    const uint64_t count = 1 + (byte(2) | (uint64_t{byte(3)} << 8));
+    if (inside + count - 1 > kLastId || outside + count - 1 > kLastId) break;
+    map.push_back({static_cast<uint32_t>(inside), static_cast<uint32_t>(outside),
+                   static_cast<uint32_t>(count)});
+    inside += count;
+    outside += count;
+  }
+  if (map.empty()) map.push_back({0, 0, 1});
+  while (sbx::FormatIdMap(map).size() >= 4096) map.pop_back();
+  const std::string text = sbx::FormatIdMap(map);
+  MapVerdict v = check(text, MapKind::kUid, MapWriter{});
+  if (!v.accepted || v.extents != map) Fail("a valid map made from the input was refused", text, v);
+}
+
 }  // namespace
 
 void CheckIdMapProperties(std::string_view input, MapChecker check) {
+  CheckConstructedMapIsAccepted(input, check);
   MapVerdict v = check(input, MapKind::kUid, MapWriter{});
   if (v.accepted) {
     if (v.error_number != 0 || !v.reason.empty()) Fail("accepted with an error set", input, v);

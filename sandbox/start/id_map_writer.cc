@@ -42,7 +42,9 @@ int RunNewIdMap(const char* tool, pid_t pid, const std::string& content) {
     return error;
   }
   int status = 0;
-  if (sys::WaitPid(child, &status, 0) < 0) return errno;
+  while (sys::WaitPid(child, &status, 0) < 0) {
+    if (errno != EINTR) return errno;
+  }
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : EPERM;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string_view>
 
 #include "sandbox/rules/root_layout.h"
@@ -21,7 +22,10 @@ class StagedFile {
  public:
   StagedFile(int etc_fd, const std::string& name, std::string_view content,
              const std::string& where)
-      : etc_fd_(etc_fd), name_(name), tmp_("." + name + ".sbx-" + std::to_string(gettid())) {
+      : etc_fd_(etc_fd),
+        name_(name),
+        tmp_("." + name + ".sbx-" + std::to_string(gettid())),
+        old_("." + name + ".sbx-old-" + std::to_string(gettid())) {
     // 0644 owned by the host's root, as Nix's (read-only inside: /etc is bound read-only).
     UniqueFd fd(sys::OpenAt(etc_fd, tmp_.c_str(),
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -41,6 +45,7 @@ class StagedFile {
   // The temporary name holds the staged file, or after a swap the old one: either goes.
   ~StagedFile() {
     if (state_ == State::kStaged || state_ == State::kSwapped) unlinkat(etc_fd_, tmp_.c_str(), 0);
+    if (kept_old_) unlinkat(etc_fd_, old_.c_str(), 0);
   }
   StagedFile(const StagedFile&) = delete;
   StagedFile& operator=(const StagedFile&) = delete;
@@ -58,30 +63,49 @@ class StagedFile {
       state_ = State::kSwapped;
       return;
     }
-    // EINVAL: a file system without rename flags; a plain rename replaces atomically.
-    if (errno == EINVAL && sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), 0) == 0) {
-      state_ = State::kPlaced;  // what it replaced is gone: Rollback can only remove ours
-      return;
-    }
+    if (errno == EINVAL) return CommitWithoutFlags(where);
     throw SysError("renaming " + where + "/" + tmp_ + " to " + name_, errno);
   }
 
-  // Undoes Commit, after a later failure. Plain syscalls: this is the cleanup.
-  void Rollback() noexcept {
-    if (state_ == State::kSwapped &&
-        renameat2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) == 0) {
+  // Undoes Commit, after a later failure. Returns errno, 0 when etc is as it was.
+  int Rollback() noexcept {
+    if (state_ == State::kSwapped) {
+      if (sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), RENAME_EXCHANGE) != 0) {
+        return errno;
+      }
       state_ = State::kStaged;
+    } else if (state_ == State::kPlaced && kept_old_) {
+      if (sys::RenameAt2(etc_fd_, old_.c_str(), etc_fd_, name_.c_str(), 0) != 0) return errno;
+      kept_old_ = false;
+      state_ = State::kNone;
     } else if (state_ == State::kPlaced) {
-      unlinkat(etc_fd_, name_.c_str(), 0);
+      if (sys::UnlinkAt(etc_fd_, name_.c_str(), 0) != 0) return errno;
       state_ = State::kNone;
     }
+    return 0;
+  }
+
+ private:
+  // A file system without rename flags (EINVAL). A plain rename replaces atomically but
+  // drops what it replaces: the old file is first linked to a second name, for Rollback.
+  void CommitWithoutFlags(const std::string& where) {
+    if (sys::LinkAt(etc_fd_, name_.c_str(), etc_fd_, old_.c_str(), 0) == 0) {
+      kept_old_ = true;
+    } else if (errno != ENOENT) {
+      throw SysError("keeping " + where + "/" + name_ + " as " + old_, errno);
+    }
+    if (sys::RenameAt2(etc_fd_, tmp_.c_str(), etc_fd_, name_.c_str(), 0) != 0) {
+      throw SysError("renaming " + where + "/" + tmp_ + " to " + name_, errno);
+    }
+    state_ = State::kPlaced;
   }
 
  private:
   enum class State { kNone, kStaged, kSwapped, kPlaced };
   int etc_fd_;
-  std::string name_, tmp_;
+  std::string name_, tmp_, old_;
   State state_ = State::kNone;
+  bool kept_old_ = false;  // old_ links the file Commit replaced
 };
 
 }  // namespace
@@ -99,8 +123,13 @@ void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files) {
   passwd.Commit(where);
   try {
     group.Commit(where);
-  } catch (...) {
-    passwd.Rollback();
+  } catch (const SysError& e) {
+    // A rollback that fails leaves the new passwd with the old group: say so.
+    if (int error = passwd.Rollback()) {
+      throw SysError(e.step() + " (" + std::strerror(e.error()) + "), then putting " + where +
+                         "/" + kEtcPasswd + " back",
+                     error);
+    }
     throw;
   }
 }

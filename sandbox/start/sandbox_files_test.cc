@@ -18,6 +18,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "sandbox/rules/sys_error.h"
 #include "sandbox/start/syscalls.h"
@@ -209,6 +210,105 @@ INSTANTIATE_TEST_SUITE_P(Cases, WriteEtcFilesFaults,
                                    : info.param.error == EEXIST ? "EEXIST"
                                                                 : "ENOSPC");
                          });
+
+// The seam calls of one clean WriteEtcFiles, as sys::CallTrace() names them.
+std::vector<std::string> CleanTrace(const std::string& root) {
+  sys::FailNthCall(1000, EIO, sys::FaultScope::kCallerOnly);  // armed, never reached
+  WriteEtcFiles(root, kNew);
+  std::vector<std::string> trace = sys::CallTrace();
+  sys::FailNthCall(0, 0);
+  return trace;
+}
+
+// The 1-based number of the first call in `trace` that contains `what`, or 0.
+int CallNumber(const std::vector<std::string>& trace, const std::string& what) {
+  for (size_t i = 0; i < trace.size(); ++i) {
+    if (trace[i].find(what) != std::string::npos) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+// The historic loss: on a file system without rename flags (EINVAL) passwd went in by a
+// plain rename, and a failing group then had Rollback remove it: no passwd at all.
+TEST_F(WriteEtcFilesTest, PlainRenameFallbackThenFailingGroupKeepsTheOldPasswd) {
+  ASSERT_TRUE(Write(etc_ + "/passwd", kOldPasswd));
+  ASSERT_TRUE(Write(etc_ + "/group", kOldGroup));
+  // passwd's first rename (RENAME_NOREPLACE is 1) says EINVAL: the fallback.
+  const int passwd_rename = CallNumber(CleanTrace(root_), "renameat2 1 .passwd.sbx-");
+  ASSERT_GT(passwd_rename, 0);
+  auto reset = [&] {
+    ASSERT_TRUE(Write(etc_ + "/passwd", kOldPasswd));
+    ASSERT_TRUE(Write(etc_ + "/group", kOldGroup));
+  };
+  reset();
+  sys::FailNthCall(passwd_rename, EINVAL, sys::FaultScope::kCallerOnly);
+  WriteEtcFiles(root_, kNew);
+  const std::vector<std::string> fallback = sys::CallTrace();
+  sys::FailNthCall(0, 0);
+  ASSERT_GT(fallback.size(), static_cast<size_t>(passwd_rename));
+  EXPECT_NE(fallback[passwd_rename].find("linkat passwd"), std::string::npos)
+      << "the fallback keeps the old passwd first: " << ::testing::PrintToString(fallback);
+  // Now group's first rename fails too.
+  const int group_rename = CallNumber(fallback, "renameat2 1 .group.sbx-");
+  ASSERT_GT(group_rename, passwd_rename) << ::testing::PrintToString(fallback);
+  reset();
+  sys::FailNthCall(passwd_rename, EINVAL, sys::FaultScope::kCallerOnly);
+  sys::AlsoFailNthCall(group_rename, EIO);
+  EXPECT_THROW(WriteEtcFiles(root_, kNew), SysError);
+  sys::FailNthCall(0, 0);
+  EXPECT_EQ(testing::TreeOf(etc_),
+            (std::map<std::string, std::string>{{"group", "file:" + kOldGroup},
+                                                {"passwd", "file:" + kOldPasswd}}));
+}
+
+// Two faults: the Nth call and every later one in turn, among them the rollback's own
+// calls. After each run etc holds both new files, or both as before, or, only when the
+// error says that putting passwd back failed, the new passwd with the old group: passwd
+// is never lost, and nothing temporary is left.
+TEST_P(WriteEtcFilesFaults, EachPairOfFailingCallsLeavesBothFilesConsistent) {
+  const bool old_files = GetParam().old_files;
+  const std::map<std::string, std::string> before =
+      old_files ? std::map<std::string, std::string>{{"group", "file:" + kOldGroup},
+                                                     {"passwd", "file:" + kOldPasswd}}
+                : std::map<std::string, std::string>{};
+  const std::map<std::string, std::string> after = {{"group", "file:" + kNew.group},
+                                                    {"passwd", "file:" + kNew.passwd}};
+  std::map<std::string, std::string> half = {{"passwd", "file:" + kNew.passwd}};
+  if (old_files) half["group"] = "file:" + kOldGroup;
+  int rollback_failures = 0;
+  for (int n = 1; n <= 30; ++n) {
+    for (int m = n + 1; m <= 30; ++m) {
+      for (const auto& [name, _] : testing::TreeOf(etc_)) unlink((etc_ + "/" + name).c_str());
+      if (old_files) {
+        ASSERT_TRUE(Write(etc_ + "/passwd", kOldPasswd));
+        ASSERT_TRUE(Write(etc_ + "/group", kOldGroup));
+      }
+      sys::FailNthCall(n, GetParam().error, sys::FaultScope::kCallerOnly);
+      sys::AlsoFailNthCall(m, EIO);
+      std::string step;
+      bool failed = false;
+      try {
+        WriteEtcFiles(root_, kNew);
+      } catch (const SysError& e) {
+        failed = true;
+        step = e.step();
+      }
+      const std::vector<std::string> trace = sys::CallTrace();
+      sys::FailNthCall(0, 0);
+      const bool rollback_failed = step.find("passwd back") != std::string::npos;
+      rollback_failures += rollback_failed;
+      EXPECT_EQ(testing::TreeOf(etc_), !failed ? after : rollback_failed ? half : before)
+          << "calls " << n << " (" << strerror(GetParam().error) << ") and " << m
+          << " (EIO) failed: " << step << "\n"
+          << ::testing::PrintToString(trace);
+      if (static_cast<int>(trace.size()) < m) break;  // m was never reached
+    }
+  }
+  // With EINVAL first, a failing group takes the fallback: its rollback needs a third fault.
+  if (GetParam().error != EINVAL) {
+    EXPECT_GT(rollback_failures, 0) << "no second fault ever hit the rollback";
+  }
+}
 
 }  // namespace
 }  // namespace sbx

@@ -104,6 +104,8 @@ class ChildBuilder {
       // ours and unreaped, so its pid cannot have been reused.
       child.pidfd_.reset(launcher->TakePidfd());
       if (!child.pidfd_) child.pidfd_.reset(sys::PidfdOpen(child.pid_));
+      // ENOSYS: a kernel before 5.3, where a Child has no pidfd; any other errno is a fault.
+      if (!child.pidfd_ && errno != ENOSYS) throw SysError("opening a pidfd of the builder", errno);
       child.mnt_ns_ = OpenNamespace(child.pid_, child.pidfd_.get(), kMountNamespace);
       if (plan.use_user_namespace) {
         child.user_ns_ = OpenNamespace(child.pid_, child.pidfd_.get(), kUserNamespace);

@@ -94,11 +94,20 @@ class FastLauncher : public Launcher {
                                 CLONE_VM | CLONE_VFORK | SIGCHLD, this, nullptr);
     if (launcher < 0) throw SysError("starting the launcher", errno);
     // CLONE_VFORK: the launcher has exited by now; reaping it cannot block.
-    if (sys::WaitPid(launcher, nullptr, 0) < 0) {
+    int status = 0;
+    int waited;
+    while ((waited = sys::WaitPid(launcher, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (waited < 0) {
       const int error = errno;
       waitpid(launcher, nullptr, 0);
-      if (builder_ > 0) KillAndReap(builder_);
+      KillAndReapCloned();
       throw SysError("waiting for the launcher", error);
+    }
+    // Killed (the OOM killer, an operator), maybe after its clone, before it stored the pid.
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      KillAndReapCloned();
+      throw SysError("unable to start build process: launcher " + DescribeWaitStatus(status), 0);
     }
     if (builder_ < 0) throw error_.value_or(SysError("the launcher made no builder", 0));
     return builder_;
@@ -130,11 +139,18 @@ class FastLauncher : public Launcher {
     return 0;
   }
 
+  // The builder, if one was cloned: the kernel's word for it, which a launcher killed before
+  // it stored builder_ leaves too.
+  void KillAndReapCloned() {
+    const pid_t cloned = __atomic_load_n(&cloned_, __ATOMIC_ACQUIRE);
+    if (cloned > 0) KillAndReap(cloned);
+  }
+
   // From the launcher the builder is made our sibling (CLONE_PARENT), so that it is the
   // caller's child; it then takes the launcher's exit signal, SIGCHLD.
   pid_t CloneBuilder(bool from_launcher) {
-    const int flags =
-        plan_.clone_flags | CLONE_VM | CLONE_CHILD_CLEARTID | (from_launcher ? CLONE_PARENT : 0);
+    const int flags = plan_.clone_flags | CLONE_VM | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID |
+                      (from_launcher ? CLONE_PARENT : 0);
     if (!plan_.force_clone_fallback) {
       clone_args args;
       std::memset(&args, 0, sizeof args);
@@ -142,6 +158,7 @@ class FastLauncher : public Launcher {
       args.stack = reinterpret_cast<uint64_t>(builder_stack_.base());
       args.stack_size = builder_stack_.size();
       args.child_tid = reinterpret_cast<uint64_t>(&in_our_memory_);
+      args.parent_tid = reinterpret_cast<uint64_t>(&cloned_);
       if (cgroup_fd_) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = static_cast<uint64_t>(cgroup_fd_.get());
@@ -161,8 +178,8 @@ class FastLauncher : public Launcher {
       }
       if (!Clone3Unsupported(errno)) throw SysError("clone3 of the builder", errno);
     }
-    pid_t pid =
-        sys::Clone(ChildEntry, builder_stack_.top(), flags | SIGCHLD, entry_, &in_our_memory_);
+    pid_t pid = sys::Clone(ChildEntry, builder_stack_.top(), flags | SIGCHLD, entry_,
+                           &in_our_memory_, &cloned_);
     if (pid < 0) throw SysError("cloning the builder", errno);
     return pid;
   }
@@ -175,6 +192,8 @@ class FastLauncher : public Launcher {
   ChildEntryArgs* entry_ = nullptr;
   // Written by the launcher, read by the parent once it has exited.
   pid_t builder_ = -1;
+  // Written by the kernel before the clone returns (CLONE_PARENT_SETTID).
+  pid_t cloned_ = 0;
   // Non-zero until the builder execs or exits: the kernel then clears it and wakes us.
   pid_t in_our_memory_ = -1;
   sigset_t caller_mask_;

@@ -24,12 +24,6 @@ namespace {
 
 constexpr size_t kBuilderStackSize = 1 << 20;
 
-std::string DescribeStatus(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
-  return "ended with wait status " + std::to_string(status);
-}
-
 // Spec 8: one line, not to EOF: the builder holds a copy of the write end until it execs.
 // A failing helper writes its message instead and exits, so EOF ends that. Appends to
 // *line as it goes, so a caller that catches a failure still has what was read.
@@ -92,12 +86,35 @@ std::string ReadRest(std::string output, int fd) {
   return output;
 }
 
-// Reaps the builder the helper's output names, if any: a pid line (the helper succeeded,
-// but we failed) or a failure report's killed builder. Plain syscalls: this is the cleanup
-// after a failure.
-void ReapBuilderNamedIn(const std::string& output) {
-  pid_t pid = -1;
-  if (std::optional<pid_t> line = ParsePidLine(output, nullptr)) {
+// A word of memory the helper shares with us, where the kernel writes the builder's pid
+// before the helper's clone returns (CLONE_PARENT_SETTID): a helper killed after the clone,
+// before it could send the pid, still leaves it.
+class SharedPid {
+ public:
+  SharedPid() {
+    void* page =
+        mmap(nullptr, sizeof(pid_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) throw SysError("mapping a page shared with the helper", errno);
+    pid_ = static_cast<pid_t*>(page);
+  }
+  ~SharedPid() { munmap(pid_, sizeof(pid_t)); }
+  SharedPid(const SharedPid&) = delete;
+  SharedPid& operator=(const SharedPid&) = delete;
+  pid_t* get() const { return pid_; }
+  pid_t value() const { return __atomic_load_n(pid_, __ATOMIC_ACQUIRE); }
+
+ private:
+  pid_t* pid_;
+};
+
+// Reaps the builder the helper made, if any: the kernel's word for it (`cloned`), else the
+// one its output names, a pid line (the helper succeeded, but we failed) or a failure
+// report's killed builder. Plain syscalls: this is the cleanup after a failure.
+void ReapBuilderNamedIn(const std::string& output, pid_t cloned) {
+  pid_t pid = cloned;
+  if (pid > 0) {
+    // the kernel's word
+  } else if (std::optional<pid_t> line = ParsePidLine(output, nullptr)) {
     pid = *line;
   } else if (std::optional<HelperFailure> failure = DecodeHelperFailure(output)) {
     pid = failure->killed_builder;
@@ -114,11 +131,12 @@ class LixLauncher : public Launcher {
     int fds[2];
     if (sys::Pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the sendPid pipe", errno);
     UniqueFd read_pid(fds[0]), send_pid(fds[1]);
+    SharedPid cloned;
     pid_t helper = sys::Fork();
     if (helper < 0) throw SysError("forking the helper", errno);
     if (helper == 0) {
       read_pid.reset();
-      RunHelper(entry, send_pid.get());
+      RunHelper(entry, send_pid.get(), cloned.get());
     }
     send_pid.reset();
     int status = 0;
@@ -127,19 +145,22 @@ class LixLauncher : public Launcher {
       while (sys::WaitPid(helper, &status, 0) < 0) {
         if (errno != EINTR) throw SysError("waiting for the helper", errno);
       }
-      ReadLine(read_pid.get(), &line);
+      // Only a helper that succeeded has sent its whole line. One killed after the clone
+      // sent none, and its builder holds the write end: the line would never come.
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ReadLine(read_pid.get(), &line);
     } catch (const SysError&) {
       // Let the helper finish (it is short-lived), then reap the builder it may have made:
       // that one is our child.
       waitpid(helper, nullptr, 0);
-      ReapBuilderNamedIn(ReadRest(line, read_pid.get()));
+      ReapBuilderNamedIn(ReadRest(line, read_pid.get()), cloned.value());
       throw;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       const std::string output = ReadRest(line, read_pid.get());
-      ReapBuilderNamedIn(output);
+      ReapBuilderNamedIn(output, cloned.value());
       // nix#11664: say why, with the helper's own error, errno and all.
-      const std::string context = "unable to start build process: helper " + DescribeStatus(status);
+      const std::string context =
+          "unable to start build process: helper " + DescribeWaitStatus(status);
       if (std::optional<HelperFailure> failure = DecodeHelperFailure(output)) {
         throw failure->error.Within(context);
       }
@@ -157,18 +178,21 @@ class LixLauncher : public Launcher {
   }
 
  private:
-  [[noreturn]] void RunHelper(ChildEntryArgs& entry, int send_pid) {
+  [[noreturn]] void RunHelper(ChildEntryArgs& entry, int send_pid, pid_t* cloned) {
     pid_t builder = -1;
     try {
-      sys::Prctl(PR_SET_PDEATHSIG, SIGKILL);
+      // Without it a helper outlives a killed parent (spec 5): no start without it.
+      if (sys::Prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+        throw SysError("setting the helper's death signal", errno);
+      }
       if (open_slave_) open_slave_();  // before CLONE_NEWUSER (nix#8072)
       DropSupplementaryGroups(plan_.require_drop_supplementary_groups);
       void* stack = mmap(nullptr, kBuilderStackSize, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
       if (stack == MAP_FAILED) throw SysError("allocating the builder's stack", errno);
-      int flags = plan_.clone_flags | CLONE_PARENT | SIGCHLD;
-      builder =
-          sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry);
+      int flags = plan_.clone_flags | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD;
+      builder = sys::Clone(ChildEntry, static_cast<char*>(stack) + kBuilderStackSize, flags, &entry,
+                           nullptr, cloned);
       if (builder < 0) throw SysError("cloning the builder", errno);
       WriteAll(send_pid, FormatPidLine(builder));
       _exit(0);
