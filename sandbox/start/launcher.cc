@@ -17,6 +17,12 @@ void KillAndReap(pid_t pid) {
   }
 }
 
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
+  return "ended with wait status " + std::to_string(status);
+}
+
 void DropSupplementaryGroups(bool required) {
   if (sys::Setgroups(0, nullptr) == 0) return;
   if (errno != EPERM) throw SysError("setgroups failed", errno);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <string>
 
 #include "sandbox/rules/start_config.h"
 #include "sandbox/rules/start_plan.h"
@@ -32,6 +33,10 @@ int ChildEntry(void* child_entry_args);
 // SIGKILLs a child of ours and reaps it: the cleanup of every failed start. Plain
 // syscalls, since it runs after a failed seam call.
 void KillAndReap(pid_t pid);
+
+// How a helper or launcher ended, for an error: "exited with status N", "was killed by
+// signal N".
+std::string DescribeWaitStatus(int status);
 
 // Spec 10: drops supplementary groups before CLONE_NEWUSER. Throws SysError with the seed's
 // messages.
