@@ -411,14 +411,28 @@ TEST_P(LixHelperTest, HelperDiesWithItsParent) {
   if (!gone) kill(helper, SIGKILL);
 }
 
-// nix#8072: the pty slave is opened before CLONE_NEWUSER; inside a fresh user namespace
-// nothing is mapped and the open fails even for root.
+// nix#8072: the pty slave is opened before CLONE_NEWUSER. Nix gives the slave to the build
+// user, mode 0600; inside a fresh user namespace that owner is unmapped, so root's
+// capabilities do not apply to it and the open fails (shown first, so that the case can
+// fail: a start that opened the slave after the clone would fail the same way).
 TEST_P(StartChildTest, PtySlaveOpensBeforeTheUserNamespace) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root to give the pty slave to another uid";
   int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) GTEST_SKIP() << "no pty here: " << strerror(errno);
+  ASSERT_GE(master, 0) << "posix_openpt: " << strerror(errno);
   ASSERT_EQ(grantpt(master), 0);
   ASSERT_EQ(unlockpt(master), 0);
   const std::string slave = ptsname(master);
+  ASSERT_EQ(chown(slave.c_str(), 30001, 0), 0) << strerror(errno);
+  ASSERT_EQ(chmod(slave.c_str(), 0600), 0) << strerror(errno);
+  const pid_t probe = fork();
+  if (probe == 0) {
+    if (unshare(CLONE_NEWUSER) != 0) _exit(2);
+    _exit(open(slave.c_str(), O_RDWR | O_NOCTTY) < 0 && errno == EACCES ? 0 : 1);
+  }
+  int probe_status = 0;
+  ASSERT_EQ(waitpid(probe, &probe_status, 0), probe);
+  ASSERT_TRUE(WIFEXITED(probe_status) && WEXITSTATUS(probe_status) == 0)
+      << "the slave opened from a new user namespace: this case could not fail";
   Child child = StartChild(
       Config(),
       [&] {
