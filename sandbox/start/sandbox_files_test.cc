@@ -112,14 +112,16 @@ TEST_F(WriteEtcFilesTest, SymlinkAtAFileIsReplacedNotFollowed) {
 }
 
 // A symlink planted at the writer's temporary name (".passwd.sbx-TID" of the calling
-// thread) is not followed to create a file outside.
+// thread) is not followed to create a file outside: the write stops there, naming it (which
+// also shows the plant was hit, and not passed by under another name).
 TEST_F(WriteEtcFilesTest, SymlinkAtTheTemporaryNameIsNotFollowed) {
   const std::string tmp = etc_ + "/.passwd.sbx-" + std::to_string(gettid());
   ASSERT_EQ(symlink((outside_ + "/planted").c_str(), tmp.c_str()), 0);
   try {
     WriteEtcFiles(root_, kNew);
+    ADD_FAILURE() << "the planted temporary name was never met";
   } catch (const SysError& e) {
-    EXPECT_NE(std::string(e.what()).find(etc_), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(tmp), std::string::npos) << e.what();
   }
   EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
 }
