@@ -53,16 +53,16 @@ fi
 ((${#impls[@]} + ${#given[@]})) || { echo "conformance: no implementation to run" >&2; exit 2; }
 
 mkdir -p out/conformance
-before=$(md5sum /etc/passwd /etc/group; ls -la /nix /usr/local 2>&1 || true)
+source conformance/host_state.sh
+before=$(host_state)
 set +e
 /usr/bin/python3 -B conformance/conformance.py --probe "$probe" \
   --json out/conformance/results.json "${oracles[@]}" "${impls[@]}" --family spec --config none \
   --caller "$(id -u):$(id -g)" "${given[@]}" | grep -v '^conformance-results: '
 status=${PIPESTATUS[0]}
 set -e
-after=$(md5sum /etc/passwd /etc/group; ls -la /nix /usr/local 2>&1 || true)
-if [[ $before != "$after" ]]; then
-  echo "conformance: FAIL: the host's /etc/passwd, /etc/group, /nix or /usr/local changed" >&2
+if [[ $(host_state) != "$before" ]]; then
+  echo "conformance: FAIL: the host's /etc/passwd, /etc/group, /etc/hosts, /nix or /usr/local changed" >&2
   status=1
 fi
 exit "$status"

@@ -22,11 +22,7 @@ if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} ]]; then
   suite+=(--json "$TEST_UNDECLARED_OUTPUTS_DIR/conformance.json")
 fi
 
-host_state() {
-  md5sum /etc/passwd /etc/group /etc/hosts
-  if [[ -e /nix ]]; then find /nix -maxdepth 3 -printf '%p %m %u %g\n' | sort; else echo "no /nix"; fi
-  find /usr/local -maxdepth 1 -printf '%p %m %u %g\n' 2>&1 | sort
-}
+source "$here/host_state.sh"
 
 # run_checked COMMAND...: runs it, then fails if the host changed or something was left.
 run_checked() {
