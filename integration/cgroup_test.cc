@@ -15,11 +15,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "sandbox/start/start_child.h"
+#include "sandbox/start/syscalls.h"
 #include "sandbox/start/unique_fd.h"
 #include "testing/util.h"
 
@@ -149,6 +151,35 @@ TEST_P(CgroupTest, ChildIsPlacedBeforeReleaseAndSeesItsOwnCgroupRoot) {
               HasSubstr(std::to_string(child.pid()) + "\n"));
   hold_write.reset();
   EXPECT_EQ(child.Wait(), 0);
+}
+
+// Spec 28's order, from the start's own calls rather than a race the child must win: the
+// seam's trace (a fault armed that never fires records every call) has the placement (a
+// clone3 into the cgroup, or the write to cgroup.procs) before the release pipe's "1\n".
+TEST_P(CgroupTest, PlacementPrecedesTheRelease) {
+  sys::FailNthCall(1 << 20, EIO, sys::FaultScope::kEveryProcess);
+  Child child = StartChild(Config(), nullptr, [] { return 0; });
+  const std::vector<std::string> trace = sys::CallTrace();
+  sys::FailNthCall(0, 0);
+  EXPECT_EQ(child.Wait(), 0);
+  std::string listing;
+  for (const std::string& call : trace) listing += call + "\n";
+  const auto first = [&](const std::function<bool(const std::string&)>& is) {
+    return std::find_if(trace.begin(), trace.end(), is) - trace.begin();
+  };
+  const auto placed = first([&](const std::string& call) {
+    return GetParam().mode == StartMode::kFast && !GetParam().fallback
+               ? call.find(" clone3") != std::string::npos
+               : call.find(" write ") != std::string::npos &&
+                     call.find("cgroup.procs") != std::string::npos;
+  });
+  const auto released = first([](const std::string& call) {
+    return call.rfind("caller write pipe:", 0) == 0 && call.size() > 3 &&
+           call.compare(call.size() - 3, 3, " 1|") == 0;  // "1\n", the trace shows | for \n
+  });
+  ASSERT_LT(placed, static_cast<long>(trace.size())) << "no placement in:\n" << listing;
+  ASSERT_LT(released, static_cast<long>(trace.size())) << "no release in:\n" << listing;
+  EXPECT_LT(placed, released) << listing;
 }
 
 TEST_P(CgroupTest, DestroyKillsEveryProcessAndRemovesTheCgroup) {
