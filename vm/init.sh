@@ -78,5 +78,11 @@ if [ -s /tmp/sbx-out/test.xml ]; then
   base64 /tmp/sbx-out/test.xml
   echo "SBX-$nonce-XML-END"
 fi
+# Coverage runs only (run_vm.py made the directory): the profiles, the same way.
+if [ -d /tmp/sbx-out/profiles ]; then
+  echo "SBX-$nonce-PROFILES-BEGIN"
+  tar -cz -C /tmp/sbx-out/profiles . | base64
+  echo "SBX-$nonce-PROFILES-END"
+fi
 echo "SBX-$nonce-EXIT $status"
 poweroff -f

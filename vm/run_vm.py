@@ -7,19 +7,22 @@ Usage: run_vm.py --initramfs CPIO --binary GUEST_PATH [--user root|rootless]
 --kernel-name is the kernel's name in vm/kernels.bzl; the guest test sees it as
 SBX_GUEST_KERNEL, unless SBX_VM_KERNEL replaces the kernel.
 Environment: SBX_VM_KERNEL (kernel image), SBX_VM_ACCEL (kvm|tcg), SBX_VM_MACHINE
-(q35|microvm), and Bazel's TEST_TIMEOUT, TEST_TMPDIR, TEST_WORKSPACE, XML_OUTPUT_FILE,
+(q35|microvm), LLVM_PROFILE_FILE (coverage runs: the guest writes its profiles under the same
+name in /tmp/sbx-out/profiles, and they come back into that directory), and Bazel's TEST_TIMEOUT, TEST_TMPDIR, TEST_WORKSPACE, XML_OUTPUT_FILE,
 TESTBRIDGE_TEST_ONLY.
 """
 
 import argparse
 import base64
 import collections
+import io
 import os
 import secrets
 import select
 import shlex
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -34,6 +37,7 @@ _KERNEL_ARGS = ("console=ttyS0 quiet panic=-1 tsc=reliable no_timer_check lpj=80
 _CONSOLE_TAIL = 30
 _GUEST_OUTPUT = "/tmp/sbx-out/test.xml"
 _GUEST_TMPDIR = "/tmp/sbx-test-tmp"
+_GUEST_PROFILES = "/tmp/sbx-out/profiles"  # init.sh sends back what is there
 # Host-side slack for booting, reporting and powering off around the guest's time limit.
 _BOOT_ALLOWANCE_S = 60
 _FORWARDED_PREFIXES = ("GTEST_", "SBX_")
@@ -91,8 +95,13 @@ def _test_script(args):
     })
     if args.kernel_name and not os.environ.get("SBX_VM_KERNEL"):
         env["SBX_GUEST_KERNEL"] = args.kernel_name
+    profile = os.environ.get("LLVM_PROFILE_FILE")
+    if profile:
+        env["LLVM_PROFILE_FILE"] = f"{_GUEST_PROFILES}/{os.path.basename(profile)}"
     lines = [f"export {name}={shlex.quote(value)}" for name, value in sorted(env.items())]
     lines.append('mkdir -p "$TEST_TMPDIR"')
+    if profile:
+        lines.append(f"mkdir -p -m 1777 {_GUEST_PROFILES}")
     lines.append(f"cd /runfiles/{shlex.quote(workspace)}")
     command = [args.binary, *args.test_args, f"--gtest_output=xml:{_GUEST_OUTPUT}"]
     lines.append("exec " + " ".join(shlex.quote(word) for word in command))
@@ -184,6 +193,8 @@ class _Console:
         self._tail = collections.deque(maxlen=_CONSOLE_TAIL)
         self._xml_lines = None  # a list while inside the XML block
         self.xml = None
+        self._profile_lines = None  # a list while inside the coverage profiles' block
+        self.profiles = None
         self.exit_status = None
 
     def tail(self):
@@ -195,6 +206,9 @@ class _Console:
         before, report = (text, None) if at < 0 else (text[:at], text[at + len(self._marker):])
         if self._xml_lines is not None and report is None:
             self._xml_lines.append(text)
+            return
+        if self._profile_lines is not None and report is None:
+            self._profile_lines.append(text)
             return
         if before:
             print(before, flush=True)
@@ -214,6 +228,11 @@ class _Console:
         elif word == "XML-END" and self._xml_lines is not None:
             self.xml = base64.b64decode("".join(self._xml_lines))
             self._xml_lines = None
+        elif word == "PROFILES-BEGIN":
+            self._profile_lines = []
+        elif word == "PROFILES-END" and self._profile_lines is not None:
+            self.profiles = base64.b64decode("".join(self._profile_lines))
+            self._profile_lines = None
         elif word == "EXIT":
             self.exit_status = int(rest)
 
@@ -286,7 +305,26 @@ def _run(command, nonce, accel, host_budget):
     if console.xml is not None and xml_path:
         with open(xml_path, "wb") as f:
             f.write(console.xml)
+    if console.profiles is not None and os.environ.get("LLVM_PROFILE_FILE"):
+        save_profiles(console.profiles, os.path.dirname(os.environ["LLVM_PROFILE_FILE"]))
     return console.exit_status
+
+
+def save_profiles(archive, directory):
+    """The guest's coverage profiles (a gzipped tar) into DIRECTORY/vm-TARGET-NONCE/: the
+    same binary gives the same file name in every guest. Only plain .profraw files."""
+    target = os.environ.get("TEST_TARGET", "vm").strip("/").replace("/", "_").replace(":", "_")
+    into = tempfile.mkdtemp(prefix=f"vm-{target}-", dir=directory)
+    os.chmod(into, 0o755)
+    count = 0
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar:
+            name = os.path.basename(member.name)
+            if member.isfile() and name.endswith(".profraw"):
+                with open(os.path.join(into, name), "wb") as f:
+                    f.write(tar.extractfile(member).read())
+                count += 1
+    print(f"vm: {count} coverage profiles from the guest in {into}", flush=True)
 
 
 if __name__ == "__main__":
