@@ -9,8 +9,18 @@
 # 60). Exits 1 if any target found a crash or the demo did not find its bug.
 #
 # Usage: fuzz/run_all.sh [--seconds N] [--demo-seconds N] [--minimize] [TARGET...]
+#        fuzz/run_all.sh --planted [ARGS]   the planted bugs (fuzz/planted/run_planted.sh)
+#        fuzz/run_all.sh --in-vm [ARGS]     the kernel differential in every guest (in_vm.sh)
+#        fuzz/run_all.sh --campaign DURATION [ARGS]   a campaign (fuzz/campaign.sh)
 #        (env BAZEL, default bazel; TARGET id_map_planted names the demo)
 set -euo pipefail
+
+here=$(dirname "${BASH_SOURCE[0]}")
+case ${1:-} in
+  --planted) shift; exec "$here/planted/run_planted.sh" "$@" ;;
+  --in-vm) shift; exec "$here/in_vm.sh" "$@" ;;
+  --campaign) shift; exec "$here/campaign.sh" "$@" ;;
+esac
 
 bazel=${BAZEL:-bazel}
 seconds=10
@@ -23,7 +33,7 @@ while (($#)); do
     --seconds=*) seconds=${1#*=}; shift ;;
     --demo-seconds) demo_seconds=$2; shift 2 ;;
     --minimize) minimize=(--minimize); shift ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,/^set -e/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_all.sh: unknown flag $1" >&2; exit 2 ;;
     *) only+=("$1"); shift ;;
   esac
@@ -110,7 +120,7 @@ targets = [json.load(open(p)) for p in sys.argv[4 + n_failed:]]
 json.dump({"seconds_per_target": seconds,
            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
            "targets": targets, "failed": failed}, open(path, "w"), indent=2)
-print(f'{"target":<20} {"execs/s":>8} {"start>end/s":>13} {"cov seeds>start>end":>20}'
+print(f'{"target":<20} {"execs/s":>8} {"over s":>7} {"steady/s":>9} {"start>end/s":>13} {"cov seeds>start>end":>20}'
       f' {"ft seeds>start>end":>20} {"new":>6} {"crashes":>8}')
 for t in targets:
     if t.get("skipped"):
@@ -124,7 +134,8 @@ for t in targets:
     c = t["coverage"]
     cov = f'{c["cov_seeds"]}>{c["cov_start"]}>{c["cov_end"]}'
     ft = f'{c["ft_seeds"]}>{c["ft_start"]}>{c["ft_end"]}'
-    print(f'{t["target"]:<20} {t["execs_per_sec"] or 0:>8} {span:>13} {cov:>20} {ft:>20}'
+    steady = r.get("steady_after_30s")
+    print(f'{t["target"]:<20} {t["execs_per_sec"] or 0:>8} {t["seconds"]:>7} {str(steady):>9} {span:>13} {cov:>20} {ft:>20}'
           f' {t["new_corpus_entries"]:>6} {t["crashes"]:>8}')
 PY
 if ((${#failed[@]})); then
