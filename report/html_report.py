@@ -226,7 +226,7 @@ def machine_section(machine):
         "<tr><th>%s</th><td>%s</td></tr>" % (esc(k), esc(v)) for k, v in machine)
 
 
-def render(suites, totals, machine, generated, bench_markdown="", plots=()):
+def render(suites, totals, machine, generated, bench_markdown="", plots=(), coverage=""):
     overall = "failed" if totals["failed"] or totals["errors"] else "passed"
     na = [s["name"] for s in suites if s["result"] == "not available"]
     na_text = "not available: %s; " % ", ".join(na) if na else ""
@@ -242,7 +242,7 @@ def render(suites, totals, machine, generated, bench_markdown="", plots=()):
 %(summary)s
 <h2 id="failures">Failures</h2>
 %(failures)s
-<h2 id="fuzzing">Fuzzing</h2>
+%(coverage)s<h2 id="fuzzing">Fuzzing</h2>
 %(fuzz)s
 <h2 id="kernels">Kernels</h2>
 %(kernels)s
@@ -259,6 +259,8 @@ def render(suites, totals, machine, generated, bench_markdown="", plots=()):
        "na": esc(na_text),
        "summary": summary_table(suites, totals, overall), "failures": failures_section(suites),
        "fuzz": fuzz_section(suites), "kernels": kernel_section(suites),
+       # Only where ./harness coverage left its summary (report/coverage_section.py).
+       "coverage": '<h2 id="coverage">Coverage</h2>\n%s\n' % coverage if coverage else "",
        "bench": bench_section(suites, bench_markdown, plots),
        "conformance": conformance_section(suites), "suites": suites_section(suites),
        "machine": machine_section(machine)}

@@ -18,6 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import coverage_section  # noqa: E402
 import html_report  # noqa: E402
 import junit  # noqa: E402
 import machine  # noqa: E402
@@ -77,6 +78,8 @@ def main():
     p.add_argument("--out", help="directory for junit.xml, index.html and bench/")
     p.add_argument("--fuzz-summary", default="out/fuzz/summary.json")
     p.add_argument("--bench-dir", default="out/bench")
+    p.add_argument("--coverage-dir", default="out/coverage",
+                   help="what ./harness coverage wrote; shown when there")
     p.add_argument("--machine", help="JSON list of [label, value] instead of probing this host")
     p.add_argument("--generated", help="the time to print (default: now, UTC)")
     p.add_argument("--line", metavar="NAME", help="print suite NAME's counts and exit")
@@ -108,7 +111,10 @@ def main():
         "%Y-%m-%d %H:%M UTC")
 
     junit.write(suites, os.path.join(args.out, "junit.xml"))
-    page = html_report.render(suites, totals, facts, generated, bench_md, plots)
+    coverage = coverage_section.load(args.coverage_dir)
+    coverage_html = coverage_section.section(
+        coverage, coverage_section.copy_html(args.coverage_dir, args.out)) if coverage else ""
+    page = html_report.render(suites, totals, facts, generated, bench_md, plots, coverage_html)
     pathlib.Path(args.out, "index.html").write_text(page)
 
     width = max(len(s["name"]) for s in suites) if suites else 5

@@ -5,8 +5,9 @@
 # does not stop the next; the exit status is 1 if any failed. Each suite's log is kept in
 # out/report/logs/. A suite whose entry point does not exist yet is reported "not available".
 #
-# Usage: report/run_all.sh [--fuzz-seconds N] [--skip SUITE]... [--bench-base REF]
-#   suites: unit, host, vm, fuzz, bench
+# Usage: report/run_all.sh [--fuzz-seconds N] [--skip SUITE]... [--bench-base REF] [--coverage]
+#   suites: unit, host, vm, fuzz, bench, and with --coverage, coverage (off by default: it
+#     runs every suite again in an instrumented build; docs/coverage.md says what it costs)
 #   --bench-base REF: judge the benchmarks against REF, built and run on this machine
 #     beside the change (bench/run_all.sh --base); a CI sets the merge base of a pull
 #     request. Without one the benchmarks run, "no base revision: not judged", which does
@@ -21,11 +22,13 @@ python=/usr/bin/python3
 fuzz_seconds=10
 bench_base=${SBX_BENCH_BASE:-}
 skip=" "
+coverage=0
 while (($#)); do
   case $1 in
     --fuzz-seconds) fuzz_seconds=${2:?--fuzz-seconds needs a number}; shift 2 ;;
     --skip) skip+="${2:?--skip needs a suite name} "; shift 2 ;;
     --bench-base) bench_base=${2:?--bench-base needs a REF}; shift 2 ;;
+    --coverage) coverage=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_all.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -43,6 +46,7 @@ printf '#%s\n' "$(printf '%s\t' name title kind state exit seconds started log t
 names=(unit host vm fuzz bench)
 titles=("unit tests" "integration, host" "integration, VM" "fuzzing" "benchmarks")
 kinds=(bazel bazel bazel fuzz bench)
+if ((coverage)); then names+=(coverage) titles+=("coverage") kinds+=(coverage); fi
 total=${#names[@]}
 run_started=$SECONDS
 any_failed=0
@@ -73,6 +77,7 @@ suite_command() {
         note="fuzz/run_all.sh does not exist"
       fi
       ;;
+    coverage) cmd=(coverage/run.sh) ;;
     bench)
       if [[ ! -x bench/run_all.sh ]]; then
         note="bench/run_all.sh does not exist"

@@ -15,6 +15,7 @@ import pathlib
 import re
 
 import count_tests
+import coverage_section
 
 FIELDS = ("name", "title", "kind", "state", "exit", "seconds", "started", "log", "testlogs",
           "command", "note")
@@ -211,6 +212,8 @@ def load(row, fuzz_summary=None, bench_dir=None):
         if summary is not None:
             suite["cases"] = fuzz_cases(summary)
             suite["extra"]["fuzz"] = summary
+    elif row["kind"] == "coverage":
+        suite["cases"] = coverage_section.cases("out/coverage")
     elif row["kind"] == "bench":
         judged = "--base" in row["command"]
         suite["cases"] = bench_cases(log_text, judged, bench_dir, row["started"])
