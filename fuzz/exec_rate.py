@@ -6,8 +6,9 @@ which hides a rate that decays. `exec_rate.py record SAMPLES` copies libFuzzer's
 stdin to stdout unchanged and notes, for every status line and the final "Done N runs", the
 seconds since it started and N. `exec_rate.py summarize SAMPLES [--window S] [--buckets S]`
 prints one JSON object: the rate over the first and the last S seconds of fuzzing (from the
-INITED line on; N between samples is interpolated linearly), their ratio, and optionally the
-rate in each bucket of S seconds.
+INITED line on; N between samples is interpolated linearly), their ratio, the steady-state
+rate (after the first 30 s; none for a shorter run), and optionally the rate in each bucket
+of S seconds.
 """
 import json
 import re
@@ -45,6 +46,9 @@ def executions_at(samples, t):
     return n0 if t1 == t0 else n0 + (n1 - n0) * (t - t0) / (t1 - t0)
 
 
+STEADY_AFTER = 30.0
+
+
 def summarize(path, window, buckets):
     samples = json.load(open(path))
     inited = [s for s in samples if s[2] == "inited"]
@@ -63,6 +67,10 @@ def summarize(path, window, buckets):
               "start_rate": round(start), "end_rate": round(end),
               "ratio": round(end / start, 3) if start > 0 else None,
               "samples": len(samples)}
+    # The steady state: everything after the first 30 s (start-up, seeds, early coverage).
+    result["steady_rate"] = round((executions_at(samples, t_end) -
+                                   executions_at(samples, t0 + STEADY_AFTER)) /
+                                  (span - STEADY_AFTER)) if span > STEADY_AFTER else None
     if buckets:
         rows = []
         t = t0

@@ -56,6 +56,8 @@ r = summarize(decay, "--window", "30")
 check("decay start", r["start_rate"], 2000)
 check("decay end", r["end_rate"], 500)
 check("decay ratio", r["ratio"], 0.25)
+# After the first 30 s: 90 s at 2000/s and 120 s at 500/s.
+check("decay steady", r["steady_rate"], 1143)
 
 # Sparse samples: interpolated between them.
 sparse = [[0.0, 0, "inited"], [100.0, 100000, "status"], [200.0, 150000, "done"]]
@@ -65,6 +67,8 @@ check("sparse end", r["end_rate"], 500)
 
 # A short run: halves of it.
 check("short window", summarize(sparse, "--window", "500")["window_seconds"], 100.0)
+check("no steady state within 30 s", summarize([[0.0, 0, "inited"], [20.0, 9, "done"]])
+      .get("steady_rate"), None)
 check("nothing", summarize([], "--window", "30")["start_rate"], None)
 
 if failures:

@@ -152,8 +152,10 @@ rates=$(python3 "$root/$SBX_FUZZ_EXEC_RATE" summarize "$samples" --window 30)
 rate_field() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("null" if v is None else v)' "$rates" "$1"; }
 rate_start=$(rate_field start_rate) rate_end=$(rate_field end_rate)
 rate_window=$(rate_field window_seconds) rate_ratio=$(rate_field ratio)
+rate_steady=$(rate_field steady_rate)
 summary="${SBX_FUZZ_NAME}: ${execs:-0} execs in ${elapsed}s (${rate:-0}/s; "
-summary+="${rate_start}/s in the first ${rate_window}s, ${rate_end}/s in the last); "
+summary+="${rate_start}/s in the first ${rate_window}s, ${rate_end}/s in the last, "
+summary+="steady state after 30 s: ${rate_steady}/s); "
 summary+="cov seeds ${covs:-?}, start ${cov0:-?} -> end ${cov1:-?}; "
 summary+="ft seeds ${fts:-?}, start ${ft0:-?} -> end ${ft1:-?}; "
 summary+="${new_entries} new corpus entries; ${new_crashes} crashes"
@@ -165,8 +167,9 @@ if [[ -n $json ]]; then
   {
     printf '{"target": "%s", "skipped": false, "seconds": %s, ' "$SBX_FUZZ_NAME" "$elapsed"
     printf '"executions": %s, "execs_per_sec": %s, ' "$(n "$execs")" "$(n "$rate")"
-    printf '"rate": {"window_seconds": %s, "start": %s, "end": %s, "end_over_start": %s}, ' \
+    printf '"rate": {"window_seconds": %s, "start": %s, "end": %s, "end_over_start": %s, ' \
       "$rate_window" "$rate_start" "$rate_end" "$rate_ratio"
+    printf '"steady_after_30s": %s}, ' "$rate_steady"
     printf '"coverage": {"cov_seeds": %s, "cov_start": %s, "cov_end": %s, ' \
       "$(n "$covs")" "$(n "$cov0")" "$(n "$cov1")"
     printf '"ft_seeds": %s, "ft_start": %s, "ft_end": %s}, ' "$(n "$fts")" "$(n "$ft0")" "$(n "$ft1")"
