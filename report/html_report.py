@@ -113,21 +113,76 @@ def fuzz_section(suites):
             '<tr data-fuzz="%s"><td>%s</td><td class="%s">%s</td><td class="num">%s</td>'
             '<td class="num">%s</td><td class="num">%s</td><td class="num">%s → %s → %s</td>'
             '<td class="num">%s → %s → %s</td><td class="num">%s</td><td class="num">%s</td>'
-            '</tr>' % (
+            '<td class="num">%s</td></tr>' % (
                 esc(t.get("target")), esc(t.get("target")), "failed" if failed else "passed",
                 "crash" if failed else "ok", esc(t.get("execs_per_sec")),
                 esc(t.get("executions")), esc(t.get("seconds")), esc(c.get("cov_seeds")),
                 esc(c.get("cov_start")), esc(c.get("cov_end")), esc(c.get("ft_seeds")),
                 esc(c.get("ft_start")), esc(c.get("ft_end")),
-                esc(t.get("new_corpus_entries")), esc(t.get("crashes"))))
+                esc(t.get("new_corpus_entries")), esc(t.get("crashes")),
+                esc((t.get("rate") or {}).get("steady_after_30s"))))
     return ('<p class="meta">%s s per target, finished %s. Coverage is libFuzzer\'s cov '
             '(edges) and ft (features): checked-in seeds alone → start of this run (with '
             'earlier finds) → end of this run.</p>'
             '<table id="fuzz-table"><thead><tr><th>target</th><th>result</th><th>execs/s</th>'
             '<th>executions</th><th>seconds</th><th>cov</th><th>ft</th><th>new inputs</th>'
-            '<th>crashes</th></tr></thead><tbody>%s</tbody></table>' % (
+            '<th>crashes</th><th>steady execs/s (after 30 s)</th></tr></thead><tbody>%s'
+            '</tbody></table>' % (
                 esc(summary.get("seconds_per_target")), esc(summary.get("finished")),
-                "".join(rows)))
+                "".join(rows))) + fuzz_modes_section(fuzz["extra"])
+
+
+def fuzz_modes_section(extra):
+    """The planted bugs' time to find, the differential per guest kernel, the campaign."""
+    def when(data):
+        return "this run" if data.get("this_run") else "an earlier run, finished %s" % esc(
+            data.get("finished"))
+    html = []
+    planted = extra.get("planted")
+    if planted:
+        rows = "".join(
+            '<tr><td>%s</td><td>%s</td><td>%s</td><td class="%s">%s</td><td class="num">%s</td>'
+            '<td class="num">%s</td><td class="num">%s</td></tr>' % (
+                esc(b["bug"]), esc(b["target"]), esc(b["mode"]),
+                "passed" if b["found"] else "failed", esc(b["verdict"]) +
+                (" (fuzzer switched off)" if b.get("switched_off") else ""),
+                esc(b["seconds"]), esc(b["limit_seconds"]), esc(b["executions"]))
+            for b in planted.get("bugs", []))
+        html.append('<h3>Planted bugs: time to find (%s)</h3><table id="fuzz-planted"><thead>'
+                    '<tr><th>bug</th><th>target</th><th>mode</th><th>result</th>'
+                    '<th>seconds</th><th>limit</th><th>executions</th></tr></thead><tbody>%s'
+                    '</tbody></table>' % (when(planted), rows))
+    in_vm = extra.get("in_vm")
+    if in_vm:
+        rows = "".join(
+            '<tr><td>%s</td><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
+            '<td class="num">%s</td><td class="num">%s</td><td class="%s">%s</td><td>%s</td>'
+            '</tr>' % (esc(k["kernel"]), esc(k["uname"]), esc(k["executions"]),
+                       esc(k["seconds"]), esc(k["execs_per_sec"]),
+                       esc(k["steady_execs_per_sec"]),
+                       "passed" if k["verdict"] == "agree" else "failed", esc(k["verdict"]),
+                       esc(k["agreement_test"]))
+            for k in in_vm.get("kernels", []))
+        html.append('<h3>Kernel differential in each guest (%s)</h3><table id="fuzz-in-vm">'
+                    '<thead><tr><th>kernel</th><th>uname -r</th><th>executions</th>'
+                    '<th>seconds</th><th>execs/s</th><th>steady execs/s (after 30 s)</th>'
+                    '<th>verdict</th><th>agreement test</th></tr></thead><tbody>%s</tbody>'
+                    '</table>' % (when(in_vm), rows))
+    campaign = extra.get("campaign")
+    if campaign:
+        rows = "".join(
+            '<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s'
+            '</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td></tr>' % (
+                esc(t["target"]), esc(t.get("seconds")), esc(t.get("executions")),
+                esc(t.get("new_corpus_entries")), esc(t.get("crash_inputs")),
+                esc(t.get("reproduced_under_sanitizers")), esc(t.get("merged_into_seeds")))
+            for t in campaign.get("targets", []))
+        html.append('<h3>Campaign (%s s, %s)</h3><table id="fuzz-campaign"><thead><tr>'
+                    '<th>target</th><th>seconds</th><th>executions</th><th>new entries</th>'
+                    '<th>crash inputs</th><th>fail under ASan+UBSan</th><th>merged into seeds'
+                    '</th></tr></thead><tbody>%s</tbody></table>' % (
+                        esc(campaign.get("duration_seconds")), when(campaign), rows))
+    return "".join(html)
 
 
 def bench_section(suites, bench_markdown, plots):

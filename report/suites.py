@@ -145,6 +145,27 @@ def fuzz_cases(summary):
     return cases
 
 
+def fuzz_extra_cases(extra):
+    """Cases from the fuzz suite's other modes, when this run made them: each planted bug
+    and mode (failed when not found within its limit, also when its fuzzer was switched off), and
+    each guest kernel of the differential (failed on a disagreement or a failed agreement
+    test)."""
+    cases = []
+    for b in (extra.get("planted") or {}).get("bugs", []):
+        name = "planted %s (%s)" % (b["bug"], b["mode"])
+        if b.get("found"):
+            cases.append(_case("", name, "passed", time=b["seconds"]))
+        else:
+            cases.append(_case("", name, "failed", "%s within %s s" % (
+                b["verdict"], b["limit_seconds"]), read_text(b["log"])[-2000:]))
+    for k in (extra.get("in_vm") or {}).get("kernels", []):
+        ok = k["verdict"] == "agree" and k["agreement_test"].startswith("passed")
+        cases.append(_case("", "id_map_kernel in %s" % k["kernel"], "passed" if ok else "failed",
+                           "" if ok else "%s; agreement test %s" % (k["verdict"],
+                                                                    k["agreement_test"])))
+    return cases
+
+
 # bench/ab_compare.py's final lines (not its "suspected" ones) and bench/budgets.py's.
 AB_OK = re.compile(r"^ab: ([a-z_]+\.[a-z_0-9]+): (.*): ok$")
 AB_BAD = re.compile(r"^ab: REGRESSION ([a-z_]+\.[a-z_0-9]+):? (.*)$")
@@ -212,6 +233,18 @@ def load(row, fuzz_summary=None, bench_dir=None):
         if summary is not None:
             suite["cases"] = fuzz_cases(summary)
             suite["extra"]["fuzz"] = summary
+        # The other modes (./harness fuzz --planted, --in-vm, --campaign): shown when they
+        # ran at all, counted as cases only when they ran within this run.
+        fresh = {}
+        for mode in ("planted", "in_vm", "campaign"):
+            path = os.path.join(os.path.dirname(fuzz_summary or "out/fuzz/x"), mode + ".json")
+            other = _fresh(path, 0)
+            if other is not None:
+                other["this_run"] = _fresh(path, row["started"]) is not None
+                suite["extra"][mode] = other
+                if other["this_run"]:
+                    fresh[mode] = other
+        suite["cases"] += fuzz_extra_cases(fresh)
     elif row["kind"] == "coverage":
         suite["cases"] = coverage_section.cases("out/coverage")
     elif row["kind"] == "bench":
