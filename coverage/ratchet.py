@@ -47,7 +47,7 @@ def reached(summary):
 def check(floor, now, margin):
     """Lines saying what fell below the floor (empty: the ratchet holds)."""
     lost = []
-    for name in sorted(floor):
+    for name in sorted(floor, key=lambda n: (n == TOTAL, n)):  # files first, then all
         if name not in now:
             continue  # the file is gone
         for kind in KINDS:
