@@ -17,8 +17,9 @@ import json
 import sys
 
 # Name -> (summary.json path, at most, what a miss would mean). The values measured on the
-# 2-CPU development machine, at load averages 2 to 5, are in docs/benchmarks.md; each bound
-# is at least 1.3x the worst of them.
+# 2-CPU development machine, at load averages 2.7 to 10, are in docs/benchmarks.md; each
+# bound is at least 1.3x the worst of them. Heavy load pushes the end-to-end ratios towards
+# the ratio of the processes each tool runs (sbx run over bwrap: 0.55 idle, 0.92 at load 9).
 BUDGETS = {
     "fast_over_floor": (
         "paired.fast_over_floor", 1.5, "fast's start far from the floor, clone to release"),
@@ -26,12 +27,12 @@ BUDGETS = {
         "paired.fast_call_to_release_over_floor", 1.5,
         "fast's start far from the floor, call to release"),
     "fast_growth_4gib_over_16mib": (
-        "rss_growth_floor_relative.fast", 3.0,
+        "rss_growth_floor_relative.fast", 4.0,
         "fast not flat in the parent's size (a fork of a 4 GiB parent is 40x or more)"),
     "sbx_run_over_bwrap": (
-        "end_to_end_ratios.sbx_run_over_bwrap", 1.0, "sbx run slower than bwrap"),
+        "end_to_end_ratios.sbx_run_over_bwrap", 1.5, "sbx run far slower than bwrap"),
     "sbx_run_over_unshare": (
-        "end_to_end_ratios.sbx_run_over_unshare", 2.0, "sbx run far slower than unshare"),
+        "end_to_end_ratios.sbx_run_over_unshare", 2.5, "sbx run far slower than unshare"),
 }
 
 
