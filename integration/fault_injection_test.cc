@@ -82,6 +82,9 @@ std::vector<Rule> Rules(StartMode mode, bool launcher) {
        Fails("^getting sandbox mount namespace$")},
       {"^caller ioctl " + std::to_string(kPidfdGetUserNamespace) + " #\\d$",
        Fails("^getting sandbox user namespace$")},
+      // Kernels before 6.11 (no namespace ioctls on a pidfd): the /proc/PID/ns files.
+      {"^caller openat /proc/\\d+/ns/mnt #\\d+$", Fails("^getting sandbox mount namespace$")},
+      {"^caller openat /proc/\\d+/ns/user #\\d+$", Fails("^getting sandbox user namespace$")},
       {"^caller write pipe:\\S+ 1\\| #\\d$", Fails("^releasing the child")},
       {"^caller openat /\\S+/etc #\\d+$", Fails("^opening /\\S+/etc \\(must be a directory")},
       {"^caller openat \\.(passwd|group)\\.sbx-\\d+ #\\d$", Fails("^creating /\\S+/etc/\\.")},
