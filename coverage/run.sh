@@ -8,11 +8,14 @@
 # (coverage/ratchet.py against coverage/floor.tsv), judged only when every suite ran, and
 # the union's line and branch coverage of sandbox/ as the closing line.
 #
-# Usage: coverage/run.sh [--suite NAME]... [--exclude LABEL]... [--update-floor]
-#                        [--margin POINTS] [--out DIR]
+# Usage: coverage/run.sh [--suite NAME]... [--exclude LABEL]... [--keep-profiles]
+#                        [--update-floor] [--margin POINTS] [--out DIR]
 #   suites: unit, host, vm, fuzz (the fuzzers' corpora and crash inputs replayed),
 #     conformance (sbx runs of the conformance suite); default all
-#   --exclude LABEL: leave a test target out (e.g. to see what only it reaches)
+#   --exclude LABEL: leave a test target out (e.g. to see what only it reaches, or that
+#     the ratchet catches a deleted test)
+#   --keep-profiles: keep the last run's profiles of the suites not run now and merge them
+#     too (rerun one suite after a change without the VM matrix)
 #   --update-floor: raise coverage/floor.tsv where this run reached more (never lowers)
 # Exit status: 1 when the ratchet fails, a suite failed, or no profile came back.
 # Env: BAZEL (default bazel); SBX_VM_ACCEL, SBX_VM_KERNEL reach the VM tests.
@@ -24,12 +27,14 @@ out=out/coverage
 suites=()
 excludes=()
 update=()
+keep=0
 margin=1.0
 while (($#)); do
   case $1 in
     --suite) suites+=("${2:?--suite needs a name}"); shift 2 ;;
     --exclude) excludes+=("${2:?--exclude needs a label}"); shift 2 ;;
     --update-floor) update=(--update); shift ;;
+    --keep-profiles) keep=1; shift ;;
     --margin) margin=${2:?--margin needs a number}; shift 2 ;;
     --out) out=${2:?--out needs a directory}; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -64,7 +69,12 @@ for suite in "${suites[@]}"; do suite_args "$suite" >/dev/null; done
 
 started=$SECONDS
 elapsed() { printf '%dm%02ds' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)); }
-rm -rf "$out"
+if ((keep)); then
+  for suite in "${suites[@]}"; do rm -rf "${out:?}/profiles/$suite"; done
+  find "$out" -mindepth 1 -maxdepth 1 ! -name profiles ! -name logs -exec rm -rf {} +
+else
+  rm -rf "$out"
+fi
 mkdir -p "$out/profiles" "$out/logs"
 chmod 0755 "$out"
 status=0
@@ -91,6 +101,14 @@ for suite in "${suites[@]}"; do
   if ((rc != 0 && rc != 4)); then status=1; fi
   ran+=("$suite")
 done
+if ((keep)); then
+  for suite in "${all[@]}"; do
+    if [[ " ${ran[*]} " != *" $suite "* && -d $out/profiles/$suite ]]; then
+      echo "== coverage: $suite: the last run's profiles, kept (--keep-profiles)"
+      ran+=("$suite")
+    fi
+  done
+fi
 
 # The instrumented binaries: every cc_test and cc_binary, and the shared libraries of
 # sandbox/ that fastbuild's tests link, whose output has a coverage map.
@@ -110,12 +128,16 @@ echo "== coverage: merging ($(wc -l <"$out/binaries.txt") instrumented binaries;
   --binaries "$out/binaries.txt" --suites-ran "$(IFS=,; echo "${ran[*]}")" || status=1
 
 if [[ -f $out/summary.json ]]; then
-  if [[ " ${ran[*]} " == " ${all[*]} " && ${#excludes[@]} -eq 0 ]]; then
+  missing=()
+  for suite in "${all[@]}"; do
+    [[ " ${ran[*]} " == *" $suite "* ]] || missing+=("$suite")
+  done
+  if ((${#missing[@]} == 0)); then
     /usr/bin/python3 -B coverage/ratchet.py --summary "$out/summary.json" \
       --floor coverage/floor.tsv --margin "$margin" --json "$out/ratchet.json" \
       "${update[@]}" || status=1
   else
-    echo "ratchet: not judged: only ${ran[*]} ran${excludes[*]:+, without ${excludes[*]}} (the floor is of every suite)"
+    echo "ratchet: not judged: ${missing[*]} did not run (the floor is of every suite)"
     echo '{"verdict": "not judged"}' >"$out/ratchet.json"
   fi
   echo "coverage: $out/html/index.html, $out/lcov.info, $out/cobertura.xml, $out/summary.txt  ($(elapsed))"
