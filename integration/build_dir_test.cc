@@ -85,7 +85,7 @@ class BuildDirTest : public ::testing::TestWithParam<std::string> {
             outside.c_str(), "/bin/sh", "-c", kHostileBuilder, nullptr);
       _exit(127);
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
     while (std::chrono::steady_clock::now() < deadline) {
       std::vector<std::string> dirs = BuildDirs();
       if (dirs.size() == 1 && access((dirs[0] + "/build/ready").c_str(), F_OK) == 0) {
@@ -99,7 +99,7 @@ class BuildDirTest : public ::testing::TestWithParam<std::string> {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ADD_FAILURE() << "the builder was not ready in 2 minutes";
+    ADD_FAILURE() << "the builder was not ready in 5 minutes";
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     return -1;
