@@ -17,9 +17,11 @@ import json
 import sys
 
 # Name -> (summary.json path, at most, what a miss would mean). The values measured on the
-# 2-CPU development machine, at load averages 2.7 to 10, are in docs/benchmarks.md; each
-# bound is at least 1.3x the worst of them. Heavy load pushes the end-to-end ratios towards
-# the ratio of the processes each tool runs (sbx run over bwrap: 0.55 idle, 0.92 at load 9).
+# 2-CPU development machine, at load averages 2.7 to 12, are in docs/benchmarks.md; each
+# bound is at least 1.4x the worst of them. Heavy load pushes the end-to-end ratios towards
+# the ratio of the processes each tool runs (sbx run over unshare: 1.0 at load 3, 2.76 at
+# load 12), so their bounds catch only a blunder of several times (a sleep, a fork of a big
+# parent, an exec too many), not a load; smaller regressions are the A/B check's.
 BUDGETS = {
     "fast_over_floor": (
         "paired.fast_over_floor", 1.5, "fast's start far from the floor, clone to release"),
@@ -27,12 +29,12 @@ BUDGETS = {
         "paired.fast_call_to_release_over_floor", 1.5,
         "fast's start far from the floor, call to release"),
     "fast_growth_4gib_over_16mib": (
-        "rss_growth_floor_relative.fast", 4.0,
+        "rss_growth_floor_relative.fast", 6.0,
         "fast not flat in the parent's size (a fork of a 4 GiB parent is 40x or more)"),
     "sbx_run_over_bwrap": (
-        "end_to_end_ratios.sbx_run_over_bwrap", 1.5, "sbx run far slower than bwrap"),
+        "end_to_end_ratios.sbx_run_over_bwrap", 2.0, "sbx run far slower than bwrap"),
     "sbx_run_over_unshare": (
-        "end_to_end_ratios.sbx_run_over_unshare", 2.5, "sbx run far slower than unshare"),
+        "end_to_end_ratios.sbx_run_over_unshare", 4.0, "sbx run far slower than unshare"),
 }
 
 

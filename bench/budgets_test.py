@@ -46,10 +46,10 @@ class BudgetsTest(unittest.TestCase):
     def test_this_machine_meets_every_budget(self):
         status, err, results = self.run_main(summary())
         self.assertEqual(status, 0, err)
-        # The worst each ratio read here, at load average 9 (docs/benchmarks.md).
+        # The worst each ratio read here, at load average 12 (docs/benchmarks.md).
         status, err, results = self.run_main(summary(
-            rss_growth_floor_relative__fast=1.87, end_to_end_ratios__sbx_run_over_bwrap=0.92,
-            end_to_end_ratios__sbx_run_over_unshare=1.53))
+            rss_growth_floor_relative__fast=2.77, end_to_end_ratios__sbx_run_over_bwrap=1.43,
+            end_to_end_ratios__sbx_run_over_unshare=2.76))
         self.assertEqual(status, 0, err)
         self.assertIn("budget: 0 of 5 budgets missed", err)
         self.assertTrue(all(b["met"] for b in results))
@@ -62,10 +62,10 @@ class BudgetsTest(unittest.TestCase):
     def test_a_fork_at_4gib_misses_flatness(self):
         status, err, _ = self.run_main(summary(rss_growth_floor_relative__fast=40.0))
         self.assertEqual(status, 1, err)
-        self.assertIn("budget: MISSED fast_growth_4gib_over_16mib = 40, at most 4", err)
+        self.assertIn("budget: MISSED fast_growth_4gib_over_16mib = 40, at most 6", err)
 
     def test_sbx_run_far_slower_than_bwrap_misses(self):
-        status, err, _ = self.run_main(summary(end_to_end_ratios__sbx_run_over_bwrap=1.6))
+        status, err, _ = self.run_main(summary(end_to_end_ratios__sbx_run_over_bwrap=2.5))
         self.assertEqual(status, 1, err)
         self.assertIn("1 of 5 budgets missed: sbx_run_over_bwrap", err)
 
