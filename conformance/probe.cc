@@ -144,31 +144,36 @@ std::string Writable(const std::string& path) {
   return access(path.c_str(), W_OK) == 0 ? "yes" : "no (" + ErrnoName(errno) + ")";
 }
 
-// The flags that matter for a sandbox (ro, nosuid, nodev, noexec) of the mount holding
-// `given`, symlinks resolved: the last mountinfo line whose mount point is the longest
-// prefix of it.
-std::string MountFlags(const std::string& given) {
-  char real[4096];
-  if (!realpath(given.c_str(), real)) return "<" + ErrnoName(errno) + ">";
-  const std::string path = real;  // /bin/sh may be /usr/bin/sh on the /usr bind
-  std::string best_point, best_flags;
+// The fields of the mountinfo line of the mount holding `path` (no symlink resolved): the
+// last line whose mount point is the longest prefix of it.
+std::vector<std::string> MountHolding(const std::string& path) {
+  std::vector<std::string> best;
   for (const auto& line : Split(ReadFile("/proc/self/mountinfo"), '\n')) {
     auto f = Split(line, ' ');
     if (f.size() < 6) continue;
     const std::string& point = f[4];
     bool holds =
         path == point || point == "/" || (path.rfind(point, 0) == 0 && path[point.size()] == '/');
-    if (!holds || point.size() < best_point.size()) continue;
-    std::vector<std::string> kept;
-    for (const auto& opt : Split(f[5], ',')) {
-      if (opt == "ro" || opt == "rw" || opt == "nosuid" || opt == "nodev" || opt == "noexec") {
-        kept.push_back(opt);
-      }
-    }
-    best_point = point;
-    best_flags = Join(kept, ",");
+    if (holds && (best.empty() || point.size() >= best[4].size())) best = f;
   }
-  return best_flags;
+  return best;
+}
+
+// The flags that matter for a sandbox (ro, nosuid, nodev, noexec) of the mount holding
+// `given`, symlinks resolved.
+std::string MountFlags(const std::string& given) {
+  char real[4096];
+  if (!realpath(given.c_str(), real)) return "<" + ErrnoName(errno) + ">";
+  // /bin/sh may be /usr/bin/sh on the /usr bind.
+  const std::vector<std::string> mount = MountHolding(real);
+  if (mount.empty()) return "";
+  std::vector<std::string> kept;
+  for (const auto& opt : Split(mount[5], ',')) {
+    if (opt == "ro" || opt == "rw" || opt == "nosuid" || opt == "nodev" || opt == "noexec") {
+      kept.push_back(opt);
+    }
+  }
+  return Join(kept, ",");
 }
 
 std::string InterfaceList() {
@@ -230,20 +235,6 @@ void FilePrivileges() {
   unlink(name);
 }
 
-// The mount point of the mount holding `path` (mountinfo, last match of the longest prefix).
-std::string MountPointOf(const std::string& path) {
-  std::string best;
-  for (const auto& line : Split(ReadFile("/proc/self/mountinfo"), '\n')) {
-    auto f = Split(line, ' ');
-    if (f.size() < 5) continue;
-    const std::string& point = f[4];
-    bool holds =
-        path == point || point == "/" || (path.rfind(point, 0) == 0 && path[point.size()] == '/');
-    if (holds && point.size() >= best.size()) best = point;
-  }
-  return best;
-}
-
 // v2 (cgroup2 on /sys/fs/cgroup), hybrid (v1 hierarchies and a cgroup2 beside them), v1, or
 // none, from the file system types in mountinfo.
 std::string CgroupLayout() {
@@ -295,7 +286,8 @@ int PrintHostFacts() {
   Print("fact.cores", std::to_string(sysconf(_SC_NPROCESSORS_ONLN)));  // Nix's build-cores
   // Printed with the verdicts, so that a reader knows which host a result holds for.
   Print("fact.cgroup", CgroupLayout());
-  Print("fact.usr_own_mount", MountPointOf("/usr") == "/usr" ? "yes" : "no");
+  const std::vector<std::string> usr = MountHolding("/usr");
+  Print("fact.usr_own_mount", !usr.empty() && usr[4] == "/usr" ? "yes" : "no");
   fflush(stdout);
   return 0;
 }
