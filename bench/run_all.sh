@@ -167,13 +167,19 @@ if [[ -n "$base" ]]; then
     ab_families "$out/ab/run-$n" "$base_dir" "$change_dir" "${again[@]}"
     runs+=("$out/ab/run-$n")
   done
-  "$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md" \
-    --budgets "$out/budgets.json" --ab "$out/ab.json"
 else
   log "no base revision: not judged (--base REF to compare against one)"
-  "$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md" \
-    --budgets "$out/budgets.json" --ab none
 fi
+# The summary's markdown (and so the report) shows the budgets and the check, where they
+# could be written (bad input leaves them out; the exit status says so below).
+md_flags=()
+[[ -f "$out/budgets.json" ]] && md_flags+=(--budgets "$out/budgets.json")
+if [[ -z "$base" ]]; then
+  md_flags+=(--ab none)
+elif [[ -f "$out/ab.json" ]]; then
+  md_flags+=(--ab "$out/ab.json")
+fi
+"$PYTHON" "$here/report_md.py" "$out/summary.json" "$out/summary.md" "${md_flags[@]}"
 "$PYTHON" "$here/plots.py" "$out/summary.json" "$out"
 cat "$out/summary.md"
 log "done in $((SECONDS - started))s: $out/summary.json, $out/summary.md, $out/*.svg"
@@ -182,7 +188,13 @@ if ((${#failed[@]})); then
   log "error: benchmark families failed: ${failed[*]} (their numbers are missing above)"
   status=1
 fi
-((budget_status == 0)) || { log "error: a budget was missed (above)"; status=1; }
+if ((budget_status == 1)); then
+  log "error: a budget was missed (above)"
+  status=1
+elif ((budget_status != 0)); then
+  log "error: the budgets could not be checked (exit $budget_status)"
+  status=1
+fi
 if ((ab_status == 1)); then
   log "error: the change regressed against the base $base_label (above)"
   status=1
