@@ -53,7 +53,11 @@ HostBuildDir::HostBuildDir(uid_t owner_uid, gid_t owner_gid,
 }
 
 HostBuildDir::~HostBuildDir() {
+  // Most builds leave their build dir empty (a command's own temporary files are gone):
+  // two rmdirs then, and a walk only where something was left.
+  const bool emptied = unlinkat(top_fd_.get(), kBuild, AT_REMOVEDIR) == 0;
   top_fd_.reset();
+  if (emptied && rmdir(top_.c_str()) == 0) return;
   RemoveTree(top_);
 }
 
