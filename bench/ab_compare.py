@@ -91,34 +91,18 @@ def compare(runs):
     return [decide(path, runs) for path in checked_ratios.MIN_EFFECT]
 
 
-def pct(v):
-    return "%+.1f%%" % (v * 100)
-
-
 def line(d):
     """One ratio: both sides' medians with their 95% intervals, the difference with its
     interval, the U test's p, the minimum effect."""
     if "current" not in d:
         return "%s: %s" % (d["ratio"], d["note"])
+    pct = checked_ratios.pct
     text = ("%s: base %.4g [%.4g, %.4g], change %.4g [%.4g, %.4g], difference %s [%s, %s], "
             "p %.2g, min effect %s" % (
                 d["ratio"], d["baseline"], d["baseline_ci"][0], d["baseline_ci"][1],
                 d["current"], d["current_ci"][0], d["current_ci"][1], pct(d["change"]),
                 pct(d["change_ci"][0]), pct(d["change_ci"][1]), d["p"], pct(d["min_effect"])))
     return text + (" (%s)" % d["note"] if d["note"] else "")
-
-
-def one_line_summary(decisions, base_label):
-    bad = [d["ratio"] for d in decisions if d["verdict"] == "regression"]
-    cleared = [d for d in decisions if d["verdict"] == "ok" and d["reruns"]]
-    reruns = max([d["reruns"] for d in decisions] + [0])
-    judged = sum(1 for d in decisions if d["verdict"] != "not compared")
-    text = "%d of %d ratios regressed against the base %s" % (len(bad), judged, base_label)
-    if bad:
-        text += ": " + ", ".join(bad)
-    if cleared:
-        text += "; %d suspected and cleared" % len(cleared)
-    return text + "; %d re-run(s)" % reruns
 
 
 def main():
@@ -147,7 +131,7 @@ def main():
                 f.write("\n".join(families) + "\n")
         print("ab: measuring base and change again: %s" % " ".join(families), file=sys.stderr)
         return 3
-    summary = one_line_summary(decisions, args.base_label)
+    summary = checked_ratios.one_line_summary(decisions, "the base " + args.base_label)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"base": args.base_label, "alpha": ratio_stats.ALPHA,

@@ -59,3 +59,21 @@ def majority(alarmed):
     if clears * 2 > RUNS_TO_DECIDE:
         return "ok", "suspected, cleared in %d of %d runs" % (clears, len(alarmed))
     return "undecided", "suspected in %d of %d runs" % (alarms, len(alarmed))
+
+
+def pct(v):
+    return "%+.1f%%" % (v * 100)
+
+
+def one_line_summary(decisions, against):
+    """How many ratios regressed against `against`, which, and the re-runs it took."""
+    bad = [d["ratio"] for d in decisions if d["verdict"] == "regression"]
+    cleared = [d for d in decisions if d["verdict"] == "ok" and d["reruns"]]
+    reruns = max([d["reruns"] for d in decisions] + [0])
+    judged = sum(1 for d in decisions if d["verdict"] != "not compared")
+    text = "%d of %d ratios regressed against %s" % (len(bad), judged, against)
+    if bad:
+        text += ": " + ", ".join(bad)
+    if cleared:
+        text += "; %d suspected and cleared" % len(cleared)
+    return text + "; %d re-run(s)" % reruns

@@ -81,34 +81,18 @@ def compare(baseline, runs):
     return [decide(path, baseline, runs) for path in MIN_EFFECT]
 
 
-def pct(v):
-    return "%+.1f%%" % (v * 100)
-
-
 def line(d):
     """One ratio on one line: this run and the baseline with their 95% intervals, the
     change with its interval, the test's p, the minimum effect and the verdict."""
     if "current" not in d:
         return "%s: %s" % (d["ratio"], d["note"])
+    pct = checked_ratios.pct
     text = ("%s = %.4g [%.4g, %.4g], baseline %.4g [%.4g, %.4g], change %s [%s, %s], "
             "p %.2g, min effect %s" % (
                 d["ratio"], d["current"], d["current_ci"][0], d["current_ci"][1],
                 d["baseline"], d["baseline_ci"][0], d["baseline_ci"][1], pct(d["change"]),
                 pct(d["change_ci"][0]), pct(d["change_ci"][1]), d["p"], pct(d["min_effect"])))
     return text + (" (%s)" % d["note"] if d["note"] else "")
-
-
-def one_line_summary(decisions, baseline_path):
-    bad = [d["ratio"] for d in decisions if d["verdict"] == "regression"]
-    cleared = [d for d in decisions if d["verdict"] == "ok" and d["reruns"]]
-    reruns = max([d["reruns"] for d in decisions] + [0])
-    checked = sum(1 for d in decisions if d["verdict"] != "not compared")
-    text = "%d of %d ratios regressed against %s" % (len(bad), checked, baseline_path)
-    if bad:
-        text += ": " + ", ".join(bad)
-    if cleared:
-        text += "; %d suspected and cleared" % len(cleared)
-    return text + "; %d re-run(s)" % reruns
 
 
 def main():
@@ -147,7 +131,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"baseline": args.baseline, "alpha": ratio_stats.ALPHA,
                        "level": ratio_stats.LEVEL, "decisions": decisions,
-                       "summary": one_line_summary(decisions, args.baseline)}, f, indent=2)
+                       "summary": checked_ratios.one_line_summary(decisions, args.baseline)}, f, indent=2)
     for d in decisions:
         if d["verdict"] == "ok":
             print("compare: %s: ok" % line(d), file=sys.stderr)
@@ -156,7 +140,7 @@ def main():
     for d in decisions:
         if d["verdict"] == "regression":
             print("compare: REGRESSION %s" % line(d), file=sys.stderr)
-    print("compare: " + one_line_summary(decisions, args.baseline), file=sys.stderr)
+    print("compare: " + checked_ratios.one_line_summary(decisions, args.baseline), file=sys.stderr)
     return 1 if any(d["verdict"] == "regression" for d in decisions) else 0
 
 
