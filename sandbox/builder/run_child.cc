@@ -124,7 +124,11 @@ void MountBuildDir(const RunChildPlan& plan) {
   char target[4096];
   Under(plan, build_dir, target);
   if (mount(plan.build_dir.source.c_str(), target, nullptr, MS_BIND, nullptr) < 0) {
-    Fail(plan, "binding the build dir on", target);
+    // EACCES: with a uid range the builder binds as the build user, who must be able to
+    // pass through every directory above $TMPDIR's (as through /tmp).
+    Fail(plan,
+         "binding the build dir (beneath $TMPDIR, which the build user must be able to reach) on",
+         target);
   }
   const unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | plan.build_dir.locked;
   if (mount(nullptr, target, nullptr, flags, nullptr) < 0) Fail(plan, "remounting", target);
