@@ -4,15 +4,17 @@
 Peers, all with the same isolation as far as each allows (new user, pid, mount, ipc, uts and
 network namespaces; ids 1000/100 where it can map them; hostname localhost):
   bwrap --unshare-all, unshare -Upfnimu --map-root-user --fork, crun run on an OCI bundle.
+`floor_run` (bench/floor_run.cc, --floor) is the floor of sbx run's own work: the same
+namespaces, root, files, mounts, ids, seccomp program and exec in one straight line.
 `direct` (plain /bin/true) is the process-spawn floor; `sbx_exec_only` (`sbx files`) is what
 starting the sbx binary costs before any sandbox. Commands are interleaved, one of each
 per round with the order rotated every round, so drift of a shared machine hits all alike.
 hyperfine runs one command at a time, hence this loop. Writes a JSON report.
 
-Each round then runs sbx run, unshare and bwrap once more with tracing on, and splits each
-of those runs into phases (spawn, start, setup, command, exit_wait, reap) from the kernel's
-fork, exec and exit events (bench/phase_split.py): "phases" in the report. The untraced
-times above do not include these runs.
+Each round then runs sbx run, the floor, unshare and bwrap once more with tracing on, and
+splits each of those runs into phases (spawn, start, setup, command, exit_wait, reap) from
+the kernel's fork, exec and exit events (bench/phase_split.py): "phases" in the report. The
+untraced times above do not include these runs.
 """
 
 import argparse
@@ -63,8 +65,11 @@ def bwrap_argv():
     return argv + [TRUE]
 
 
-def commands(sbx, bundle, crun_state):
+def commands(sbx, floor, bundle, crun_state):
     cmds = {"direct": [TRUE]}
+    if floor:
+        # The floor of sbx run's whole work (bench/floor_run.cc): what sbx run is held to.
+        cmds["floor_run"] = [floor, TRUE]
     if sbx:
         cmds["sbx_run"] = [sbx, "run", "--mode", "fast", "--", TRUE]
         cmds["sbx_run_lix"] = [sbx, "run", "--mode", "lix", "--", TRUE]
@@ -94,7 +99,7 @@ def run_once(argv):
 
 
 # The tools whose runs are also split into phases (bench/phase_split.py).
-PHASE_TOOLS = ("sbx_run", "unshare", "bwrap")
+PHASE_TOOLS = ("sbx_run", "floor_run", "unshare", "bwrap")
 
 
 def run_traced(argv):
@@ -157,10 +162,11 @@ def phase_report(phases):
     return out
 
 
-def probe(argv):
+def probe(argv, env=None):
     """None if argv runs and exits 0, else the reason (its stderr)."""
     try:
-        res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=30,
+                             env=env)
     except (OSError, subprocess.TimeoutExpired) as e:
         return str(e)
     if res.returncode != 0:
@@ -180,6 +186,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sbx", help="path of the sbx binary (left out if not given)")
+    parser.add_argument("--floor", help="path of bench/floor_run, the floor of sbx run's whole "
+                        "work (left out if not given)")
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--phase-rounds", type=int, default=None,
@@ -201,7 +209,7 @@ def main():
         crun_state = os.path.join(tmp, "crun-state")
         os.makedirs(crun_state)
         oci_bundle.write_bundle(bundle, [TRUE])
-        cmds = commands(args.sbx, bundle, crun_state)
+        cmds = commands(args.sbx, args.floor, bundle, crun_state)
 
         runnable = {}
         for name, argv in cmds.items():
@@ -262,7 +270,8 @@ def main():
     med = {n: c["median_ms"] for n, c in report["commands"].items() if "median_ms" in c}
     report["ratios"] = {
         "%s_over_%s" % (a, b): med[a] / med[b]
-        for a in ("sbx_run", "sbx_run_lix") for b in ("bwrap", "unshare", "crun", "direct")
+        for a in ("sbx_run", "sbx_run_lix")
+        for b in ("floor_run", "bwrap", "unshare", "crun", "direct")
         if a in med and b in med}
     if phases and "phases_unavailable" not in report:
         report["phases"] = {"rounds": phase_rounds, "order": list(phase_split.PHASES),

@@ -1,7 +1,9 @@
 # Sourced by bench/run_all.sh: how each benchmark family is run, for one binary or for the
 # shellcheck shell=bash disable=SC2154  # the settings are the caller's (bench/run_all.sh)
 # base and the change of an A/B run. Reads the caller's settings: here, PYTHON, reps,
-# paired_reps, min_time, rounds, family_timeout, threads; appends to its `failed` array.
+# paired_reps, min_time, rounds, family_timeout, threads, quick, floor_bin (bench/floor_run,
+# the floor of sbx run's whole work: the change's, for both sides of an A/B run, as the
+# scripts are); appends to its `failed` array.
 
 log() { echo "bench: $*" >&2; }
 
@@ -29,9 +31,25 @@ run_family() {  # dir name filter repetitions bench_bin [label]
 run_end_to_end() {  # dir rounds sbx_bin [label]
   log "running end to end ($2 interleaved rounds)${4:+ for $4}"
   mkdir -p "$1"
-  if ! "$PYTHON" "$here/end_to_end.py" --sbx "$3" --rounds "$2" --out "$1/end_to_end.json"; then
+  local args=(--sbx "$3" --rounds "$2" --out "$1/end_to_end.json")
+  [[ -n "${floor_bin:-}" ]] && args+=(--floor "$floor_bin")
+  if ! "$PYTHON" "$here/end_to_end.py" "${args[@]}"; then
     log "error: end_to_end failed${4:+ for $4}"
     failed+=("end_to_end${4:+ ($4)}")
+  fi
+}
+
+# CPU per run (whole machine) and runs per second with N at once (issue 30). Fails when a
+# tool left something behind; an unmet target fails nothing.
+run_throughput() {  # dir sbx_bin [label]
+  log "running throughput (CPU per run and runs per second, interleaved)${3:+ for $3}"
+  mkdir -p "$1"
+  local args=(--sbx "$2" --out "$1/throughput.json")
+  [[ -n "${floor_bin:-}" ]] && args+=(--floor "$floor_bin")
+  ((quick)) && args+=(--quick)
+  if ! timeout --kill-after=10 "$family_timeout" "$PYTHON" "$here/throughput.py" "${args[@]}"; then
+    log "error: throughput failed${3:+ for $3}"
+    failed+=("throughput${3:+ ($3)}")
   fi
 }
 
@@ -62,6 +80,7 @@ run_named_family() {  # dir family scope(all|headline) div bench_bin sbx_bin [la
       run_family "$dir" "$family" "^parent_rss/[a-z]+/${family#parent_rss_}/" "$r" "$bin" \
         "$label" ;;
     end_to_end) run_end_to_end "$dir" $(((rounds + div - 1) / div)) "$sbx" "$label" ;;
+    throughput) run_throughput "$dir" "$sbx" "$label" ;;
     *) log "error: no such family: $family" && return 1 ;;
   esac
 }

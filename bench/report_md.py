@@ -9,6 +9,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_run_cost_md  # noqa: E402
+
 IMPLS = ("floor", "lix", "fast")
 
 
@@ -117,7 +120,8 @@ def budgets_section(budgets):
     return "\n".join(out)
 
 
-PHASE_TOOLS = ("sbx_run", "unshare", "bwrap")
+PHASE_TOOLS = ("sbx_run", "floor_run", "unshare", "bwrap")
+PHASE_PEERS = ("floor_run", "unshare", "bwrap")
 PHASE_NOTES = {
     "spawn": "posix_spawn to the tool's execve done",
     "start": "to the fork of the sandboxed child",
@@ -151,9 +155,9 @@ def phase_section(s):
     for p in info.get("order") or list(ms[tools[0]]):
         v = {t: ms[t].get(p) for t in tools}
         rows.append([p] + ["–" if v[t] is None else "%.2f" % v[t] for t in tools] +
-                    [diff(v.get("sbx_run"), v.get(peer)) for peer in ("unshare", "bwrap")
+                    [diff(v.get("sbx_run"), v.get(peer)) for peer in PHASE_PEERS
                      if "sbx_run" in v and peer in v] + [PHASE_NOTES.get(p, "")])
-    peers = ["sbx_run − %s" % peer for peer in ("unshare", "bwrap")
+    peers = ["sbx_run − %s" % peer for peer in PHASE_PEERS
              if "sbx_run" in ms and peer in ms]
     out.append(table(["phase"] + tools + peers + ["from → to"], rows))
     left = {t: n for t, n in (info.get("left_running") or {}).items() if n}
@@ -250,6 +254,7 @@ def render(s, compare=None, ab=None, budgets=None, judged=False):
     if missing:
         out.append("".join("- %s unavailable: %s\n" % kv for kv in missing.items()))
     out.append(phase_section(s))
+    out.append(report_run_cost_md.section(s))
     if compare:
         out.append(compare_section(compare))
     if s.get("errors"):

@@ -4,7 +4,9 @@
 #   bench/run_all.sh [--quick] [--base REF] [--out DIR]
 #
 # Builds with -c opt, runs the clone-to-release families (flags, threads, churn, paired,
-# parent size; each against the floor in the same process) and the end-to-end peers, then
+# parent size; each against the floor in the same process), the end-to-end peers (with
+# bench/floor_run, the floor of sbx run's whole work) and the throughput family (CPU per
+# run for the whole machine, runs per second with N at once; bench/throughput.py), then
 # writes into DIR (default out/bench): Google Benchmark JSON per family, end_to_end.json,
 # summary.json, summary.md and SVG plots. --quick: fewer repetitions and sizes, about 2
 # minutes; full: under about 10 (on an idle machine).
@@ -86,10 +88,11 @@ if [[ -n "$base" ]]; then
 fi
 log "building with ${build_flags[*]}"
 "$BAZEL" build "${build_flags[@]}" "${cache_flags[@]}" //bench:clone_to_release_bench \
-  //sandbox:sbx
+  //bench:floor_run //sandbox:sbx
 bin="$("$BAZEL" info "${build_flags[@]}" bazel-bin 2>/dev/null)"
 bench_bin="$bin/bench/clone_to_release_bench"
 sbx_bin="$bin/sandbox/sbx"
+floor_bin="$bin/bench/floor_run"
 if [[ -n "$base" ]]; then
   base_dir="$(BAZEL="$BAZEL" "$here/base_build.sh" "$base")"
 fi
@@ -119,7 +122,7 @@ judged=(paired parent_rss_16 parent_rss_4096 end_to_end)
 # with its process).
 families=(flags threads churn paired)
 for mib in "${rss_sizes[@]}"; do families+=("parent_rss_$mib"); done
-families+=(end_to_end)
+families+=(end_to_end throughput)
 
 # With a base, the change's unjudged families run first, as in a run without one: after the
 # A/B end-to-end segments, the kernel still tears down hundreds of network namespaces
@@ -132,7 +135,8 @@ if [[ -n "$base" ]]; then
   # A copy, as the base's: a later Bazel command in this tree cannot swap it mid-run.
   change_dir="$out/ab/change-bin"
   mkdir -p "$change_dir"
-  cp "$bench_bin" "$sbx_bin" "$change_dir/"
+  cp "$bench_bin" "$sbx_bin" "$floor_bin" "$change_dir/"
+  floor_bin="$change_dir/floor_run"  # the instrument of both sides' end-to-end segments
   log "A/B: base $base_label against the working tree; families ${judged[*]}"
   ab_families "$out/ab/run-1" "$base_dir" "$change_dir" "${judged[@]}"
   # The report's tables show the change's first segment of these families.

@@ -16,6 +16,9 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import throughput_stats  # noqa: E402
+
 IMPLS = ("floor", "lix", "fast")
 FLAG_SETS = ("none", "user", "pid", "ns", "ipc", "uts", "net", "seed_no_net", "seed")
 PHASES = ("setup_us", "clone_us", "maps_us", "files_us", "nsfds_us", "cgroup_us", "release_us",
@@ -110,7 +113,7 @@ def ratio_samples(reps, call_reps, pair_reps, e2e):
     out["ratios.fast_over_lix_at_4gib"] = paired_ratios(
         reps, ("parent_rss", "fast", 4096), ("parent_rss", "lix", 4096))
     rounds = {n: c.get("samples_ms", []) for n, c in e2e.get("commands", {}).items()}
-    for peer in ("bwrap", "unshare", "crun"):
+    for peer in ("bwrap", "unshare", "crun", "floor_run"):
         out["end_to_end_ratios.sbx_run_over_" + peer] = [
             a / b for a, b in zip(rounds.get("sbx_run", []), rounds.get(peer, [])) if b]
     return out
@@ -143,7 +146,8 @@ def ratio(a, b):
 
 def summarize(bench_dir, quick):
     paths = sorted(os.path.join(bench_dir, n) for n in os.listdir(bench_dir)
-                   if n.endswith(".json") and n not in ("summary.json", "end_to_end.json"))
+                   if n.endswith(".json") and n not in ("summary.json", "end_to_end.json",
+                                                              "throughput.json"))
     values, errors, reps = load_runs(paths)
     call_reps = load_runs(paths, "call_to_release_us")[2]
     pair_reps = load_runs(paths, "pair_ratio")[2]
@@ -204,17 +208,23 @@ def summarize(bench_dir, quick):
             e2e = json.load(f)
     med = {n: c.get("median_ms") for n, c in e2e.get("commands", {}).items()}
     s["end_to_end_ms"] = {n: med.get(n) for n in
-                          ("sbx_run", "sbx_run_lix", "bwrap", "unshare", "crun", "sbx_exec_only",
-                           "direct")}
+                          ("sbx_run", "sbx_run_lix", "floor_run", "bwrap", "unshare", "crun",
+                           "sbx_exec_only", "direct")}
     s["end_to_end_unavailable"] = e2e.get("unavailable", {})
     s["end_to_end_ratios"] = {
         "sbx_run_over_" + p: ratio(med.get("sbx_run"), med.get(p))
-        for p in ("bwrap", "unshare", "crun", "direct")}
+        for p in ("bwrap", "unshare", "crun", "direct", "floor_run")}
 
     # The medians of the paired family's per-repetition ratios (what the check compares).
     s["paired"] = {name: values.get(key, {}).get("pair_ratio") for key, name in PAIRED.items()}
     s["samples"] = ratio_samples(reps, call_reps, pair_reps, e2e)
     s["end_to_end_phases_ms"], s["end_to_end_phases"] = end_to_end_phases(e2e)
+    # Round by round (issue 30's targets are paired medians): sbx run over each peer.
+    s["end_to_end_paired"] = {
+        name.split(".", 1)[1]: throughput_stats.median_or_none(v)
+        for name, v in s["samples"].items() if name.startswith("end_to_end_ratios.")}
+    s["end_to_end_phases_over_floor"] = phases_over_floor(s["end_to_end_phases_ms"])
+    s["throughput"], s["throughput_run"] = throughput_of(bench_dir)
 
     # The targets read the paired family where it ran: start by start, the same quantity
     # with the load's drift between the families' repetitions taken out.
@@ -234,7 +244,31 @@ def summarize(bench_dir, quick):
         name: {"value": v, "at_most": TARGETS[name],
                "met": None if v is None else v <= TARGETS[name]}
         for name, v in checks.items()}
+    # Issue 30's targets: the whole run against its floor, CPU and throughput (informational).
+    s["issue30_targets"] = throughput_stats.check_targets(s)
     return s
+
+
+def phases_over_floor(ms):
+    """Per phase of the traced runs: sbx run's median minus the floor's (ms) and over it."""
+    sbx, floor = ms.get("sbx_run") or {}, ms.get("floor_run") or {}
+    return {p: {"minus_ms": None if sbx.get(p) is None or floor.get(p) is None
+                else sbx[p] - floor[p], "over": ratio(sbx.get(p), floor.get(p))}
+            for p in sbx if p in floor}
+
+
+def throughput_of(bench_dir):
+    """The throughput family's summary (bench/throughput.py) and how it ran, or {} twice."""
+    path = os.path.join(bench_dir, "throughput.json")
+    if not os.path.exists(path):
+        return {}, {}
+    try:
+        with open(path) as f:
+            tp = json.load(f)
+    except ValueError:
+        return {}, {"error": "unreadable: the run did not finish"}
+    return tp.get("summary", {}), {k: tp.get(k) for k in ("machine", "levels", "unavailable",
+                                                           "warnings", "settings")}
 
 
 def main():
