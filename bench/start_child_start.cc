@@ -32,16 +32,6 @@ int64_t BusyWaitPercentOf(int64_t us, int pct) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
 
-sbx::StartConfig ConfigFor(sbx::StartMode mode, int ns_flags, const std::string& root) {
-  sbx::StartConfig config;
-  config.mode = mode;
-  config.use_user_namespace = (ns_flags & CLONE_NEWUSER) != 0;
-  config.private_network = (ns_flags & CLONE_NEWNET) != 0;
-  config.sandbox_root = root;
-  if (!config.use_user_namespace) config.build_user = sbx::BuildUser{getuid(), getgid(), 1};
-  return config;
-}
-
 }  // namespace
 
 bool StartChildSupports(int ns_flags) {
@@ -59,7 +49,15 @@ sbx::PhaseTimings StartChildStart(sbx::StartMode mode, int ns_flags) {
   }
   thread_local ScratchRoot root;
   // Planning is pure and outside both headlines; StartChild times itself.
-  const sbx::StartPlan plan = sbx::PlanStart(ConfigFor(mode, ns_flags, root.path()));
+  const bool user = (ns_flags & CLONE_NEWUSER) != 0;
+  const sbx::StartPlan plan = sbx::PlanStart({
+      .mode = mode,
+      .use_user_namespace = user,
+      .private_network = (ns_flags & CLONE_NEWNET) != 0,
+      // Without a user namespace the builder keeps our ids (it runs no command).
+      .build_user = user ? std::nullopt : std::optional(sbx::BuildUser{getuid(), getgid(), 1}),
+      .sandbox_root = root.path(),
+  });
   const sbx::OpenSlave no_pty;  // a build without a pty: nothing to open
   const sbx::ChildMain exit_at_once = [] { return 0; };
 

@@ -32,14 +32,14 @@
 #include <string>
 #include <vector>
 
-#include "conformance/escape.h"
+#include "sandbox/base/escape.h"
 
 extern char** environ;
 
 namespace {
 
 void Print(const std::string& key, const std::string& value) {
-  std::string line = key + " " + sbx::conformance::Escape(value) + "\n";
+  std::string line = key + " " + sbx::EscapeBytes(value) + "\n";
   fwrite(line.data(), 1, line.size(), stdout);
 }
 
@@ -276,9 +276,8 @@ int PrintHostFacts() {
   // /dev/kvm: each sandbox decides by access(R_OK|W_OK) as its own user; the judge needs
   // the mode and owner to decide for each caller.
   struct stat kvm;
-  Print("fact.kvm", stat("/dev/kvm", &kvm) == 0 && S_ISCHR(kvm.st_mode)
-                        ? ModeAndOwner("/dev/kvm")
-                        : "absent");
+  Print("fact.kvm",
+        stat("/dev/kvm", &kvm) == 0 && S_ISCHR(kvm.st_mode) ? ModeAndOwner("/dev/kvm") : "absent");
   // The adapters keep /nix, their copies and the sandboxes' TMPDIR on /tmp; /bin/sh is the
   // host's busybox: a bind shows the flags of its source's mount.
   Print("fact.flags_tmp", MountFlags("/tmp"));

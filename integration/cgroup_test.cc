@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/start/start_child.h"
-#include "sandbox/start/syscalls.h"
-#include "sandbox/start/unique_fd.h"
 #include "testing/util.h"
 
 namespace sbx {
@@ -116,7 +116,7 @@ class CgroupTest : public ::testing::TestWithParam<Placement> {
     if (!own_.empty()) EXPECT_EQ(rmdir(own_.c_str()), 0) << own_ << ": " << strerror(errno);
   }
   StartConfig Config() const {
-    StartConfig config = testing::BaseConfig(GetParam().mode);
+    StartConfig config{.mode = GetParam().mode};
     config.cgroup = dir_;
     config.force_clone_fallback = GetParam().fallback;
     return config;

@@ -20,11 +20,11 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/start/pidfd_namespace.h"
 #include "sandbox/start/start_child.h"
-#include "sandbox/start/syscalls.h"
-#include "sandbox/start/unique_fd.h"
 #include "testing/util.h"
 
 namespace sbx {
@@ -58,16 +58,15 @@ struct Rule {
 std::vector<Rule> Rules(StartMode mode, bool launcher) {
   const bool lix = mode == StartMode::kLix;
   // The lix helper's errors come back through its pipe, within the parent's context.
-  const std::string helper = lix ? "^unable to start build process: helper exited with status 1: "
-                                 : "^";
+  const std::string helper =
+      lix ? "^unable to start build process: helper exited with status 1: " : "^";
   return {
       {"^caller pipe2 #1$", Fails("^creating the release pipe$")},
       {"^caller pipe2 #2$", Fails("^creating the sendPid pipe$")},
       {"^caller fork #1$", Fails("^forking the helper$")},
       {"^helper prctl 1 #1$", Fails(helper + "setting the helper's death signal$")},
       {"^(caller|helper) setgroups #1$", Fails(helper + "setgroups failed$")},
-      {"^caller clone #1$",
-       Fails(launcher ? "^starting the launcher$" : "^cloning the builder$")},
+      {"^caller clone #1$", Fails(launcher ? "^starting the launcher$" : "^cloning the builder$")},
       {"^helper clone #1$", Fails(helper + "cloning the builder$")},
       {"^(caller|helper) clone3 #1$", Fails("^clone3 of the builder$")},
       {"^helper write pipe:\\S+ \\d+\\| #1$", Fails(helper + "sending the builder's pid$")},
@@ -86,8 +85,10 @@ std::vector<Rule> Rules(StartMode mode, bool launcher) {
       {"^caller openat /proc/\\d+/ns/mnt #\\d+$", Fails("^getting sandbox mount namespace$")},
       {"^caller openat /proc/\\d+/ns/user #\\d+$", Fails("^getting sandbox user namespace$")},
       {"^caller write pipe:\\S+ 1\\| #\\d$", Fails("^releasing the child")},
-      {"^caller openat /\\S+/etc #\\d+$", Fails("^opening /\\S+/etc \\(must be a directory")},
-      {"^caller openat \\.(passwd|group)\\.sbx-\\d+ #\\d$", Fails("^creating /\\S+/etc/\\.")},
+      {"^caller openat /\\S+/sbx-faults-root-\\w+ #\\d+$",
+       Fails("^opening the sandbox root for /\\S+/etc$")},
+      {"^caller openat2? etc #\\d+$", Fails("^opening /\\S+/etc \\(must be a directory")},
+      {"^caller openat2? \\.(passwd|group)\\.sbx-\\d+ #\\d$", Fails("^creating /\\S+/etc/\\.")},
       {"^caller write /\\S+/etc/\\.(passwd|group)\\.sbx-\\d+ .* #\\d$",
        Fails("^writing /\\S+/etc/\\.")},
       {"^caller renameat2 1 \\.passwd\\.sbx-\\d+ passwd #\\d$",
@@ -95,7 +96,8 @@ std::vector<Rule> Rules(StartMode mode, bool launcher) {
       {"^caller renameat2 1 \\.group\\.sbx-\\d+ group #\\d$",
        Fails("^renaming /\\S+/etc/\\.group\\.sbx-\\d+ to group$")},
       {"^caller openat /\\S+/sbx-faults-\\d+ #\\d+$", Fails("^opening cgroup ")},
-      {"^caller (openat|write) /\\S+/cgroup\\.procs\\b.*$", Fails("^writing \\d+ to \\S+/cgroup.procs$")},
+      {"^caller (openat|write) /\\S+/cgroup\\.procs\\b.*$",
+       Fails("^writing \\d+ to \\S+/cgroup.procs$")},
   };
 }
 
@@ -144,7 +146,7 @@ class FaultInjectionTest : public ::testing::TestWithParam<StartMode> {
 
   // Starts once with the faults armed (first at `nth`, then at `also`, if not 0).
   StartRun Start(const StartConfig& config, const OpenSlave& slave, FaultScope scope, int nth,
-            int error, int also = 0, int also_error = 0) {
+                 int error, int also = 0, int also_error = 0) {
     int marker[2];
     EXPECT_EQ(pipe2(marker, O_CLOEXEC), 0);
     UniqueFd marker_read(marker[0]), marker_write(marker[1]);
@@ -157,9 +159,8 @@ class FaultInjectionTest : public ::testing::TestWithParam<StartMode> {
     sys::FailNthCall(nth, error, scope);
     if (also) sys::AlsoFailNthCall(also, also_error);
     try {
-      Child child = StartChild(config, slave, [fd = marker[1]]() -> int {
-        return write(fd, "ran", 3) == 3 ? 0 : 1;
-      });
+      Child child = StartChild(
+          config, slave, [fd = marker[1]]() -> int { return write(fd, "ran", 3) == 3 ? 0 : 1; });
       run.trace = Numbered(sys::CallTrace());
       sys::FailNthCall(0, 0);
       run.clone_path = child.clone_path();
@@ -235,10 +236,10 @@ class Scratch {
 
 std::vector<FaultSetup> Setups(StartMode mode, const Scratch& scratch) {
   std::vector<FaultSetup> setups;
-  setups.push_back({"plain", testing::BaseConfig(mode), nullptr});
-  setups.push_back({"slave", testing::BaseConfig(mode), [] {}});
+  setups.push_back({"plain", StartConfig{.mode = mode}, nullptr});
+  setups.push_back({"slave", StartConfig{.mode = mode}, [] {}});
   for (bool fallback : {false, true}) {
-    StartConfig config = testing::BaseConfig(mode);
+    StartConfig config{.mode = mode};
     config.sandbox_root = scratch.root();
     if (!scratch.cgroup().empty()) config.cgroup = scratch.cgroup();
     config.force_clone_fallback = fallback;
@@ -289,8 +290,8 @@ struct Variant {
 
 std::vector<Variant> Variants(StartMode mode, const StartConfig& config, bool launcher) {
   const bool lix = mode == StartMode::kLix;
-  const std::string helper = lix ? "^unable to start build process: helper exited with status 1: "
-                                 : "^";
+  const std::string helper =
+      lix ? "^unable to start build process: helper exited with status 1: " : "^";
   // The builder's clone(): the lix helper's, the launcher's, else the caller's fallback.
   const std::string builder_clone = lix || launcher ? "^helper clone #1$" : "^caller clone #1$";
   std::vector<Variant> v;
@@ -300,21 +301,21 @@ std::vector<Variant> Variants(StartMode mode, const StartConfig& config, bool la
                  "^(caller|helper) clone #1$", ""});
   }
   // Spec 12: reported with the errno, no retry (clone3's EINVAL is its fallback above).
-  v.push_back({"^(caller|helper) clone3 #1$", ENOSPC, Fails("^clone3 of the builder$"), "",
-               " clone"});
+  v.push_back(
+      {"^(caller|helper) clone3 #1$", ENOSPC, Fails("^clone3 of the builder$"), "", " clone"});
   for (int error : {EINVAL, ENOSPC}) {
     v.push_back({builder_clone, error, Fails(helper + "cloning the builder$"), "", " clone"});
   }
   v.push_back({"^(caller|helper) setgroups #1$", EPERM,
-               config.require_drop_supplementary_groups
+               PlanStart(config).require_drop_supplementary_groups
                    ? Fails(helper + "setgroups failed\\. Set the require-drop-supplementary")
                    : Harmless("spec 10: EPERM is fatal only when the drop is required"),
                "", ""});
   for (const char* map : {"uid_map", "gid_map"}) {
     const std::string call = std::string("^caller write /proc/\\d+/") + map + " ";
     if (geteuid() == 0) {
-      v.push_back({call, EPERM, Fails(std::string("^writing ") + map + " \"[^\"]*\"$"), "",
-                   "waitpid"});
+      v.push_back(
+          {call, EPERM, Fails(std::string("^writing ") + map + " \"[^\"]*\"$"), "", "waitpid"});
     } else {
       v.push_back({call, EPERM, Harmless("denied to us: newuidmap/newgidmap write it"),
                    "^caller waitpid", ""});
@@ -340,6 +341,13 @@ std::vector<Variant> Variants(StartMode mode, const StartConfig& config, bool la
   v.push_back({"^caller write /\\S+/etc/\\.passwd\\.sbx-", EINTR,
                Harmless("an interrupted write of passwd: retried"),
                "^caller write /\\S+/etc/\\.passwd\\.sbx-", ""});
+  // A kernel without openat2 (before 5.6): etc and the staged files, one component at a time.
+  v.push_back({"^caller openat2 etc #\\d+$", ENOSYS,
+               Harmless("no openat2 (before 5.6): etc opened component by component"),
+               "^caller openat etc #\\d+$", ""});
+  v.push_back({"^caller openat2 \\.passwd\\.sbx-\\d+ #\\d$", ENOSYS,
+               Harmless("no openat2 (before 5.6): the staged passwd created by openat"),
+               "^caller openat \\.passwd\\.sbx-\\d+ #\\d$", ""});
   v.push_back({"^caller renameat2 1 \\.passwd\\.sbx-\\d+ passwd", EINVAL,
                Harmless("a file system without rename flags: the old passwd linked, then a plain "
                         "rename"),
@@ -373,13 +381,12 @@ TEST_P(FaultInjectionTest, ErrnosDriveTheirBranches) {
               Start(setup.config, setup.slave, scope, static_cast<int>(at) + 1, variant.error);
           // The pid line is read a byte at a time, so a pid with another number of digits
           // than the clean run's moves every later call: fail the call where it is now.
-          for (int retry = 0; retry < 3 && (run.trace.size() <= at ||
-                                            Shape(run.trace[at]) != Shape(clean[i]));
+          for (int retry = 0;
+               retry < 3 && (run.trace.size() <= at || Shape(run.trace[at]) != Shape(clean[i]));
                ++retry) {
-            const auto moved = std::find_if(run.trace.begin(), run.trace.end(),
-                                            [&](const std::string& c) {
-                                              return Shape(c) == Shape(clean[i]);
-                                            });
+            const auto moved =
+                std::find_if(run.trace.begin(), run.trace.end(),
+                             [&](const std::string& c) { return Shape(c) == Shape(clean[i]); });
             if (moved == run.trace.end()) break;
             at = static_cast<size_t>(moved - run.trace.begin());
             run = Start(setup.config, setup.slave, scope, static_cast<int>(at) + 1, variant.error);

@@ -26,16 +26,15 @@
 #include <thread>
 #include <vector>
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/start/cgroup.h"
-#include "sandbox/start/syscalls.h"
-#include "sandbox/start/unique_fd.h"
 #include "testing/util.h"
 
 namespace sbx {
 namespace {
 
-using testing::BaseConfig;
 using testing::ExecWaitingOn;
 using ::testing::HasSubstr;
 using testing::NoChildrenLeft;
@@ -62,7 +61,7 @@ class StartChildTest : public ::testing::TestWithParam<StartMode> {
     EXPECT_EQ(OpenFds(), fds_before_) << "fds leaked";
     EXPECT_TRUE(NoChildrenLeft()) << "a child was left behind";
   }
-  StartConfig Config() const { return BaseConfig(GetParam()); }
+  StartConfig Config() const { return StartConfig{.mode = GetParam()}; }
 
  private:
   std::set<int> fds_before_;
@@ -567,8 +566,11 @@ TEST_P(StartChildTest, SetgroupsDeniedInRootMappedNamespace) {
         !write_file("/proc/self/gid_map", "0 " + gid + " 1")) {
       _exit(21);
     }
-    StartConfig config = Config();  // require_drop_supplementary_groups: getuid() == 0
-    if (!config.require_drop_supplementary_groups) _exit(22);
+    StartConfig config = Config();  // require_drop_supplementary_groups unset: root's default
+    if (config.require_drop_supplementary_groups ||
+        !PlanStart(config).require_drop_supplementary_groups) {
+      _exit(22);
+    }
     try {
       StartChild(config, nullptr, [] { return 0; });
       _exit(23);  // should have failed

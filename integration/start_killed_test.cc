@@ -29,15 +29,14 @@
 #include <thread>
 #include <vector>
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/start/start_child.h"
-#include "sandbox/start/unique_fd.h"
 #include "testing/util.h"
 
 namespace sbx {
 namespace {
 
-using testing::BaseConfig;
 using ::testing::HasSubstr;
 using testing::NoChildrenLeft;
 using testing::OpenFds;
@@ -255,7 +254,7 @@ class StartKilledTest : public ::testing::TestWithParam<KilledCase> {
   // checks what the start made of it.
   void KillAt(const KilledCase& c) {
     const KillPoint& point = c.point;
-    StartConfig config = BaseConfig(c.mode);
+    StartConfig config{.mode = c.mode};
     config.force_clone_fallback = c.clone_fallback;
     // In fast mode a slave to open brings in the launcher (without one, and without
     // supplementary groups, the caller clones the builder itself: nothing to kill).

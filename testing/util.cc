@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
-#include "sandbox/start/unique_fd.h"
+#include "sandbox/base/unique_fd.h"
 #include "testing/file_read.h"
 
 namespace sbx::testing {
@@ -136,12 +136,6 @@ std::string CgroupBase() {
     }
   }
   return "";
-}
-
-StartConfig BaseConfig(StartMode mode) {
-  StartConfig config;
-  config.mode = mode;
-  return config;
 }
 
 }  // namespace sbx::testing

@@ -51,8 +51,4 @@ std::string ReadAvailable(int fd);
 // parent's memory until it execs, and StartChild waits for that.
 int ExecWaitingOn(int fd, int status);
 
-// The calling test's base config: the given mode; supplementary groups must be droppable
-// only when we are real root (a rootless variant runs as an unprivileged user).
-StartConfig BaseConfig(StartMode mode);
-
 }  // namespace sbx::testing

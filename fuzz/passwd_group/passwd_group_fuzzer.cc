@@ -20,10 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include "sandbox/base/sys_error.h"
 #include "sandbox/rules/identity.h"
 #include "sandbox/rules/passwd.h"
 #include "sandbox/rules/start_plan.h"
-#include "sandbox/rules/sys_error.h"
 
 namespace {
 

@@ -55,32 +55,35 @@ std::string Num(std::optional<uint32_t> value) { return std::to_string(value.val
 // separate value may not start with "--".
 std::vector<std::string> Canonical(const sbx::SbxCommand& command) {
   std::vector<std::string> args;
-  auto build_user = [&args](std::optional<uint32_t> uid, std::optional<uint32_t> gid,
-                            std::optional<uint32_t> count) {
-    if (uid) args.insert(args.end(), {"--build-uid", Num(uid), "--build-gid", Num(gid)});
-    if (count) args.push_back("--uid-count=" + Num(count));
+  auto build_user = [&args](const std::optional<sbx::BuildUser>& user) {
+    if (!user) return;
+    args.insert(args.end(), {"--build-uid", Num(user->uid), "--build-gid", Num(user->gid),
+                             "--uid-count=" + Num(user->count)});
   };
   if (const auto* files = std::get_if<FilesCommand>(&command)) {
     args.push_back("files");
-    build_user(files->build_uid, files->build_gid, files->uid_count);
-    if (!files->use_user_namespace) args.push_back("--no-user-namespace");
-    args.push_back("--build-dir=" + files->build_dir);
+    build_user(files->config.build_user);
+    if (!files->config.use_user_namespace) args.push_back("--no-user-namespace");
+    args.push_back("--build-dir=" + files->config.build_dir);
   } else if (const auto* check = std::get_if<CheckMapCommand>(&command)) {
     args.push_back("check-map");
     if (check->unprivileged)
       args.insert(args.end(), {"--unprivileged", "--euid", Num(check->euid)});
   } else if (const auto* run = std::get_if<RunCommand>(&command)) {
     args.push_back("run");
-    args.push_back(run->mode == sbx::StartMode::kLix ? "--mode=lix" : "--mode=fast");
-    build_user(run->build_uid, run->build_gid, run->uid_count);
-    if (run->share_network) args.push_back("--share-network");
-    if (!run->use_user_namespace) args.push_back("--no-user-namespace");
-    args.push_back("--build-dir=" + run->build_dir);
-    if (run->cgroup) args.push_back("--cgroup=" + *run->cgroup);
-    if (run->root) args.push_back("--root=" + *run->root);
+    const sbx::StartConfig& start = run->config.start;
+    args.push_back(start.mode == sbx::StartMode::kLix ? "--mode=lix" : "--mode=fast");
+    build_user(start.build_user);
+    if (!start.private_network) args.push_back("--share-network");
+    if (!start.use_user_namespace) args.push_back("--no-user-namespace");
+    args.push_back("--build-dir=" + start.build_dir);
+    if (start.build_dir_tmpfs) args.push_back("--build-dir-tmpfs");
+    if (!start.kvm) args.push_back("--no-kvm");
+    if (start.cgroup) args.push_back("--cgroup=" + *start.cgroup);
+    if (run->config.root) args.push_back("--root=" + *run->config.root);
     if (run->timing) args.push_back("--timing");
     args.push_back("--");
-    args.insert(args.end(), run->argv.begin(), run->argv.end());
+    args.insert(args.end(), start.command.begin(), start.command.end());
   }
   return args;
 }
@@ -93,9 +96,9 @@ bool Same(const sbx::SbxCommand& a, const sbx::SbxCommand& b) {
   }
   if (const auto* x = std::get_if<FilesCommand>(&a)) {
     const auto& y = std::get<FilesCommand>(b);
-    return x->build_uid == y.build_uid && x->build_gid == y.build_gid &&
-           x->uid_count == y.uid_count && x->use_user_namespace == y.use_user_namespace &&
-           x->build_dir == y.build_dir;
+    return x->config.build_user == y.config.build_user &&
+           x->config.use_user_namespace == y.config.use_user_namespace &&
+           x->config.build_dir == y.config.build_dir;
   }
   if (const auto* x = std::get_if<CheckMapCommand>(&a)) {
     const auto& y = std::get<CheckMapCommand>(b);
@@ -103,10 +106,13 @@ bool Same(const sbx::SbxCommand& a, const sbx::SbxCommand& b) {
   }
   const auto& x = std::get<RunCommand>(a);
   const auto& y = std::get<RunCommand>(b);
-  return x.mode == y.mode && x.build_uid == y.build_uid && x.build_gid == y.build_gid &&
-         x.uid_count == y.uid_count && x.share_network == y.share_network &&
-         x.use_user_namespace == y.use_user_namespace && x.build_dir == y.build_dir &&
-         x.cgroup == y.cgroup && x.root == y.root && x.timing == y.timing && x.argv == y.argv;
+  const sbx::StartConfig& u = x.config.start;
+  const sbx::StartConfig& v = y.config.start;
+  return u.mode == v.mode && u.build_user == v.build_user &&
+         u.private_network == v.private_network && u.use_user_namespace == v.use_user_namespace &&
+         u.build_dir == v.build_dir && u.build_dir_tmpfs == v.build_dir_tmpfs && u.kvm == v.kvm &&
+         u.cgroup == v.cgroup && x.config.root == y.config.root && x.timing == y.timing &&
+         u.command == v.command;
 }
 
 // The arguments before "--" (the options a user wrote).
@@ -149,25 +155,28 @@ bool Reflects(const std::vector<std::string>& options, std::string_view name,
 }
 
 void CheckBuildUser(const std::vector<std::string>& args, const sbx::ParsedArgs& parsed,
-                    std::optional<uint32_t> uid, std::optional<uint32_t> gid,
-                    std::optional<uint32_t> count) {
+                    const std::optional<sbx::BuildUser>& user) {
   std::vector<std::string> options = OptionPart(args);
-  if (uid.has_value() != gid.has_value()) Fail("build uid without gid or back", args, parsed);
-  if (count && (!uid || *count == 0)) Fail("uid count without build user or zero", args, parsed);
+  if (user && user->count == 0) Fail("uid count of zero", args, parsed);
+  const std::optional<uint32_t> uid = user ? std::optional(user->uid) : std::nullopt;
+  const std::optional<uint32_t> gid = user ? std::optional(user->gid) : std::nullopt;
+  const std::optional<uint32_t> count = user ? std::optional(user->count) : std::nullopt;
   // Spec 21, restated: slot N's ids start at 0x34000000 + N*65536; all 65536 with uid-range.
   if (std::optional<std::string> slot = Given(options, "auto-build-user")) {
     const uint64_t first = 0x34000000ull + std::stoull(*slot) * 65536;
     const bool range = Present(options, "--uid-range");
     if (Given(options, "build-uid") || Given(options, "build-gid") || Given(options, "uid-count") ||
-        uid != first || gid != first ||
-        count != (range ? std::optional<uint32_t>(65536) : std::nullopt) ||
+        uid != first || gid != first || count != (range ? 65536u : 1u) ||
         first + (range ? 65536 : 1) > 0xFFFFFFFFull) {
       Fail("auto build user differs from its slot", args, parsed);
     }
     return;
   }
+  // Without --uid-count a build user owns one id.
+  const bool count_given = Given(options, "uid-count").has_value();
   if (!Reflects(options, "build-uid", uid) || !Reflects(options, "build-gid", gid) ||
-      !Reflects(options, "uid-count", count)) {
+      !Reflects(options, "uid-count", count_given ? count : std::nullopt) ||
+      (!count_given && user && user->count != 1)) {
     Fail("build user differs from the arguments", args, parsed);
   }
 }
@@ -185,11 +194,11 @@ void CheckAccepted(const std::vector<std::string>& args, const sbx::ParsedArgs& 
   }
   if (parsed.command_name != args[0]) Fail("command name differs from argv[1]", args, parsed);
   if (const auto* files = std::get_if<FilesCommand>(&command)) {
-    CheckBuildUser(args, parsed, files->build_uid, files->build_gid, files->uid_count);
-    if (files->use_user_namespace == Present(options, "--no-user-namespace")) {
+    CheckBuildUser(args, parsed, files->config.build_user);
+    if (files->config.use_user_namespace == Present(options, "--no-user-namespace")) {
       Fail("--no-user-namespace not reflected", args, parsed);
     }
-    if (files->build_dir != Given(options, "build-dir").value_or("/build")) {
+    if (files->config.build_dir != Given(options, "build-dir").value_or("/build")) {
       Fail("build dir differs from the arguments", args, parsed);
     }
   } else if (const auto* check = std::get_if<CheckMapCommand>(&command)) {
@@ -201,19 +210,23 @@ void CheckAccepted(const std::vector<std::string>& args, const sbx::ParsedArgs& 
       Fail("euid differs from the arguments", args, parsed);
     }
   } else if (const auto* run = std::get_if<RunCommand>(&command)) {
-    CheckBuildUser(args, parsed, run->build_uid, run->build_gid, run->uid_count);
-    if (run->argv.empty()) Fail("run accepted without a command", args, parsed);
+    const sbx::StartConfig& start = run->config.start;
+    const std::vector<std::string>& argv = start.command;
+    CheckBuildUser(args, parsed, start.build_user);
+    if (argv.empty()) Fail("run accepted without a command", args, parsed);
     size_t dashes = options.size() + 1;
     if (dashes >= args.size() || args[dashes] != "--" ||
-        !std::equal(run->argv.begin(), run->argv.end(), args.begin() + dashes + 1, args.end()) ||
-        run->argv.size() != args.size() - dashes - 1) {
+        !std::equal(argv.begin(), argv.end(), args.begin() + dashes + 1, args.end()) ||
+        argv.size() != args.size() - dashes - 1) {
       Fail("run's command is not exactly the words after '--'", args, parsed);
     }
-    if (run->share_network != Present(options, "--share-network") ||
+    if (start.private_network == Present(options, "--share-network") ||
         run->timing != Present(options, "--timing") ||
-        run->use_user_namespace == Present(options, "--no-user-namespace") ||
-        run->cgroup != Given(options, "cgroup") || run->root != Given(options, "root") ||
-        run->build_dir != Given(options, "build-dir").value_or("/build")) {
+        start.use_user_namespace == Present(options, "--no-user-namespace") ||
+        start.build_dir_tmpfs != Present(options, "--build-dir-tmpfs") ||
+        start.kvm == Present(options, "--no-kvm") || start.cgroup != Given(options, "cgroup") ||
+        run->config.root != Given(options, "root") ||
+        start.build_dir != Given(options, "build-dir").value_or("/build")) {
       Fail("run's options differ from the arguments", args, parsed);
     }
   }

@@ -19,37 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/rules/bind_mounts.h"
 #include "sandbox/rules/builder_steps.h"
+#include "sandbox/rules/exit_codes.h"
 
 namespace sbx {
-
-// Exit statuses of a builder that never reached its command, as env(1) and chroot(1) use
-// them: the sandbox could not be set up; the command was found but could not be run; the
-// command was not found.
-inline constexpr int kExitSetupFailed = 125;
-inline constexpr int kExitCannotExecute = 126;
-inline constexpr int kExitNotFound = 127;
-
-// A mount below a read-only bind, remounted one by one where the kernel has no
-// mount_setattr (before 5.12).
-struct Remount {
-  std::string path;          // host path of the mount in the builder's view (under the root)
-  unsigned long locked = 0;  // flags a user namespace cannot drop (nosuid, nodev, atime...)
-};
-
-struct BindMount {
-  std::string source;  // host path
-  std::string target;  // path under the root
-  // Empty: one recursive mount_setattr. Else (a kernel without it) the bound mount and
-  // every mount below it, remounted one by one.
-  std::vector<Remount> remounts;
-};
-
-// The host build dir the builder binds onto steps.build_dir (unless steps.build_dir_tmpfs).
-struct BuildDirBind {
-  std::string source;        // host path (HostBuildDir: beneath a directory only we may change)
-  unsigned long locked = 0;  // flags of its mount a user namespace cannot drop (remount)
-};
 
 // The plan's BuilderSteps with what only the start knows: the root and its binds, and fds.
 // Made by PrepareRunChild; not copyable, as argv_ptrs and env_ptrs point into steps.

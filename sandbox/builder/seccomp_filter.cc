@@ -11,7 +11,7 @@ namespace sbx {
 namespace {
 
 constexpr sock_filter kBuilderProgram[] = {
-#include "sandbox/builder/builder_seccomp_program.inc"
+#include "sandbox/tools/builder_seccomp_program.inc"
 };
 
 }  // namespace

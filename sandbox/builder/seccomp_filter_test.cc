@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/builder/seccomp_compile.h"
+#include "sandbox/tools/seccomp_compile.h"
 #include "testing/scratch_dir.h"
 
 namespace sbx {
@@ -104,8 +104,8 @@ TEST(SeccompFilter, ForeignAbisAreRefusedToo) {
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    void* low = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
-                     -1, 0);
+    void* low =
+        mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (low == MAP_FAILED) _exit(11);
     char* path = static_cast<char*>(low);
     std::strcpy(path, file.c_str());

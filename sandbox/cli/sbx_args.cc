@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "sandbox/base/escape.h"
 #include "sandbox/rules/identity.h"
 
 namespace sbx {
@@ -235,9 +236,8 @@ uint32_t U32(const std::string& text) {
   return value;
 }
 
-// The build-user options shared by files and run; returns an error or "".
-std::string TakeBuildUser(const std::vector<Option>& options, std::optional<uint32_t>* uid,
-                          std::optional<uint32_t>* gid, std::optional<uint32_t>* count) {
+// The build-user options shared by files and run, as one value; returns an error or "".
+std::string TakeBuildUser(const std::vector<Option>& options, std::optional<BuildUser>* user) {
   const bool uid_range = Has(options, "uid-range");
   if (std::optional<std::string> slot = ValueOf(options, "auto-build-user")) {
     for (const char* explicit_user : {"build-uid", "build-gid", "uid-count"}) {
@@ -246,48 +246,26 @@ std::string TakeBuildUser(const std::vector<Option>& options, std::optional<uint
       }
     }
     std::string error;
-    std::optional<BuildUser> user = AutoBuildUser(U32(*slot), uid_range, &error);
-    if (!user) return "--auto-build-user: " + error;
-    *uid = user->uid;
-    *gid = user->gid;
-    if (uid_range) *count = user->count;
-    return "";
+    *user = AutoBuildUser(U32(*slot), uid_range, &error);
+    return *user ? "" : "--auto-build-user: " + error;
   }
   if (uid_range) return "--uid-range needs --auto-build-user";
-  for (const Option& option : options) {
-    if (option.name == "build-uid") *uid = U32(option.value);
-    if (option.name == "build-gid") *gid = U32(option.value);
-    if (option.name == "uid-count") *count = U32(option.value);
+  const std::optional<std::string> uid = ValueOf(options, "build-uid");
+  const std::optional<std::string> gid = ValueOf(options, "build-gid");
+  const std::optional<std::string> count = ValueOf(options, "uid-count");
+  if (uid.has_value() != gid.has_value()) {
+    return uid ? "--build-uid needs --build-gid" : "--build-gid needs --build-uid";
   }
-  if (uid->has_value() != gid->has_value()) {
-    return uid->has_value() ? "--build-uid needs --build-gid" : "--build-gid needs --build-uid";
-  }
-  if (count->has_value() && !uid->has_value())
-    return "--uid-count needs --build-uid and --build-gid";
-  if (count->has_value() && **count == 0) return "--uid-count must be at least 1";
+  if (count && !uid) return "--uid-count needs --build-uid and --build-gid";
+  if (count && U32(*count) == 0) return "--uid-count must be at least 1";
+  if (uid) *user = BuildUser{.uid = U32(*uid), .gid = U32(*gid), .count = count ? U32(*count) : 1};
   return "";
-}
-
-// Control bytes from the arguments are shown escaped, so the error stays one line.
-std::string Printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c < 0x20 || c == 0x7f) {
-      out += {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 ParsedArgs Error(std::string command, std::string_view message) {
   ParsedArgs parsed;
   parsed.command_name = std::move(command);
-  parsed.error = Printable(message);
+  parsed.error = EscapeBytes(message);  // one line, whatever the arguments held
   return parsed;
 }
 
@@ -344,11 +322,12 @@ ParsedArgs ParseSbxArgs(const std::vector<std::string>& args) {
 
   if (first == "files") {
     FilesCommand files;
-    std::string error =
-        TakeBuildUser(scan.options, &files.build_uid, &files.build_gid, &files.uid_count);
+    StartConfig& config = files.config;
+    std::string error = TakeBuildUser(scan.options, &config.build_user);
     if (!error.empty()) return Error(first, error);
-    files.use_user_namespace = !Has(scan.options, "no-user-namespace");
-    if (auto dir = ValueOf(scan.options, "build-dir")) files.build_dir = *dir;
+    config.use_user_namespace = !Has(scan.options, "no-user-namespace");
+    if (auto dir = ValueOf(scan.options, "build-dir")) config.build_dir = *dir;
+    config.builder_switches_ids = true;  // as in `sbx run`
     return Ok(first, files);
   }
 
@@ -363,28 +342,29 @@ ParsedArgs ParseSbxArgs(const std::vector<std::string>& args) {
   }
 
   RunCommand run;
-  std::string error = TakeBuildUser(scan.options, &run.build_uid, &run.build_gid, &run.uid_count);
+  StartConfig& config = run.config.start;
+  std::string error = TakeBuildUser(scan.options, &config.build_user);
   if (!error.empty()) return Error(first, error);
   if (auto mode = ValueOf(scan.options, "mode")) {
     if (*mode == "lix") {
-      run.mode = StartMode::kLix;
+      config.mode = StartMode::kLix;
     } else if (*mode == "fast") {
-      run.mode = StartMode::kFast;
+      config.mode = StartMode::kFast;
     } else {
       return Error(first, "--mode '" + *mode + "' is not one of: lix, fast");
     }
   }
-  run.share_network = Has(scan.options, "share-network");
-  run.use_user_namespace = !Has(scan.options, "no-user-namespace");
-  if (auto dir = ValueOf(scan.options, "build-dir")) run.build_dir = *dir;
-  run.build_dir_tmpfs = Has(scan.options, "build-dir-tmpfs");
-  run.kvm = !Has(scan.options, "no-kvm");
-  run.cgroup = ValueOf(scan.options, "cgroup");
-  run.root = ValueOf(scan.options, "root");
+  config.private_network = !Has(scan.options, "share-network");
+  config.use_user_namespace = !Has(scan.options, "no-user-namespace");
+  if (auto dir = ValueOf(scan.options, "build-dir")) config.build_dir = *dir;
+  config.build_dir_tmpfs = Has(scan.options, "build-dir-tmpfs");
+  config.kvm = !Has(scan.options, "no-kvm");
+  config.cgroup = ValueOf(scan.options, "cgroup");
+  run.config.root = ValueOf(scan.options, "root");
   run.timing = Has(scan.options, "timing");
   if (!scan.saw_dashes) return Error(first, "run needs '-- CMD...'");
   if (scan.after_dashes.empty()) return Error(first, "run needs a command after '--'");
-  run.argv = std::move(scan.after_dashes);
+  config.command = std::move(scan.after_dashes);
   return Ok(first, run);
 }
 

@@ -9,19 +9,13 @@
 #include <variant>
 #include <vector>
 
-#include "sandbox/rules/passwd.h"
-#include "sandbox/rules/start_mode.h"
+#include "sandbox/rules/start_config.h"
 
 namespace sbx {
 
-// How `sbx run` starts the child: as the seed (Lix) does, or the faster variant.
-
+// `sbx files`: the plan `sbx run` would carry out for this configuration, printed.
 struct FilesCommand {
-  std::optional<uint32_t> build_uid;  // set together with build_gid
-  std::optional<uint32_t> build_gid;
-  std::optional<uint32_t> uid_count;  // only with a build user; >= 1
-  bool use_user_namespace = true;
-  std::string build_dir{kDefaultBuildDir};
+  StartConfig config;  // no command: the builder's id switch is planned, nothing runs
 };
 
 struct CheckMapCommand {
@@ -30,19 +24,8 @@ struct CheckMapCommand {
 };
 
 struct RunCommand {
-  StartMode mode = StartMode::kLix;
-  std::optional<uint32_t> build_uid;  // set together with build_gid
-  std::optional<uint32_t> build_gid;
-  std::optional<uint32_t> uid_count;  // only with a build user; >= 1
-  bool share_network = false;
-  bool use_user_namespace = true;
-  std::string build_dir{kDefaultBuildDir};
-  bool build_dir_tmpfs = false;
-  bool kvm = true;
-  std::optional<std::string> cgroup;  // directory of a cgroup to place the child in
-  std::optional<std::string> root;    // directory to use as the sandbox root
+  RunConfig config;  // config.start.command: CMD..., never empty
   bool timing = false;
-  std::vector<std::string> argv;  // CMD..., never empty
 };
 
 // --help, -h or `help [COMMAND]`: print `text` on stdout, exit 0.

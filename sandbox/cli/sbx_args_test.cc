@@ -19,11 +19,10 @@ T Expect(const Args& args) {
 
 TEST(SbxArgs, FilesDefaults) {
   FilesCommand files = Expect<FilesCommand>({"files"});
-  EXPECT_FALSE(files.build_uid);
-  EXPECT_FALSE(files.build_gid);
-  EXPECT_FALSE(files.uid_count);
-  EXPECT_TRUE(files.use_user_namespace);
-  EXPECT_EQ(files.build_dir, "/build");
+  EXPECT_FALSE(files.config.build_user);
+  EXPECT_TRUE(files.config.use_user_namespace);
+  EXPECT_EQ(files.config.build_dir, "/build");
+  EXPECT_TRUE(files.config.builder_switches_ids);  // planned as `sbx run` would
 }
 
 TEST(SbxArgs, FilesAllOptions) {
@@ -33,11 +32,9 @@ TEST(SbxArgs, FilesAllOptions) {
         Args{"files", "--build-dir=/tmp/b", "--uid-count=65536", "--build-gid=30000",
              "--no-user-namespace", "--build-uid=872415232"}}) {
     FilesCommand files = Expect<FilesCommand>(args);
-    EXPECT_EQ(files.build_uid, 872415232u);
-    EXPECT_EQ(files.build_gid, 30000u);
-    EXPECT_EQ(files.uid_count, 65536u);
-    EXPECT_FALSE(files.use_user_namespace);
-    EXPECT_EQ(files.build_dir, "/tmp/b");
+    EXPECT_EQ(files.config.build_user, (BuildUser{872415232, 30000, 65536}));
+    EXPECT_FALSE(files.config.use_user_namespace);
+    EXPECT_EQ(files.config.build_dir, "/tmp/b");
   }
 }
 
@@ -45,24 +42,19 @@ TEST(SbxArgs, FilesAllOptions) {
 // with --uid-range.
 TEST(SbxArgs, AutoBuildUser) {
   FilesCommand files = Expect<FilesCommand>({"files", "--auto-build-user", "2"});
-  EXPECT_EQ(files.build_uid, 872415232u + 2 * 65536);
-  EXPECT_EQ(files.build_gid, 872415232u + 2 * 65536);
-  EXPECT_FALSE(files.uid_count);
+  EXPECT_EQ(files.config.build_user,
+            (BuildUser{872415232u + 2 * 65536, 872415232u + 2 * 65536, 1}));
   RunCommand run =
       Expect<RunCommand>({"run", "--uid-range", "--auto-build-user=0", "--", "/bin/true"});
-  EXPECT_EQ(run.build_uid, 872415232u);
-  EXPECT_EQ(run.build_gid, 872415232u);
-  EXPECT_EQ(run.uid_count, 65536u);
+  EXPECT_EQ(run.config.start.build_user, (BuildUser{872415232u, 872415232u, 65536}));
 }
 
 TEST(SbxArgs, NumbersCoverTheU32Range) {
   FilesCommand files =
       Expect<FilesCommand>({"files", "--build-uid", "4294967295", "--build-gid", "0"});
-  EXPECT_EQ(files.build_uid, 4294967295u);
-  EXPECT_EQ(files.build_gid, 0u);
+  EXPECT_EQ(files.config.build_user, (BuildUser{4294967295u, 0, 1}));
   files = Expect<FilesCommand>({"files", "--build-uid", "2147483648", "--build-gid", "007"});
-  EXPECT_EQ(files.build_uid, 2147483648u);
-  EXPECT_EQ(files.build_gid, 7u);
+  EXPECT_EQ(files.config.build_user, (BuildUser{2147483648u, 7, 1}));
 }
 
 TEST(SbxArgs, CheckMap) {
@@ -78,15 +70,18 @@ TEST(SbxArgs, CheckMap) {
 
 TEST(SbxArgs, RunDefaults) {
   RunCommand run = Expect<RunCommand>({"run", "--", "/bin/true"});
-  EXPECT_EQ(run.mode, StartMode::kLix);
-  EXPECT_FALSE(run.build_uid);
-  EXPECT_FALSE(run.share_network);
-  EXPECT_TRUE(run.use_user_namespace);
-  EXPECT_EQ(run.build_dir, "/build");
-  EXPECT_FALSE(run.cgroup);
-  EXPECT_FALSE(run.root);
+  const StartConfig& start = run.config.start;
+  EXPECT_EQ(start.mode, StartMode::kLix);
+  EXPECT_FALSE(start.build_user);
+  EXPECT_TRUE(start.private_network);
+  EXPECT_TRUE(start.use_user_namespace);
+  EXPECT_EQ(start.build_dir, "/build");
+  EXPECT_FALSE(start.build_dir_tmpfs);
+  EXPECT_TRUE(start.kvm);
+  EXPECT_FALSE(start.cgroup);
+  EXPECT_FALSE(run.config.root);
   EXPECT_FALSE(run.timing);
-  EXPECT_EQ(run.argv, (Args{"/bin/true"}));
+  EXPECT_EQ(start.command, (Args{"/bin/true"}));
 }
 
 TEST(SbxArgs, RunAllOptions) {
@@ -114,19 +109,19 @@ TEST(SbxArgs, RunAllOptions) {
                                        "echo --help",
                                        "--",
                                        "-h"});
-  EXPECT_EQ(run.mode, StartMode::kFast);
-  EXPECT_EQ(run.build_uid, 30001u);
-  EXPECT_EQ(run.build_gid, 30000u);
-  EXPECT_EQ(run.uid_count, 1u);
-  EXPECT_TRUE(run.share_network);
-  EXPECT_FALSE(run.use_user_namespace);
-  EXPECT_EQ(run.build_dir, "/b");
-  EXPECT_EQ(run.cgroup, "/sys/fs/cgroup/unified/x");
-  EXPECT_EQ(run.root, "/tmp/root");
+  const StartConfig& start = run.config.start;
+  EXPECT_EQ(start.mode, StartMode::kFast);
+  EXPECT_EQ(start.build_user, (BuildUser{30001, 30000, 1}));
+  EXPECT_FALSE(start.private_network);
+  EXPECT_FALSE(start.use_user_namespace);
+  EXPECT_EQ(start.build_dir, "/b");
+  EXPECT_EQ(start.cgroup, "/sys/fs/cgroup/unified/x");
+  EXPECT_EQ(run.config.root, "/tmp/root");
   EXPECT_TRUE(run.timing);
   // Everything after the first "--" is the command, options and "--" included.
-  EXPECT_EQ(run.argv, (Args{"sh", "-c", "echo --help", "--", "-h"}));
-  EXPECT_EQ(Expect<RunCommand>({"run", "--mode=lix", "--", "x"}).mode, StartMode::kLix);
+  EXPECT_EQ(run.config.start.command, (Args{"sh", "-c", "echo --help", "--", "-h"}));
+  EXPECT_EQ(Expect<RunCommand>({"run", "--mode=lix", "--", "x"}).config.start.mode,
+            StartMode::kLix);
 }
 
 TEST(SbxArgs, Version) {

@@ -3,21 +3,21 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
 #include <variant>
 #include <vector>
 
-#include "sandbox/cli/leftover_guard.h"
+#include "sandbox/base/sys_error.h"
 #include "sandbox/cli/sbx_args.h"
-#include "sandbox/cli/sbx_run.h"
+#include "sandbox/rules/exit_codes.h"
 #include "sandbox/rules/id_map.h"
 #include "sandbox/rules/id_map_kernel_rules.h"
-#include "sandbox/rules/identity.h"
-#include "sandbox/rules/passwd.h"
 #include "sandbox/rules/start_plan.h"
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/run/leftover_guard.h"
+#include "sandbox/run/sandbox.h"
 
 namespace sbx {
 namespace {
@@ -40,24 +40,12 @@ bool WriteStdout(const std::string& text) {
 int Files(const FilesCommand& command) {
   // The plan `sbx run` carries out, for this host's caller; whether user namespaces work
   // here does not matter to what would be written.
-  StartConfig config;
-  config.use_user_namespace = command.use_user_namespace;
-  if (command.build_uid) {
-    config.build_user =
-        BuildUser{*command.build_uid, *command.build_gid, command.uid_count.value_or(1)};
-  }
-  config.build_dir = command.build_dir;
   HostFacts host{.user_namespaces_work = true, .uid = getuid(), .gid = getgid()};
   std::optional<StartPlan> plan;
-  std::string error;
   try {
-    plan = PlanStart(config, host);
-    error = RefuseRunningAsPrivilegedUser(plan->identity, plan->use_user_namespace, host.uid);
+    plan = PlanStart(command.config, host);
   } catch (const SysError& e) {
-    error = e.what();
-  }
-  if (!error.empty()) {
-    PrintError(error);
+    PrintError(e.what());
     return kFilesInvalidInput;
   }
   // Build everything first so nothing reaches stdout on error.
@@ -108,6 +96,32 @@ int CheckMap(const CheckMapCommand& command) {
   return 0;
 }
 
+// SBX_FORCE_FALLBACK=clone,mount: take the older kernels' paths where the kernel has the
+// newer ones (clone() and cgroup.procs instead of clone3; a remount of each mount instead of
+// mount_setattr), so that tests cover both on any kernel.
+bool FallbackForced(const char* name) {
+  const char* list = std::getenv("SBX_FORCE_FALLBACK");
+  if (!list) return false;
+  const std::string padded = "," + std::string(list) + ",";
+  return padded.find("," + std::string(name) + ",") != std::string::npos;
+}
+
+int Run(RunCommand command) {
+  command.config.start.force_clone_fallback = FallbackForced("clone");
+  command.config.force_remount = FallbackForced("mount");
+  auto print_timings = [&command](const StartedRun& started) {
+    if (command.timing) std::fprintf(stderr, "%s\n", TimingsJson(started).c_str());
+  };
+  try {
+    const RunResult result = RunInSandbox(command.config, print_timings);
+    if (result.builder_error) PrintError(result.builder_error->what());
+    return result.exit_code;
+  } catch (const SysError& e) {
+    PrintError(e.what());
+    return kExitSetupFailed;
+  }
+}
+
 int Main(const std::vector<std::string>& args) {
   ParsedArgs parsed = ParseSbxArgs(args);
   if (!parsed.command) {
@@ -123,18 +137,16 @@ int Main(const std::vector<std::string>& args) {
   }
   if (const auto* files = std::get_if<FilesCommand>(&command)) return Files(*files);
   if (const auto* check = std::get_if<CheckMapCommand>(&command)) return CheckMap(*check);
-  return RunCommandMain(std::get<RunCommand>(command));
+  return Run(std::get<RunCommand>(command));
 }
 
 }  // namespace
 }  // namespace sbx
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   // What a leftover guard execs after sbx was killed (leftover_guard.h); not a user command.
-  if (!args.empty() && args[0] == sbx::kLeftoverCleanupCommand) {
-    return sbx::LeftoverCleanupMain({args.begin() + 1, args.end()});
-  }
+  if (std::optional<int> status = sbx::LeftoverCleanupRequested(argc, argv)) return *status;
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   try {
     return sbx::Main(args);
   } catch (const std::exception& e) {

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/base/escape.h"
 #include "sandbox/rules/id_map_kernel_rules.h"
 #include "testing/file_read.h"
 
@@ -53,21 +54,9 @@ IdMap ParseProcMap(const std::string& text) {
   return map;
 }
 
+// The text as one line, cut short: a failure names the input without flooding the log.
 std::string Escape(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c < 0x20 || c >= 0x7F) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\x%02x", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
+  std::string out = EscapeBytes(text);
   if (out.size() > 300) out = out.substr(0, 300) + "...(" + std::to_string(text.size()) + " bytes)";
   return out;
 }

@@ -15,6 +15,8 @@ struct BuildUser {
   uint32_t uid = 0;
   uint32_t gid = 0;
   uint32_t count = 1;  // ids owned from uid (and gid) on; 65536 for uid-range
+
+  friend bool operator==(const BuildUser&, const BuildUser&) = default;
 };
 
 struct IdentityInput {

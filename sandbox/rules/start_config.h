@@ -1,8 +1,6 @@
 // What a caller asks of a sandbox start (start_plan.h turns it into decisions).
 #pragma once
 
-#include <unistd.h>
-
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,14 +19,28 @@ struct StartConfig {
   std::optional<BuildUser> build_user;      // none: map the caller's own ids
   std::string build_dir{kDefaultBuildDir};  // home in the generated passwd
   bool build_dir_tmpfs = false;             // a tmpfs, not a host directory on disk
-  bool kvm = true;  // Nix's kvm system feature: bind /dev/kvm where the caller may use it
-  std::string sandbox_root;                 // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
-  std::optional<std::string> cgroup;        // directory of a cgroup v2 to place the child in
-  bool require_drop_supplementary_groups = (getuid() == 0);  // spec 10
+  bool kvm = true;           // Nix's kvm system feature: bind /dev/kvm where the caller may use it
+  std::string sandbox_root;  // passwd/group go to SANDBOX_ROOT/etc/ (must exist)
+  std::optional<std::string> cgroup;  // directory of a cgroup v2 to place the child in
+  // Spec 10: fail when setgroups is refused. Unset: as Lix, for root only (the plan knows).
+  std::optional<bool> require_drop_supplementary_groups;
   bool force_clone_fallback = false;  // fast mode: use clone() + cgroup.procs, not clone3
   // The builder's command, for a caller that runs it with sandbox/builder's RunChild (as
   // `sbx run` does); empty for one whose ChildMain does its own.
   std::vector<std::string> command;
+  // The child carries out the plan's BuilderSteps (RunChild) and so becomes the sandbox ids:
+  // the plan refuses ids that would keep privileges over the host. RunInSandbox sets it.
+  bool builder_switches_ids = false;
+};
+
+// What a caller asks of a whole run (sandbox/run's RunInSandbox): a start whose child runs
+// start.command, in a root made for it or given.
+struct RunConfig {
+  StartConfig start;                // start.sandbox_root is the root RunInSandbox prepares
+  std::optional<std::string> root;  // a directory to use as the sandbox root; none: a fresh one
+  // Remount each mount below a read-only bind one by one even where the kernel has
+  // mount_setattr, to cover older kernels' path on any kernel (SBX_FORCE_FALLBACK=mount).
+  bool force_remount = false;
 };
 
 // Runs in the lix helper before CLONE_NEWUSER (the seed opens the pty slave here).

@@ -1,6 +1,6 @@
 #include "sandbox/rules/start_plan.h"
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
 
 namespace sbx {
 namespace {
@@ -12,7 +12,8 @@ BuilderSteps PlanBuilderSteps(const StartConfig& config, const Identity& identit
   steps.build_dir = config.build_dir;
   // An unprivileged caller whose builder runs as other host ids (a subordinate range) could
   // neither chown a host build dir to them nor remove what they leave in it.
-  steps.build_dir_tmpfs = config.build_dir_tmpfs || (host.uid != 0 && identity.host_uid != host.uid);
+  steps.build_dir_tmpfs =
+      config.build_dir_tmpfs || (host.uid != 0 && identity.host_uid != host.uid);
   steps.bind_kvm = config.kvm && host.kvm_usable;
   steps.link_ptmx = host.pts_ptmx;
   steps.uid = identity.sandbox_uid;
@@ -51,6 +52,10 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
                                                       .caller_gid = host.gid},
                                                      &error);
   if (!identity) throw SysError::Refused(error);
+  if (config.builder_switches_ids) {
+    error = RefuseRunningAsPrivilegedUser(*identity, plan.use_user_namespace, host.uid);
+    if (!error.empty()) throw SysError::Refused(error);
+  }
   plan.identity = *identity;
   std::optional<EtcFiles> etc =
       GenerateEtcFiles(identity->sandbox_uid, identity->sandbox_gid, config.build_dir, &error);
@@ -59,7 +64,8 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
   plan.clone_flags = SandboxCloneFlags(plan.use_user_namespace, config.private_network);
   plan.sandbox_root = config.sandbox_root;
   plan.cgroup = config.cgroup;
-  plan.require_drop_supplementary_groups = config.require_drop_supplementary_groups;
+  plan.require_drop_supplementary_groups =
+      config.require_drop_supplementary_groups.value_or(host.uid == 0);
   plan.force_clone_fallback = config.force_clone_fallback;
   plan.etc_files_before_clone = config.mode == StartMode::kFast;
   plan.builder = PlanBuilderSteps(config, plan.identity, host);

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
 
 namespace sbx {
 namespace {
@@ -41,12 +41,13 @@ TEST(PlanStart, SeedFlagsAndMapsWithAUserNamespace) {
 TEST(PlanStart, BuilderEnvironmentIsNixs) {
   StartConfig config = WithBuildUser();
   config.build_dir = "/tmp/nix-build-x";
-  EXPECT_THAT(PlanStart(config, Host(true, 0)).builder.environment,
-              ::testing::UnorderedElementsAre(
-                  "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter",
-                  "NIX_STORE=/nix/store", "NIX_BUILD_CORES=1", "NIX_LOG_FD=2",
-                  "TERM=xterm-256color", "NIX_BUILD_TOP=/tmp/nix-build-x", "TMPDIR=/tmp/nix-build-x",
-                  "TMP=/tmp/nix-build-x", "TEMP=/tmp/nix-build-x", "TEMPDIR=/tmp/nix-build-x"));
+  EXPECT_THAT(
+      PlanStart(config, Host(true, 0)).builder.environment,
+      ::testing::UnorderedElementsAre(
+          "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/homeless-shelter", "NIX_STORE=/nix/store",
+          "NIX_BUILD_CORES=1", "NIX_LOG_FD=2", "TERM=xterm-256color",
+          "NIX_BUILD_TOP=/tmp/nix-build-x", "TMPDIR=/tmp/nix-build-x", "TMP=/tmp/nix-build-x",
+          "TEMP=/tmp/nix-build-x", "TEMPDIR=/tmp/nix-build-x"));
 }
 
 // As Nix: /dev/kvm where the caller may use it (its kvm system feature, on by default),
@@ -158,6 +159,26 @@ TEST(PlanStart, CarriesTheCallersChoices) {
   EXPECT_EQ(plan.cgroup, "/sys/fs/cgroup/x");
   EXPECT_FALSE(plan.require_drop_supplementary_groups);
   EXPECT_TRUE(plan.force_clone_fallback);
+}
+
+// Spec 10's default is the caller's: root must drop its supplementary groups, others may not
+// be able to.
+TEST(PlanStart, SetgroupsRequiredOfRootByDefault) {
+  EXPECT_TRUE(PlanStart(WithBuildUser(), Host(true, 0)).require_drop_supplementary_groups);
+  EXPECT_FALSE(PlanStart(StartConfig{}, Host(true, 1000)).require_drop_supplementary_groups);
+}
+
+// A builder that becomes the sandbox ids without a user namespace becomes host ids: root, or
+// the caller itself, is refused by the plan, before anything exists.
+TEST(PlanStart, RefusesABuilderThatWouldKeepPrivileges) {
+  StartConfig config;
+  config.use_user_namespace = false;
+  config.build_user = BuildUser{.uid = 0, .gid = 0, .count = 1};
+  EXPECT_NO_THROW(PlanStart(config, Host(true, 0)));  // its own child main: the caller's call
+  config.builder_switches_ids = true;
+  EXPECT_THROW(PlanStart(config, Host(true, 0)), SysError);
+  config.build_user = BuildUser{.uid = 30001, .gid = 30000, .count = 1};
+  EXPECT_NO_THROW(PlanStart(config, Host(true, 0)));
 }
 
 }  // namespace

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <thread>
 
-#include "sandbox/rules/sys_error.h"
-#include "sandbox/start/syscalls.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
 
 namespace sbx {
 namespace {

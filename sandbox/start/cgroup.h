@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "sandbox/start/unique_fd.h"
+#include "sandbox/base/unique_fd.h"
 
 namespace sbx {
 

@@ -20,9 +20,9 @@
 #include <cstring>
 #include <string>
 
-#include "sandbox/rules/sys_error.h"
-#include "sandbox/start/syscalls.h"
-#include "sandbox/start/unique_fd.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
 #include "testing/scratch_dir.h"
 #include "testing/util.h"
 

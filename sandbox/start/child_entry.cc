@@ -4,8 +4,8 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include "sandbox/base/raw_syscall.h"
 #include "sandbox/start/launcher.h"
-#include "sandbox/start/raw_syscall.h"
 #include "sandbox/start/release_channel.h"
 
 namespace sbx {

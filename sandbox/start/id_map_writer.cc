@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/start/proc_file.h"
-#include "sandbox/start/syscalls.h"
-#include "sandbox/start/unique_fd.h"
 
 extern char** environ;
 

@@ -6,8 +6,8 @@
 
 #include <cerrno>
 
-#include "sandbox/rules/sys_error.h"
-#include "sandbox/start/syscalls.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
 
 namespace sbx {
 

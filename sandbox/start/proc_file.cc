@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "sandbox/start/syscalls.h"
+#include "sandbox/base/syscalls.h"
 
 namespace sbx {
 

@@ -5,7 +5,7 @@
 
 #include <sys/types.h>
 
-#include "sandbox/start/unique_fd.h"
+#include "sandbox/base/unique_fd.h"
 
 namespace sbx {
 

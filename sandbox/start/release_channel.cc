@@ -5,9 +5,9 @@
 
 #include <cerrno>
 
-#include "sandbox/rules/sys_error.h"
-#include "sandbox/start/raw_syscall.h"
-#include "sandbox/start/syscalls.h"
+#include "sandbox/base/raw_syscall.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
 
 namespace sbx {
 

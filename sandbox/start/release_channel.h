@@ -4,7 +4,7 @@
 // an EOF that never comes.
 #pragma once
 
-#include "sandbox/start/unique_fd.h"
+#include "sandbox/base/unique_fd.h"
 
 namespace sbx {
 

@@ -10,15 +10,15 @@
 #include <chrono>
 #include <string>
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/root/sandbox_files.h"
 #include "sandbox/start/cgroup.h"
 #include "sandbox/start/id_map_writer.h"
 #include "sandbox/start/launcher.h"
 #include "sandbox/start/pidfd_namespace.h"
 #include "sandbox/start/proc_file.h"
 #include "sandbox/start/release_channel.h"
-#include "sandbox/start/sandbox_files.h"
-#include "sandbox/start/syscalls.h"
 #include "sandbox/start/userns_probe.h"
 
 namespace sbx {

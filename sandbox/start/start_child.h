@@ -11,10 +11,10 @@
 #include <optional>
 #include <string>
 
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/rules/start_config.h"
 #include "sandbox/rules/start_plan.h"
 #include "sandbox/start/phase_timings.h"
-#include "sandbox/start/unique_fd.h"
 
 namespace sbx {
 
@@ -55,7 +55,7 @@ HostFacts HostFactsOfThisProcess();
 // PlanStart for this process.
 StartPlan PlanStart(const StartConfig& config);
 
-// Starts the child as planned. Throws SysError (sandbox/rules/sys_error.h) naming the step that
+// Starts the child as planned. Throws SysError (sandbox/base/sys_error.h) naming the step that
 // failed; on any failure the child never runs child_main, and no fd or process is left
 // behind.
 Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main);

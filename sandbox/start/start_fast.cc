@@ -25,11 +25,11 @@
 #include <string>
 #include <utility>
 
-#include "sandbox/rules/sys_error.h"
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/start/cgroup.h"
 #include "sandbox/start/launcher.h"
-#include "sandbox/start/syscalls.h"
-#include "sandbox/start/unique_fd.h"
 
 namespace sbx {
 namespace {

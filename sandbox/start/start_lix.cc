@@ -13,11 +13,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
 #include "sandbox/rules/pid_line.h"
-#include "sandbox/rules/sys_error.h"
 #include "sandbox/start/launcher.h"
-#include "sandbox/start/syscalls.h"
-#include "sandbox/start/unique_fd.h"
 
 namespace sbx {
 namespace {

@@ -1,0 +1,126 @@
+// RunInSandbox, the library call behind `sbx run`, used in-process as a build tool would:
+// what it returns, what it refuses before anything exists, what it leaves behind (nothing),
+// and how a terminating signal ends it. The command's view of the sandbox is sbx_run_test's.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sandbox/rules/exit_codes.h"
+#include "sandbox/run/leftover_guard.h"
+#include "sandbox/run/sandbox.h"
+#include "testing/util.h"
+
+namespace sbx {
+namespace {
+
+// The entries of the directories a run makes its root and build dir in.
+std::set<std::string> Scratch() {
+  std::set<std::string> names;
+  const char* tmpdir = std::getenv("TMPDIR");
+  for (std::string dir :
+       {std::string("/dev/shm"), std::string("/tmp"), std::string(tmpdir ? tmpdir : "/tmp")}) {
+    if (DIR* d = opendir(dir.c_str())) {
+      while (const dirent* e = readdir(d)) names.insert(dir + "/" + e->d_name);
+      closedir(d);
+    }
+  }
+  return names;
+}
+
+class RunInSandboxTest : public ::testing::TestWithParam<StartMode> {
+ protected:
+  void SetUp() override {
+    const std::string why = testing::UserNamespaceUnavailableReason();
+    if (!why.empty()) GTEST_SKIP() << why;
+    before_ = Scratch();
+  }
+  void TearDown() override {
+    if (IsSkipped()) return;
+    EXPECT_EQ(Scratch(), before_) << "a run left something in its scratch dirs";
+    EXPECT_TRUE(testing::NoChildrenLeft());
+  }
+
+  RunConfig Config(std::vector<std::string> command) {
+    RunConfig config;
+    config.start.mode = GetParam();
+    config.start.command = std::move(command);
+    return config;
+  }
+
+ private:
+  std::set<std::string> before_;
+};
+
+TEST_P(RunInSandboxTest, ReturnsTheCommandsExitStatus) {
+  RunResult result = RunInSandbox(Config({"/bin/sh", "-c", "exit 3"}));
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_FALSE(result.builder_error);
+  // Killed from outside (the builder is its namespace's init: it cannot be from inside).
+  auto kill_builder = [](const StartedRun& s) { kill(s.builder, SIGKILL); };
+  EXPECT_EQ(RunInSandbox(Config({"/bin/sleep", "30"}), kill_builder).exit_code, 128 + SIGKILL);
+}
+
+TEST_P(RunInSandboxTest, TellsTheStartBeforeTheCommandEnds) {
+  StartedRun seen;
+  RunResult result = RunInSandbox(Config({"/bin/true"}), [&](const StartedRun& s) { seen = s; });
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_GT(seen.builder, 0);
+  EXPECT_GT(seen.timings.clone_to_release_us, 0);
+  EXPECT_NE(TimingsJson(seen).find("\"clone_to_release\":"), std::string::npos);
+}
+
+// A command the builder cannot run: env(1)'s statuses, and the failed step.
+TEST_P(RunInSandboxTest, ABuilderThatCannotExecSaysWhy) {
+  RunResult result = RunInSandbox(Config({"/no/such/command"}));
+  EXPECT_EQ(result.exit_code, kExitNotFound);
+  ASSERT_TRUE(result.builder_error);
+  EXPECT_EQ(result.builder_error->error(), ENOENT);
+  EXPECT_NE(std::string(result.builder_error->what()).find("in the sandbox"), std::string::npos);
+}
+
+// Refused by the plan: a builder that would run as the host's root, and an empty build dir
+// name. Nothing is made (TearDown compares the scratch dirs).
+TEST_P(RunInSandboxTest, RefusesBeforeAnythingExists) {
+  RunConfig config = Config({"/bin/true"});
+  config.start.use_user_namespace = false;
+  config.start.build_user = BuildUser{.uid = 0, .gid = 0, .count = 1};
+  EXPECT_THROW(RunInSandbox(config), SysError);
+  config = Config({"/bin/true"});
+  config.start.build_dir = "relative";
+  EXPECT_THROW(RunInSandbox(config), SysError);
+}
+
+// SIGTERM during the command ends the run as sbx's would: the builder killed, 128+N, and
+// the process's own handler back afterwards.
+TEST_P(RunInSandboxTest, ATerminatingSignalEndsTheRun) {
+  struct sigaction before {};
+  sigaction(SIGTERM, nullptr, &before);
+  auto terminate = [](const StartedRun&) { kill(getpid(), SIGTERM); };
+  RunResult result = RunInSandbox(Config({"/bin/sleep", "30"}), terminate);
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM);
+  struct sigaction after {};
+  sigaction(SIGTERM, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RunInSandboxTest,
+                         ::testing::Values(StartMode::kLix, StartMode::kFast),
+                         [](const auto& info) {
+                           return info.param == StartMode::kLix ? "lix" : "fast";
+                         });
+
+}  // namespace
+}  // namespace sbx
+
+// A process that runs sandboxes is also what their leftover guards exec (leftover_guard.h).
+int main(int argc, char** argv) {
+  if (std::optional<int> status = sbx::LeftoverCleanupRequested(argc, argv)) return *status;
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,245 @@
+#include "sandbox/root/sandbox_root.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "sandbox/base/sys_error.h"
+#include "sandbox/base/unique_fd.h"
+#include "sandbox/root/beneath.h"
+#include "sandbox/root/locked_flags.h"
+#include "sandbox/root/remove_tree.h"
+#include "sandbox/rules/root_layout.h"
+
+namespace sbx {
+namespace {
+
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// A given root must not be the host's / nor hold the host's /etc: writing the sandbox's
+// passwd there would replace the host's.
+void RefuseHostRoot(int root_fd, const std::string& path) {
+  struct stat root, host_root, etc, host_etc;
+  if (fstat(root_fd, &root) < 0) throw SysError("stat " + path, errno);
+  if (stat("/", &host_root) == 0 && SameFile(root, host_root)) {
+    throw SysError::Refused("--root " + path + " is the host's /: refused (nothing was written)");
+  }
+  if (fstatat(root_fd, "etc", &etc, AT_SYMLINK_NOFOLLOW) == 0 && stat("/etc", &host_etc) == 0 &&
+      SameFile(etc, host_etc)) {
+    throw SysError::Refused("--root " + path +
+                            " holds the host's /etc: refused (nothing was written)");
+  }
+}
+
+// True where the kernel has mount_setattr (5.12+): a call with a bad fd says EBADF, not ENOSYS.
+bool HaveMountSetattr() {
+  return syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) < 0 && errno != ENOSYS;
+}
+
+// Flags of the mount holding path that a user namespace cannot drop on a bind remount.
+unsigned long LockedFlags(const std::string& path) {
+  struct statvfs st;
+  if (statvfs(path.c_str(), &st) < 0) throw SysError("statvfs " + path, errno);
+  return sbx::LockedFlags(st) & ~MS_RDONLY;  // the binds are made read-only anyway
+}
+
+}  // namespace
+
+// For kernels without mount_setattr: source's mount and every mount below it (from
+// /proc/self/mountinfo), as the builder will see them under root + target; none where the
+// builder uses mount_setattr.
+std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
+                                              const std::string& in_root) const {
+  if (!remount_) return {};
+  std::vector<Remount> remounts = {{in_root, LockedFlags(source)}};
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, fs_root, mount_point;
+    fields >> id >> parent >> devno >> fs_root >> mount_point;
+    if (mount_point.size() > source.size() && mount_point.compare(0, source.size(), source) == 0 &&
+        mount_point[source.size()] == '/') {
+      remounts.push_back({in_root + mount_point.substr(source.size()), LockedFlags(mount_point)});
+    }
+  }
+  return remounts;
+}
+
+SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
+                         gid_t host_gid,
+                         const std::function<void(const std::string&)>& on_fresh_root,
+                         bool force_remount)
+    : fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
+  if (given_root) {
+    // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
+    root_fd_.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd_) throw SysError("opening --root " + *given_root, errno);
+    RefuseHostRoot(root_fd_.get(), *given_root);
+    char resolved[PATH_MAX];
+    if (!realpath(given_root->c_str(), resolved)) throw SysError("resolving " + *given_root, errno);
+    path_ = resolved;
+  } else {
+    // On a tmpfs where there is one: the root is scaffolding for one run.
+    std::string tmpl =
+        access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
+    if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
+    path_ = tmpl;
+    if (on_fresh_root) {
+      try {
+        on_fresh_root(path_);
+      } catch (...) {
+        rmdir(path_.c_str());
+        throw;
+      }
+    }
+    root_fd_.reset(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root_fd_) {
+      const int error = errno;
+      rmdir(path_.c_str());
+      throw SysError("opening " + path_, error);
+    }
+  }
+  try {
+    Populate(steps, host_gid);
+  } catch (...) {
+    Remove();  // a destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void SandboxRoot::MakeDir(const std::string& relative_path) {
+  if (mkdirat(root_fd_.get(), relative_path.c_str(), 0755) < 0) {
+    throw SysError("mkdir " + path_ + "/" + relative_path, errno);
+  }
+  made_.push_back({relative_path, true});
+}
+
+// mknod of a regular file needs no privilege and never follows a symlink (EEXIST). A given
+// root's own file or device node there is kept as the mount point, never opened.
+void SandboxRoot::MakeDevNode(int dev_fd, const char* node) {
+  if (mknodat(dev_fd, node, S_IFREG | 0644, 0) == 0) {
+    made_.push_back({std::string("dev/") + node, false});
+    return;
+  }
+  struct stat st;
+  if (errno != EEXIST || fstatat(dev_fd, node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+    throw SysError("creating " + path_ + "/dev/" + node +
+                       " (must be a file or a device node, not a symlink or anything else)",
+                   errno);
+  }
+}
+
+void SandboxRoot::MakeDevLink(int dev_fd, const char* const (&link)[2]) {
+  if (symlinkat(link[1], dev_fd, link[0]) == 0) {
+    made_.push_back({std::string("dev/") + link[0], false});
+  } else if (errno != EEXIST) {
+    throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
+  }
+}
+
+void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
+  const int root_fd = root_fd_.get();
+  if (fresh_) {
+    // mkdtemp made the root 0700 (opened to others at the end), so nobody else can have put
+    // a symlink on the way: one mkdirat per directory suffices.
+    for (const char* dir : kSystemDirs) {
+      struct stat st;
+      if (lstat(dir, &st) < 0) continue;
+      const char* name = dir + 1;
+      if (S_ISLNK(st.st_mode)) {  // merged /usr: /bin -> usr/bin, kept as a link
+        char target[PATH_MAX];
+        ssize_t n = readlink(dir, target, sizeof target - 1);
+        if (n < 0) throw SysError(std::string("readlink ") + dir, errno);
+        target[n] = '\0';
+        if (symlinkat(target, root_fd, name) < 0) throw SysError("symlink " + path_ + dir, errno);
+        made_.push_back({name, false});
+        continue;
+      }
+      MakeDir(name);
+      binds_.push_back({dir, dir, RemountsFor(dir, path_ + dir)});
+    }
+    for (const char* dir : kMountPointDirs) MakeDir(dir);
+    for (const char* file : kStartEtcFiles) made_.push_back({std::string("etc/") + file, false});
+    MakeDir(kTmpDir);
+    if (fchmodat(root_fd, kTmpDir, 01777, 0) < 0) {
+      throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
+    }
+  } else {
+    for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
+    UniqueFd tmp = MakeDirsBeneath(root_fd, kTmpDir, 0755, path_);
+    if (fchmod(tmp.get(), 01777) < 0) throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
+  }
+  UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
+  if (!dev) throw SysError("opening " + path_ + "/dev", errno);
+  for (const char* node : kDevNodes) MakeDevNode(dev.get(), node);
+  if (steps.bind_kvm) MakeDevNode(dev.get(), kKvmNode);
+  for (const auto& link : kDevLinks) MakeDevLink(dev.get(), link);
+  if (steps.link_ptmx) MakeDevLink(dev.get(), kPtmxLink);
+  UniqueFd hosts = OpenBeneath(root_fd, "etc/hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const ssize_t hosts_size = sizeof kEtcHosts - 1;
+  if (!hosts || write(hosts.get(), kEtcHosts, hosts_size) != hosts_size) {
+    throw SysError("writing " + path_ + "/etc/hosts (a file, not a symlink)", errno);
+  }
+  if (fresh_) made_.push_back({"etc/hosts", false});
+  // The builder binds the host build dir (or mounts a tmpfs) here.
+  std::vector<std::string> build_dirs_made;
+  MakeDirsBeneath(root_fd, steps.build_dir, 0755, path_, &build_dirs_made);
+  if (fresh_) {
+    for (std::string& dir : build_dirs_made) made_.push_back({std::move(dir), true});
+  }
+  binds_.push_back({path_ + "/etc", "/etc", RemountsFor(path_ + "/etc", path_ + "/etc")});
+  if (fresh_) {
+    // Nix's chroot: root-owned, the build group may enter, nobody else.
+    const bool chowned = fchown(root_fd, 0, host_gid) == 0;
+    fchmod(root_fd, chowned ? 0750 : 0755);
+  }
+}
+
+// A fresh root: each entry made is removed by name, newest first, beneath directory fds
+// opened without following symlinks. A directory that is not empty (the builder wrote into
+// it) is walked; so is the root when something the builder made is left in it.
+void SandboxRoot::Remove() {
+  if (!fresh_) return;
+  std::vector<std::pair<std::string, UniqueFd>> parents;  // by path relative to the root
+  auto parent_fd = [&](const std::string& dir) {
+    if (dir.empty()) return root_fd_.get();
+    for (const auto& [path, fd] : parents) {
+      if (path == dir) return fd.get();
+    }
+    parents.emplace_back(dir, OpenBeneath(root_fd_.get(), dir, O_RDONLY | O_DIRECTORY));
+    return parents.back().second.get();
+  };
+  for (auto made = made_.rbegin(); made != made_.rend(); ++made) {
+    const size_t slash = made->path.rfind('/');
+    const int at = parent_fd(slash == std::string::npos ? "" : made->path.substr(0, slash));
+    const char* name = made->path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+    if (at < 0) continue;  // no longer a directory of ours: left to the walk of the root
+    if (unlinkat(at, name, made->dir ? AT_REMOVEDIR : 0) < 0 && made->dir && errno == ENOTEMPTY) {
+      RemoveTreeAt(at, name);
+    }
+  }
+  parents.clear();
+  root_fd_.reset();
+  if (rmdir(path_.c_str()) < 0 && errno == ENOTEMPTY) RemoveTree(path_);
+}
+
+SandboxRoot::~SandboxRoot() { Remove(); }
+
+}  // namespace sbx

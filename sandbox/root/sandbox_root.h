@@ -1,0 +1,73 @@
+// The root directory `sbx run` chroots the builder into, prepared entirely by the parent
+// before the start, as Nix prepares its chroot: the builder only mounts onto what is here.
+// Either fresh (a temporary directory under /dev/shm where it is writable, else /tmp, with
+// mount points for the read-only system binds), or one the user gives with --root.
+//
+// Nothing is ever written outside the root: every file is created beneath a directory fd
+// without following a symlink (beneath.h), and a --root that is the host's / or holds the
+// host's /etc (by device and inode) is refused before anything is written.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/base/unique_fd.h"
+#include "sandbox/rules/bind_mounts.h"
+#include "sandbox/rules/builder_steps.h"
+
+namespace sbx {
+
+class SandboxRoot {
+ public:
+  // Creates or checks the root and makes its mount points: etc, proc, dev (empty files for
+  // the host devices where a given root has no file or device node of its own, /dev/kvm
+  // too where steps bind it, and the fd and ptmx links), dev/shm, tmp (1777) and the build
+  // dir. A fresh root is mode 0750, owned by root
+  // and the build group where we may chown (as Nix's), else 0755.
+  // Throws SysError; a fresh root is removed again on failure.
+  // `on_fresh_root` hears a fresh root's path as soon as it exists. `force_remount`: list
+  // the mounts to remount one by one even where the kernel has mount_setattr (tests).
+  SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
+              gid_t host_gid,
+              const std::function<void(const std::string&)>& on_fresh_root = nullptr,
+              bool force_remount = false);
+  // Removes a fresh root (without following symlinks or crossing mounts); leaves a given
+  // one alone. What the root was made of is removed by name, so only a directory the builder
+  // wrote into is listed.
+  ~SandboxRoot();
+  SandboxRoot(const SandboxRoot&) = delete;
+  SandboxRoot& operator=(const SandboxRoot&) = delete;
+
+  const std::string& path() const { return path_; }
+  // How the builder makes the binds read-only: "mount_setattr" or "remount".
+  const char* read_only_path() const { return remount_ ? "remount" : "mount_setattr"; }
+  // The read-only binds for RunChildPlan: system dirs (fresh root only), then etc.
+  const std::vector<BindMount>& read_only_binds() const { return binds_; }
+
+ private:
+  // An entry of a fresh root, by its path relative to the root.
+  struct Made {
+    std::string path;
+    bool dir;
+  };
+
+  void Populate(const BuilderSteps& steps, gid_t host_gid);
+  void MakeDevNode(int dev_fd, const char* node);
+  void MakeDevLink(int dev_fd, const char* const (&link)[2]);
+  void MakeDir(const std::string& relative_path);
+  std::vector<Remount> RemountsFor(const std::string& source, const std::string& in_root) const;
+  void Remove();
+
+  std::string path_;
+  bool fresh_;
+  bool remount_;
+  UniqueFd root_fd_;
+  std::vector<BindMount> binds_;
+  std::vector<Made> made_;  // a fresh root's entries in the order made; removed in reverse
+};
+
+}  // namespace sbx

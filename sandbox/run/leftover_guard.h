@@ -1,0 +1,59 @@
+// What `sbx run` leaves on the host while it runs (a fresh root, a cgroup) must not outlive
+// it, not even a SIGKILL of sbx. A guard process holds the list and waits for EOF on a pipe:
+// if sbx says "done" first, it exits; if sbx dies, the pipe closes and it execs
+// `sbx --leftover-cleanup`, which removes what is listed (the builder dies with sbx: its
+// death signal, or cgroup.kill).
+//
+// The guard shares sbx's memory (CLONE_VM, as a vfork child does, but sbx runs on): making
+// it copies no page tables, and sbx takes no copy-on-write faults after it. Until it execs
+// it therefore makes raw syscalls only, on a stack and buffer of its own that nothing else
+// touches, so one process has at most one guard at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/base/unique_fd.h"
+
+namespace sbx {
+
+class LeftoverGuard {
+ public:
+  // Starts the guard. Throws SysError, also while another guard of this process lives.
+  LeftoverGuard();
+  // Says "done" (sbx removed everything itself) and reaps the guard.
+  ~LeftoverGuard();
+  LeftoverGuard(const LeftoverGuard&) = delete;
+  LeftoverGuard& operator=(const LeftoverGuard&) = delete;
+
+  // Registers a directory tree to remove (no symlink followed, no mount crossed), or a cgroup
+  // to kill and remove, should sbx die. Throws SysError.
+  void RemoveTreeIfKilled(const std::string& path);
+  void DestroyCgroupIfKilled(const std::string& path);
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  void Send(char kind, const std::string& path);
+
+  pid_t pid_ = -1;
+  UniqueFd to_guard_;
+};
+
+// The command the guard execs once sbx has died: `sbx --leftover-cleanup ITEM...`, each
+// item a kind letter and a path (T: a tree, C: a cgroup). Not for users.
+inline constexpr char kLeftoverCleanupCommand[] = "--leftover-cleanup";
+
+// For main(): a process that runs sandboxes (RunInSandbox) is what its guards exec, so it
+// must begin with this. When argv is a guard's cleanup, carries it out and returns its exit
+// status; otherwise nullopt.
+std::optional<int> LeftoverCleanupRequested(int argc, char** argv);
+
+// Carries it out: cgroups first (killing what is in them ends the builder before its root
+// goes), then trees. Returns the exit status: 0, or 1 if something could not be removed.
+int LeftoverCleanupMain(const std::vector<std::string>& items);
+
+}  // namespace sbx

@@ -1,0 +1,134 @@
+#include "sandbox/run/sandbox.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "sandbox/base/read_to_end.h"
+#include "sandbox/base/syscalls.h"
+#include "sandbox/base/unique_fd.h"
+#include "sandbox/builder/run_child.h"
+#include "sandbox/root/host_build_dir.h"
+#include "sandbox/root/sandbox_root.h"
+#include "sandbox/run/leftover_guard.h"
+#include "sandbox/run/terminating_signals.h"
+#include "sandbox/start/cgroup.h"
+#include "sandbox/start/start_child.h"
+
+namespace sbx {
+namespace {
+
+// A cgroup made for this run and removed afterwards (spec 28).
+class RunCgroup {
+ public:
+  RunCgroup(const std::optional<std::string>& dir, LeftoverGuard& guard) : dir_(dir) {
+    if (!dir_) return;
+    if (mkdir(dir_->c_str(), 0755) < 0) {
+      throw SysError("creating cgroup " + *dir_ + " (it must not exist yet)", errno);
+    }
+    try {
+      guard.DestroyCgroupIfKilled(*dir_);
+    } catch (...) {
+      rmdir(dir_->c_str());  // no destructor runs for a throwing constructor
+      throw;
+    }
+  }
+  ~RunCgroup() {
+    try {
+      if (dir_) DestroyCgroup(*dir_);
+    } catch (const SysError& e) {
+      std::fprintf(stderr, "sbx: warning: %s\n", e.what());
+    }
+  }
+  RunCgroup(const RunCgroup&) = delete;
+  RunCgroup& operator=(const RunCgroup&) = delete;
+
+ private:
+  std::optional<std::string> dir_;
+};
+
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return kExitSetupFailed;
+}
+
+}  // namespace
+
+std::string TimingsJson(const StartedRun& started) {
+  const PhaseTimings& t = started.timings;
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "{\"setup\":%lld,\"clone\":%lld,\"maps\":%lld,\"files\":%lld,\"nsfds\":%lld,"
+                "\"cgroup\":%lld,\"release\":%lld,\"handoff\":%lld,\"clone_to_release\":%lld,"
+                "\"call_to_release\":%lld,\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\"}}",
+                static_cast<long long>(t.setup_us), static_cast<long long>(t.clone_us),
+                static_cast<long long>(t.maps_us), static_cast<long long>(t.files_us),
+                static_cast<long long>(t.nsfds_us), static_cast<long long>(t.cgroup_us),
+                static_cast<long long>(t.release_us), static_cast<long long>(t.handoff_us),
+                static_cast<long long>(t.clone_to_release_us),
+                static_cast<long long>(t.call_to_release_us), started.clone_path,
+                started.read_only_path);
+  return line;
+}
+
+RunResult RunInSandbox(const RunConfig& config,
+                       const std::function<void(const StartedRun&)>& on_started) {
+  // Every decision, once: refused input ends here with nothing made.
+  StartConfig start = config.start;
+  start.builder_switches_ids = true;
+  StartPlan plan = PlanStart(start);
+  const Identity& identity = plan.identity;
+
+  TerminatingSignals signals;
+  LeftoverGuard guard;
+  // The guard learns of a fresh root or build dir right after it exists, before anything
+  // is put in it.
+  auto remove_if_killed = [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); };
+  SandboxRoot root(config.root, plan.builder, identity.host_gid, remove_if_killed,
+                   config.force_remount);
+  std::optional<HostBuildDir> build_dir;
+  if (!plan.builder.build_dir_tmpfs) {
+    build_dir.emplace(identity.host_uid, identity.host_gid, remove_if_killed);
+  }
+  RunCgroup cgroup(plan.cgroup, guard);
+
+  int fds[2];
+  if (sys::Pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the error pipe", errno);
+  UniqueFd error_read(fds[0]), error_write(fds[1]);
+  // The builder watches for our death while its death signal is cleared (setuid).
+  UniqueFd self(sys::PidfdOpen(getpid()));
+
+  plan.sandbox_root = root.path();
+  const RunChildPlan run = PrepareRunChild(plan.builder, root.path(), root.read_only_binds(),
+                                           build_dir ? build_dir->Bind() : BuildDirBind{},
+                                           self.get(), error_write.get());
+
+  if (int sig = TerminatingSignals::received()) return {.exit_code = 128 + sig};
+  Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });
+  TerminatingSignals::Started(child.pid());
+  if (on_started) {
+    on_started({.builder = child.pid(),
+                .timings = child.timings(),
+                .clone_path = child.clone_path(),
+                .read_only_path = root.read_only_path()});
+  }
+  error_write.reset();
+  const std::string child_error = ReadToEnd(error_read.get());  // EOF at exec
+  const int status = child.Wait();
+  if (int sig = TerminatingSignals::received()) return {.exit_code = 128 + sig};
+  RunResult result{.exit_code = ExitCodeOf(status)};
+  if (!child_error.empty()) {
+    result.builder_error = SysError::Decode(child_error).Within("in the sandbox");
+    if (result.exit_code != kExitCannotExecute && result.exit_code != kExitNotFound) {
+      result.exit_code = kExitSetupFailed;
+    }
+  }
+  return result;
+}
+
+}  // namespace sbx
