@@ -1,12 +1,14 @@
-// The one seam every syscall of the parent's side of the sandbox start goes through, so a
-// test can make the Nth call fail and check what happens (docs/architecture.md, "seams").
+// The seam the start's syscalls go through (the caller's, the lix helper's and the fast
+// launcher's, and the etc files' writes into a root), so that a test can make the Nth call
+// fail and check what happens (docs/architecture.md, "seams"). Other code calls the kernel
+// itself: the root's preparation is tested with hostile roots, and the builder after
+// release, like the leftover guard, may not touch errno or allocate.
 //
 // Each wrapper behaves like the syscall it names (result, or -1 with errno set). When a
 // fault is armed and this is the Nth seam call in scope, the wrapper does nothing and fails
 // with the armed errno instead. Calls are counted across the caller and the processes a
 // start makes (the lix helper, the fast launcher), so the Nth call is one call of one
-// process. The builder uses raw_syscall.h instead (it may not touch errno), so no fault
-// reaches it.
+// process. The builder uses raw_syscall.h instead, so no fault reaches it.
 #pragma once
 
 #include <fcntl.h>
