@@ -1,13 +1,12 @@
 // RunInSandbox, the library call behind `sbx run`, used in-process as a build tool would:
 // what it returns, what it refuses before anything exists, what it leaves behind (nothing),
 // and how a terminating signal ends it. The command's view of the sandbox is sbx_run_test's.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <set>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,18 +18,9 @@
 namespace sbx {
 namespace {
 
-// The entries of the directories a run makes its root and build dir in.
-std::set<std::string> Scratch() {
-  std::set<std::string> names;
-  const char* tmpdir = std::getenv("TMPDIR");
-  for (std::string dir :
-       {std::string("/dev/shm"), std::string("/tmp"), std::string(tmpdir ? tmpdir : "/tmp")}) {
-    if (DIR* d = opendir(dir.c_str())) {
-      while (const dirent* e = readdir(d)) names.insert(dir + "/" + e->d_name);
-      closedir(d);
-    }
-  }
-  return names;
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
 }
 
 class RunInSandboxTest : public ::testing::TestWithParam<StartMode> {
@@ -38,11 +28,10 @@ class RunInSandboxTest : public ::testing::TestWithParam<StartMode> {
   void SetUp() override {
     const std::string why = testing::UserNamespaceUnavailableReason();
     if (!why.empty()) GTEST_SKIP() << why;
-    before_ = Scratch();
   }
   void TearDown() override {
     if (IsSkipped()) return;
-    EXPECT_EQ(Scratch(), before_) << "a run left something in its scratch dirs";
+    for (const std::string& path : made_) EXPECT_FALSE(Exists(path)) << path << " was left";
     EXPECT_TRUE(testing::NoChildrenLeft());
   }
 
@@ -53,39 +42,50 @@ class RunInSandboxTest : public ::testing::TestWithParam<StartMode> {
     return config;
   }
 
+  // Runs, noting what the run made on the host (TearDown checks it is gone).
+  RunResult Run(const RunConfig& config, const std::function<void(const StartedRun&)>& also = {}) {
+    return RunInSandbox(config, [&](const StartedRun& started) {
+      EXPECT_TRUE(Exists(started.root)) << started.root;
+      made_.push_back(started.root);
+      if (!started.build_dir.empty()) made_.push_back(started.build_dir);
+      if (also) also(started);
+    });
+  }
+
  private:
-  std::set<std::string> before_;
+  std::vector<std::string> made_;
 };
 
 TEST_P(RunInSandboxTest, ReturnsTheCommandsExitStatus) {
-  RunResult result = RunInSandbox(Config({"/bin/sh", "-c", "exit 3"}));
+  RunResult result = Run(Config({"/bin/sh", "-c", "exit 3"}));
   EXPECT_EQ(result.exit_code, 3);
   EXPECT_FALSE(result.builder_error);
   // Killed from outside (the builder is its namespace's init: it cannot be from inside).
   auto kill_builder = [](const StartedRun& s) { kill(s.builder, SIGKILL); };
-  EXPECT_EQ(RunInSandbox(Config({"/bin/sleep", "30"}), kill_builder).exit_code, 128 + SIGKILL);
+  EXPECT_EQ(Run(Config({"/bin/sleep", "30"}), kill_builder).exit_code, 128 + SIGKILL);
 }
 
 TEST_P(RunInSandboxTest, TellsTheStartBeforeTheCommandEnds) {
   StartedRun seen;
-  RunResult result = RunInSandbox(Config({"/bin/true"}), [&](const StartedRun& s) { seen = s; });
+  RunResult result = Run(Config({"/bin/true"}), [&](const StartedRun& s) { seen = s; });
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_GT(seen.builder, 0);
   EXPECT_GT(seen.timings.clone_to_release_us, 0);
+  EXPECT_FALSE(seen.build_dir.empty()) << "Nix's build dir is on disk";
   EXPECT_NE(TimingsJson(seen).find("\"clone_to_release\":"), std::string::npos);
 }
 
 // A command the builder cannot run: env(1)'s statuses, and the failed step.
 TEST_P(RunInSandboxTest, ABuilderThatCannotExecSaysWhy) {
-  RunResult result = RunInSandbox(Config({"/no/such/command"}));
+  RunResult result = Run(Config({"/no/such/command"}));
   EXPECT_EQ(result.exit_code, kExitNotFound);
   ASSERT_TRUE(result.builder_error);
   EXPECT_EQ(result.builder_error->error(), ENOENT);
   EXPECT_NE(std::string(result.builder_error->what()).find("in the sandbox"), std::string::npos);
 }
 
-// Refused by the plan: a builder that would run as the host's root, and an empty build dir
-// name. Nothing is made (TearDown compares the scratch dirs).
+// Refused by the plan, before anything exists: a builder that would run as the host's root,
+// and a build dir that is not an absolute path.
 TEST_P(RunInSandboxTest, RefusesBeforeAnythingExists) {
   RunConfig config = Config({"/bin/true"});
   config.start.use_user_namespace = false;
@@ -102,7 +102,7 @@ TEST_P(RunInSandboxTest, ATerminatingSignalEndsTheRun) {
   struct sigaction before {};
   sigaction(SIGTERM, nullptr, &before);
   auto terminate = [](const StartedRun&) { kill(getpid(), SIGTERM); };
-  RunResult result = RunInSandbox(Config({"/bin/sleep", "30"}), terminate);
+  RunResult result = Run(Config({"/bin/sleep", "30"}), terminate);
   EXPECT_EQ(result.exit_code, 128 + SIGTERM);
   struct sigaction after {};
   sigaction(SIGTERM, nullptr, &after);

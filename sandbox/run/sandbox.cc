@@ -115,7 +115,9 @@ RunResult RunInSandbox(const RunConfig& config,
     on_started({.builder = child.pid(),
                 .timings = child.timings(),
                 .clone_path = child.clone_path(),
-                .read_only_path = root.read_only_path()});
+                .read_only_path = root.read_only_path(),
+                .root = root.path(),
+                .build_dir = build_dir ? build_dir->top() : ""});
   }
   error_write.reset();
   const std::string child_error = ReadToEnd(error_read.get());  // EOF at exec

@@ -29,6 +29,8 @@ struct StartedRun {
   PhaseTimings timings;
   const char* clone_path = "";      // "clone3" or "clone" (Child::clone_path)
   const char* read_only_path = "";  // "mount_setattr" or "remount" (SandboxRoot)
+  std::string root;                 // the sandbox root on the host
+  std::string build_dir;            // the host build dir's TOP; "" for a tmpfs one
 };
 
 // The phases in microseconds and the paths taken, as one JSON line (`sbx run --timing`).
