@@ -44,7 +44,7 @@ int ChildEntry(void* p) {
   }
   // Released: the parent now waits for us (fast mode), so libc is ours to use.
   if (args.mask_after_release) {
-    ResetHandlers();
+    if (!args.handlers_reset_by_kernel) ResetHandlers();
     sigprocmask(SIG_SETMASK, args.mask_after_release, nullptr);
   }
   return (*args.main)();

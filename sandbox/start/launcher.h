@@ -25,6 +25,9 @@ struct ChildEntryArgs {
   // handlers can run on the parent's memory; after release it resets the handlers to their
   // defaults (as posix_spawn does) and takes back this mask.
   const sigset_t* mask_after_release = nullptr;
+  // The kernel already reset the handlers (clone3's CLONE_CLEAR_SIGHAND, Linux 5.5+): 64
+  // sigaction calls fewer on the clone-to-exec path.
+  bool handlers_reset_by_kernel = false;
 };
 
 // Waits for release, then runs *main. Raw syscalls only until released.

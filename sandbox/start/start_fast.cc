@@ -34,6 +34,12 @@
 namespace sbx {
 namespace {
 
+#ifdef CLONE_CLEAR_SIGHAND
+constexpr uint64_t kCloneClearSighand = CLONE_CLEAR_SIGHAND;
+#else
+constexpr uint64_t kCloneClearSighand = 0x100000000ULL;  // linux/sched.h, 5.5+
+#endif
+
 constexpr size_t kLauncherStackSize = 256 << 10;
 constexpr size_t kBuilderStackSize = 1 << 20;
 
@@ -154,7 +160,10 @@ class FastLauncher : public Launcher {
     if (!plan_.force_clone_fallback) {
       clone_args args;
       std::memset(&args, 0, sizeof args);
-      args.flags = static_cast<uint64_t>(flags);
+      // The parent's handlers reset to their defaults by the kernel, not by the builder
+      // (ChildEntry). A kernel without the flag (before 5.5) refuses it: clone() below.
+      args.flags = static_cast<uint64_t>(flags) | kCloneClearSighand;
+      entry_->handlers_reset_by_kernel = true;  // read by the builder only after release
       args.stack = reinterpret_cast<uint64_t>(builder_stack_.base());
       args.stack_size = builder_stack_.size();
       args.child_tid = reinterpret_cast<uint64_t>(&in_our_memory_);
@@ -178,6 +187,7 @@ class FastLauncher : public Launcher {
       }
       if (!Clone3Unsupported(errno)) throw SysError("clone3 of the builder", errno);
     }
+    entry_->handlers_reset_by_kernel = false;
     pid_t pid = sys::Clone(ChildEntry, builder_stack_.top(), flags | SIGCHLD, entry_,
                            &in_our_memory_, &cloned_);
     if (pid < 0) throw SysError("cloning the builder", errno);
