@@ -1,19 +1,16 @@
 #include "bench/privileges.h"
 
-#include <unistd.h>
-
-#include "sandbox/start/userns_probe.h"
+#include "testing/host_probe.h"
 
 namespace sbx_bench {
 namespace {
 
 std::optional<std::string> Probe() {
-  if (geteuid() != 0) return "needs root (euid " + std::to_string(geteuid()) + ")";
-  // The library's own probe: it tries a clone, as Lix does (sysctls do not tell the whole
-  // story: seccomp, LSMs).
-  const sbx::UserNamespaceSupport& support = sbx::ProbeUserNamespaces();
-  if (!support.works) return "user namespaces unavailable: " + support.diagnostics;
-  return std::nullopt;
+  // The harness's probe, as the tests and fuzzers skip by (the library's own is measured).
+  std::string why = sbx::testing::RootUnavailableReason();
+  if (why.empty()) why = sbx::testing::UserNamespaceUnavailableReason();
+  if (why.empty()) return std::nullopt;
+  return why;
 }
 
 }  // namespace

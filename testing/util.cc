@@ -3,13 +3,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -34,20 +32,6 @@ std::set<int> OpenFds() {
 }
 
 bool NoChildrenLeft() { return waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD; }
-
-std::string UserNamespaceUnavailableReason() {
-  // Not the library's probe, which is code under test: a broken probe must fail the suites,
-  // not turn them into skips. A child tries unshare(CLONE_NEWUSER) itself.
-  const pid_t pid = fork();
-  if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno);
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-    return "could not try unshare(CLONE_NEWUSER) in a child";
-  }
-  if (WEXITSTATUS(status) == 0) return "";
-  return std::string("this process cannot create a user namespace: unshare(CLONE_NEWUSER): ") +
-         std::strerror(WEXITSTATUS(status));
-}
 
 std::string ReadFile(const std::string& path) { return ReadWholeFile(path).value_or(""); }
 

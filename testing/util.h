@@ -1,5 +1,5 @@
 // What the integration suites check around every start: open fds, children left behind,
-// the privileges at hand, and a child that reports what it observes.
+// the privileges at hand (host_probe.h), and a child that reports what it observes.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +11,7 @@
 
 #include "sandbox/rules/identity.h"
 #include "sandbox/start/start_child.h"
+#include "testing/host_probe.h"  // the suites skip by UserNamespaceUnavailableReason()
 
 namespace sbx::testing {
 
@@ -19,10 +20,6 @@ std::set<int> OpenFds();
 
 // True when this process has no child left, reaped or not.
 bool NoChildrenLeft();
-
-// Why this process cannot create user namespaces, or "" when it can: a child tries
-// unshare(CLONE_NEWUSER), independently of the library's own probe (code under test).
-std::string UserNamespaceUnavailableReason();
 
 // Where a test may create cgroups: the VM's delegated one (SBX_VM_CGROUP), else the host's
 // cgroup v2 hierarchy (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host) when it

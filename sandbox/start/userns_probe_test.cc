@@ -9,17 +9,10 @@
 
 #include <string>
 
+#include "testing/host_probe.h"
+
 namespace sbx {
 namespace {
-
-// Independent of the probe under test: whether a child can unshare(CLONE_NEWUSER) itself.
-bool UserNamespacesWork() {
-  const pid_t pid = fork();
-  if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
-  int status = 0;
-  return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-         WEXITSTATUS(status) == 0;
-}
 
 bool WriteFile(const char* path, const std::string& text) {
   const int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -83,7 +76,8 @@ TEST(UserNamespaceProbe, AgreesWithUnshare) {
 TEST(UserNamespaceProbe, ClonesOnceForManyCalls) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   // A failed clone(CLONE_NEWUSER) makes no process, so there is nothing to count then.
-  if (!UserNamespacesWork()) GTEST_SKIP() << "this process cannot create a user namespace";
+  const std::string why = testing::UserNamespaceUnavailableReason();  // not the probe under test
+  if (!why.empty()) GTEST_SKIP() << why;
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) _exit(UnshareNewPidNamespace() ? 0 : 1);
@@ -129,7 +123,8 @@ namespace {
 // sysctls say yes, but a seccomp filter (as a container runtime installs) refuses every
 // new user namespace: the probe must say no.
 TEST(UserNamespaceProbe, TriesInsteadOfTrustingSysctls) {
-  if (!UserNamespacesWork()) GTEST_SKIP() << "this process cannot create a user namespace";
+  const std::string why = testing::UserNamespaceUnavailableReason();  // not the probe under test
+  if (!why.empty()) GTEST_SKIP() << why;
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {

@@ -1,0 +1,43 @@
+#include "testing/host_probe.h"
+
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace sbx::testing {
+
+std::string RootUnavailableReason() {
+  if (geteuid() == 0) return "";
+  return "needs root (euid " + std::to_string(geteuid()) + ")";
+}
+
+std::string InitialRootUnavailableReason() {
+  std::string why = RootUnavailableReason();
+  if (!why.empty()) return why;
+  FILE* self = std::fopen("/proc/self/uid_map", "re");
+  unsigned inside = 1, outside = 1, count = 0;
+  const int fields = self ? std::fscanf(self, "%u %u %u", &inside, &outside, &count) : 0;
+  if (self) std::fclose(self);
+  if (fields != 3 || inside != 0 || outside != 0 || count != 4294967295u) {
+    return "not in the initial user namespace (/proc/self/uid_map is not 0 0 4294967295)";
+  }
+  return "";
+}
+
+std::string UserNamespaceUnavailableReason() {
+  const pid_t pid = fork();
+  if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : errno);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+    return "could not try unshare(CLONE_NEWUSER) in a child";
+  }
+  if (WEXITSTATUS(status) == 0) return "";
+  return std::string("this process cannot create a user namespace: unshare(CLONE_NEWUSER): ") +
+         std::strerror(WEXITSTATUS(status));
+}
+
+}  // namespace sbx::testing
