@@ -1,9 +1,9 @@
 // Differential fuzzer: each input names a writer and a sequence of writes to uid_map, gid_map
 // and setgroups of a fresh user namespace (scenario.h). The writes go to the running kernel
-// (kernel_run.h) and to id_map_kernel_rules' model of the namespace; every write's verdict
-// and errno, and afterwards the text of all three files, must agree byte for byte.
-// Without root or user namespaces it prints "SKIPPED: why" and exits 0 (the regression test
-// reports that as a skip).
+// (testing/userns_writes.h) and to id_map_kernel_rules' model of the namespace; every write's
+// verdict and errno, and afterwards the text of all three files, must agree byte for byte. Without
+// root or user namespaces it prints "SKIPPED: why" and exits 0 (the regression test reports that as
+// a skip).
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -14,13 +14,20 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz/id_map_kernel/kernel_run.h"
 #include "fuzz/id_map_kernel/scenario.h"
 #include "fuzz/print_input.h"
 #include "sandbox/rules/id_map_kernel_rules.h"
+#include "testing/userns_writes.h"
 
-namespace sbx_fuzz {
+namespace sbx::fuzz {
 namespace {
+
+using testing::KernelOutcome;
+using testing::kWriterKinds;
+using testing::Scenario;
+using testing::Step;
+using testing::WriterKind;
+using testing::WriterName;
 
 // Accepted and rejected writes per writer and file, printed at exit: the evidence that a run
 // reached every writer and every file both ways.
@@ -47,15 +54,15 @@ void PrintTally() {
                scenario.writer.uid, scenario.writer.gid);
   for (size_t i = 0; i < scenario.step_count; ++i) {
     std::fprintf(stderr, "step %zu: %s <- ", i + 1, sbx::UsernsFileName(scenario.steps[i].file));
-    sbx::fuzz::PrintQuoted(scenario.steps[i].bytes);
+    PrintQuoted(scenario.steps[i].bytes);
     std::fputc('\n', stderr);
   }
   std::fprintf(stderr, "rules:  ");
-  sbx::fuzz::PrintQuoted(rules);
+  PrintQuoted(rules);
   std::fprintf(stderr, "\nkernel: ");
-  sbx::fuzz::PrintQuoted(kernel);
+  PrintQuoted(kernel);
   std::fputc('\n', stderr);
-  sbx::fuzz::PrintInput(input);
+  PrintInput(input);
   __builtin_trap();
 }
 
@@ -66,24 +73,32 @@ std::string Outcome(int error_number, const std::string& reason = "") {
 }
 
 }  // namespace
-}  // namespace sbx_fuzz
+}  // namespace sbx::fuzz
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  if (std::optional<std::string> why = sbx_fuzz::KernelUnavailableReason()) {
+  using sbx::testing::WriterKind;
+  const std::string why = sbx::testing::KernelUnavailableReason(
+      {WriterKind::kRoot, WriterKind::kOwnerOutside, WriterKind::kOwnerInside,
+       WriterKind::kCaplessRootInside});
+  if (!why.empty()) {
     std::printf("SKIPPED: id_map_kernel needs root in the initial user namespace: %s\n",
-                why->c_str());
+                why.c_str());
     std::fflush(stdout);
     std::exit(0);
   }
-  std::atexit(sbx_fuzz::PrintTally);
+  std::atexit(sbx::fuzz::PrintTally);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace sbx_fuzz;
+  using namespace sbx::fuzz;
   std::string_view input(reinterpret_cast<const char*>(data), size);
   Scenario scenario = ParseScenario(input);
-  KernelOutcome kernel = RunOnKernel(scenario);
+  KernelOutcome kernel = sbx::testing::RunOnKernel(scenario);
+  if (!kernel.setup_error.empty()) {  // a harness problem, not a verdict
+    std::fprintf(stderr, "id_map_kernel: %s\n", kernel.setup_error.c_str());
+    std::abort();
+  }
 
   sbx::UsernsFiles model;
   sbx::MapWriter writer = ModelWriter(scenario.writer);

@@ -1,7 +1,12 @@
 #include "fuzz/id_map_kernel/scenario.h"
 
-namespace sbx_fuzz {
+namespace sbx::fuzz {
 namespace {
+
+using testing::kMaxSteps;
+using testing::Scenario;
+using testing::Step;
+using testing::WriterKind;
 
 WriterKind WriterFor(unsigned char c) {
   switch (c) {
@@ -16,20 +21,20 @@ WriterKind WriterFor(unsigned char c) {
     case 'C':
       return WriterKind::kCaplessRootInside;
     default:
-      return static_cast<WriterKind>(c % kWriterKinds);
+      return static_cast<WriterKind>(c % testing::kWriterKinds);
   }
 }
 
-sbx::UsernsFile FileFor(unsigned char c) {
+UsernsFile FileFor(unsigned char c) {
   switch (c) {
     case 'u':
-      return sbx::UsernsFile::kUidMap;
+      return UsernsFile::kUidMap;
     case 'g':
-      return sbx::UsernsFile::kGidMap;
+      return UsernsFile::kGidMap;
     case 's':
-      return sbx::UsernsFile::kSetgroups;
+      return UsernsFile::kSetgroups;
     default:
-      return static_cast<sbx::UsernsFile>(c % 3);
+      return static_cast<UsernsFile>(c % 3);
   }
 }
 
@@ -72,28 +77,12 @@ Scenario ParseScenario(std::string_view input) {
   return scenario;
 }
 
-sbx::MapWriter ModelWriter(const Writer& writer) {
-  sbx::MapWriter model;
+MapWriter ModelWriter(const testing::Writer& writer) {
+  MapWriter model;
   model.privileged = writer.kind == WriterKind::kRoot;
   model.euid = writer.uid;
   model.egid = writer.gid;
   return model;
 }
 
-const char* WriterName(WriterKind kind) {
-  switch (kind) {
-    case WriterKind::kRoot:
-      return "root";
-    case WriterKind::kOwnerOutside:
-      return "owner-outside";
-    case WriterKind::kOwnerInside:
-      return "owner-inside";
-    case WriterKind::kCaplessRootOutside:
-      return "capless-root-outside";
-    case WriterKind::kCaplessRootInside:
-      return "capless-root-inside";
-  }
-  return "?";
-}
-
-}  // namespace sbx_fuzz
+}  // namespace sbx::fuzz

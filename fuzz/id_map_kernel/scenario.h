@@ -1,5 +1,5 @@
 // The id_map_kernel fuzzer's input: who writes to a fresh user namespace, and which writes
-// to its uid_map, gid_map and setgroups, in which order.
+// to its uid_map, gid_map and setgroups, in which order (a testing/userns_writes.h scenario).
 //
 //   byte 0   the writer: 'r' root of the initial namespace (writing from there);
 //            'o' / 'i' the namespace's unprivileged owner writing from outside (the initial
@@ -13,49 +13,19 @@
 // e.g. "o0s" "deny" "\n--" "g" "0 1000 1" "\n--" "u" "0 1000 1": the unprivileged sequence.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <string>
 #include <string_view>
 
 #include "sandbox/rules/id_map_kernel_rules.h"
+#include "testing/userns_writes.h"
 
-namespace sbx_fuzz {
+namespace sbx::fuzz {
 
-inline constexpr size_t kMaxSteps = 6;
 inline constexpr std::string_view kStepSeparator = "\n--";
 
-enum class WriterKind {
-  kRoot,                // root of the initial namespace, all capabilities, writes from there
-  kOwnerOutside,        // euid/egid of the pair, no capabilities; creates the namespace
-  kOwnerInside,         //   ... and writes /proc/self/* from inside it
-  kCaplessRootOutside,  // euid/egid 0 with every capability dropped
-  kCaplessRootInside,
-};
-inline constexpr int kWriterKinds = 5;
-
-struct Writer {
-  WriterKind kind = WriterKind::kRoot;
-  uint32_t uid = 0;  // effective ids of the writer
-  uint32_t gid = 0;
-};
-
-struct Step {
-  sbx::UsernsFile file = sbx::UsernsFile::kUidMap;
-  std::string_view bytes;  // points into the input
-};
-
-struct Scenario {
-  Writer writer;
-  Step steps[kMaxSteps];
-  size_t step_count = 0;
-};
-
-Scenario ParseScenario(std::string_view input);
+// The steps' bytes point into `input`.
+testing::Scenario ParseScenario(std::string_view input);
 
 // The writer as id_map_kernel_rules models it.
-sbx::MapWriter ModelWriter(const Writer& writer);
+MapWriter ModelWriter(const testing::Writer& writer);
 
-const char* WriterName(WriterKind kind);
-
-}  // namespace sbx_fuzz
+}  // namespace sbx::fuzz

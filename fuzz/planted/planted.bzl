@@ -45,7 +45,7 @@ PLANTED_BUGS = {
         "what": "a map of exactly 5 extents is listed sorted, where the kernel keeps write order",
         "target": "id_map_kernel",
         "srcs": ["id_map_kernel/id_map_kernel_fuzzer.cc"],
-        "deps": [":id_map_kernel_on_kernel", ":id_map_kernel_scenario", ":print_input"],
+        "deps": [":id_map_kernel_scenario", ":print_input", "//testing:userns_writes"],
         "src": "//sandbox/rules:id_map_kernel_rules.cc",
         "lib": "//sandbox/rules:id_map_kernel_rules",
         "correct": "if (extents.size() > kMaxBaseExtents) {",

@@ -1,4 +1,4 @@
-#include "fuzz/id_map_kernel/kernel_run.h"
+#include "testing/userns_writes.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -11,10 +11,11 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
-namespace sbx_fuzz {
+#include "testing/host_probe.h"
+
+namespace sbx::testing {
 namespace {
 
 // Shared with the writer child (same memory): what to do and where to put the results.
@@ -139,59 +140,65 @@ int WriterMain(void*) {
   return 0;
 }
 
-}  // namespace
-
-std::optional<std::string> KernelUnavailableReason() {
-  if (geteuid() != 0) return "not running as root (the differential writes ranges as root)";
-  // The rules model a namespace whose parent is the initial one, where every id exists.
-  FILE* self = std::fopen("/proc/self/uid_map", "re");
-  unsigned inside = 1, outside = 1, count = 0;
-  int fields = self ? std::fscanf(self, "%u %u %u", &inside, &outside, &count) : 0;
-  if (self) std::fclose(self);
-  if (fields != 3 || inside != 0 || outside != 0 || count != 4294967295u) {
-    return "not in the initial user namespace (/proc/self/uid_map is not 0 0 4294967295)";
-  }
-  for (WriterKind kind : {WriterKind::kRoot, WriterKind::kOwnerOutside, WriterKind::kOwnerInside,
-                          WriterKind::kCaplessRootInside}) {
-    Scenario probe;
-    probe.writer.kind = kind;
-    probe.writer.uid = probe.writer.gid = 1000;
-    job = Job{};
-    job.scenario = &probe;
-    pid_t pid = clone(WriterMain, writer_stack + sizeof writer_stack,
-                      CLONE_VM | CLONE_VFORK | SIGCHLD, nullptr);
-    if (pid < 0) return std::string("clone(CLONE_VM|CLONE_VFORK): ") + std::strerror(errno);
-    waitpid(pid, nullptr, 0);
-    if (job.setup_failed) {
-      return std::string("cannot create a user namespace as ") + WriterName(kind) + ": " +
-             job.setup_failed + ": " + std::strerror(job.setup_errno);
-    }
-  }
-  return std::nullopt;
-}
-
-KernelOutcome RunOnKernel(const Scenario& scenario) {
+// Runs `scenario` in the writer child; what failed in setting it up, or "".
+std::string RunJob(const Scenario& scenario) {
   job = Job{};
   job.scenario = &scenario;
   pid_t pid = clone(WriterMain, writer_stack + sizeof writer_stack,
                     CLONE_VM | CLONE_VFORK | SIGCHLD, nullptr);
-  if (pid < 0) {
-    std::fprintf(stderr, "id_map_kernel: clone(CLONE_VM|CLONE_VFORK): %s\n", std::strerror(errno));
-    std::abort();
-  }
+  if (pid < 0) return std::string("clone(CLONE_VM|CLONE_VFORK): ") + std::strerror(errno);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || job.setup_failed) {
-    std::fprintf(stderr, "id_map_kernel: the writer (%s) failed: %s: %s (status 0x%x)\n",
-                 WriterName(scenario.writer.kind), job.setup_failed ? job.setup_failed : "?",
-                 std::strerror(job.setup_errno), status);
-    std::abort();
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%x", status);
+    return std::string("the writer (") + WriterName(scenario.writer.kind) +
+           ") failed: " + (job.setup_failed ? job.setup_failed : "?") + ": " +
+           std::strerror(job.setup_errno) + " (status " + hex + ")";
   }
+  return "";
+}
+
+}  // namespace
+
+std::string KernelUnavailableReason(std::initializer_list<WriterKind> writers) {
+  // The rules model a namespace whose parent is the initial one, where every id exists.
+  std::string why = InitialRootUnavailableReason();
+  if (!why.empty()) return why;
+  for (WriterKind kind : writers) {
+    Scenario probe;  // no writes: only the namespace is made
+    probe.writer.kind = kind;
+    probe.writer.uid = probe.writer.gid = 1000;
+    why = RunOnKernel(probe).setup_error;
+    if (!why.empty()) return "cannot create a user namespace: " + why;
+  }
+  return "";
+}
+
+KernelOutcome RunOnKernel(const Scenario& scenario) {
   KernelOutcome outcome;
+  outcome.setup_error = RunJob(scenario);
+  if (!outcome.setup_error.empty()) return outcome;
   for (size_t i = 0; i < kMaxSteps; ++i) outcome.step_errno[i] = job.step_errno[i];
   for (int f = 0; f < 3; ++f) outcome.files[f].assign(job.files[f], job.file_sizes[f]);
   return outcome;
 }
 
-}  // namespace sbx_fuzz
+const char* WriterName(WriterKind kind) {
+  switch (kind) {
+    case WriterKind::kRoot:
+      return "root";
+    case WriterKind::kOwnerOutside:
+      return "owner-outside";
+    case WriterKind::kOwnerInside:
+      return "owner-inside";
+    case WriterKind::kCaplessRootOutside:
+      return "capless-root-outside";
+    case WriterKind::kCaplessRootInside:
+      return "capless-root-inside";
+  }
+  return "?";
+}
+
+}  // namespace sbx::testing
