@@ -8,7 +8,7 @@
 #include "sandbox/rules/id_map_kernel_rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  sbx_fuzz::CheckIdMapProperties(std::string_view(reinterpret_cast<const char*>(data), size),
-                                 &sbx::CheckMapWrite);
+  sbx::fuzz::CheckIdMapProperties(std::string_view(reinterpret_cast<const char*>(data), size),
+                                  &sbx::CheckMapWrite);
   return 0;
 }

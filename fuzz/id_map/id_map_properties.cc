@@ -10,7 +10,7 @@
 #include "fuzz/print_input.h"
 #include "sandbox/rules/id_map.h"
 
-namespace sbx_fuzz {
+namespace sbx::fuzz {
 namespace {
 
 using sbx::IdExtent;
@@ -30,7 +30,7 @@ constexpr uint64_t kLastId = 4294967294;  // 2^32-1 is the invalid id
   } else {
     std::fprintf(stderr, " errno %d: %s\n", v.error_number, v.reason.c_str());
   }
-  sbx::fuzz::PrintInput(input);
+  PrintInput(input);
   __builtin_trap();
 }
 
@@ -142,4 +142,4 @@ void CheckIdMapProperties(std::string_view input, MapChecker check) {
   }
 }
 
-}  // namespace sbx_fuzz
+}  // namespace sbx::fuzz

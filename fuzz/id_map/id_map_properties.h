@@ -8,7 +8,7 @@
 
 #include "sandbox/rules/id_map_kernel_rules.h"
 
-namespace sbx_fuzz {
+namespace sbx::fuzz {
 
 using MapChecker = sbx::MapVerdict (*)(std::string_view bytes, sbx::MapKind kind,
                                        const sbx::MapWriter& writer);
@@ -17,4 +17,4 @@ using MapChecker = sbx::MapVerdict (*)(std::string_view bytes, sbx::MapKind kind
 // on `input`.
 void CheckIdMapProperties(std::string_view input, MapChecker check);
 
-}  // namespace sbx_fuzz
+}  // namespace sbx::fuzz

@@ -9,7 +9,7 @@
 #include "fuzz/id_map_planted/planted_rules.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  sbx_fuzz::CheckIdMapProperties(std::string_view(reinterpret_cast<const char*>(data), size),
-                                 &sbx::planted::CheckMapWrite);
+  sbx::fuzz::CheckIdMapProperties(std::string_view(reinterpret_cast<const char*>(data), size),
+                                  &sbx::fuzz::planted::CheckMapWrite);
   return 0;
 }

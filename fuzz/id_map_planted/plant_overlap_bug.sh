@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes a copy of the real validator (sandbox/rules/id_map_kernel_rules.cc) with an off-by-one
 # planted in its overlap test ("<=" becomes "<", so ranges sharing only their first or last
-# id pass as disjoint), moved into namespace sbx::planted. Only the part up to
+# id pass as disjoint), moved into namespace sbx::fuzz::planted. Only the part up to
 # CheckMapWrite's end is copied (the marker line below), so the copy defines nothing else.
 # Fails loudly if the source no longer has the line to patch or the marker, so the demo
 # cannot silently test an unbroken copy.
@@ -17,8 +17,8 @@ if [[ $(grep -cF "$correct" "$src") != 1 || $(grep -cx 'namespace sbx {' "$src")
   echo "plant_overlap_bug.sh: $src changed; update the patch to plant the bug again" >&2
   exit 1
 fi
-sed -e 's/^namespace sbx {$/namespace sbx::planted {/' \
+sed -e 's/^namespace sbx {$/namespace sbx::fuzz::planted {/' \
   -e 's|return a <= b_last && b <= a_last;|return a < b_last \&\& b < a_last;  // PLANTED BUG (was <=)|' \
   "$src" | sed -e "/^${marker//\//\\/}\$/,\$d" >"$out"
-echo '}  // namespace sbx::planted' >>"$out"
+echo '}  // namespace sbx::fuzz::planted' >>"$out"
 grep -q 'PLANTED BUG' "$out"

@@ -7,8 +7,8 @@
 
 #include "sandbox/rules/id_map_kernel_rules.h"
 
-namespace sbx::planted {
+namespace sbx::fuzz::planted {
 
 MapVerdict CheckMapWrite(std::string_view bytes, MapKind kind, const MapWriter& writer);
 
-}  // namespace sbx::planted
+}  // namespace sbx::fuzz::planted
