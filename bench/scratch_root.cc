@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <system_error>
 
+#include "sandbox/root/remove_tree.h"
+
 namespace sbx_bench {
 
 ScratchRoot::ScratchRoot() {
@@ -20,11 +22,7 @@ ScratchRoot::ScratchRoot() {
   }
 }
 
-ScratchRoot::~ScratchRoot() {
-  Clear();
-  rmdir((path_ + "/etc").c_str());
-  rmdir(path_.c_str());
-}
+ScratchRoot::~ScratchRoot() { sbx::RemoveTree(path_); }
 
 void ScratchRoot::Clear() {
   unlink((path_ + "/etc/passwd").c_str());

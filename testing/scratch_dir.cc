@@ -1,7 +1,6 @@
 #include "testing/scratch_dir.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,15 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "sandbox/root/remove_tree.h"
 #include "testing/file_read.h"
 
 namespace sbx::testing {
 namespace {
-
-int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
-  (type == FTW_DP ? rmdir : unlink)(path);
-  return 0;
-}
 
 void AddTree(const std::string& dir, const std::string& prefix,
              std::map<std::string, std::string>& entries) {
@@ -62,10 +57,6 @@ ScratchDir::ScratchDir(const std::string& prefix) {
   if (mkdtemp(tmpl.data())) path_ = tmpl;
 }
 
-void ScratchDir::RemoveAll(const std::string& path) {
-  if (!path.empty() && access(path.c_str(), F_OK) == 0) {
-    nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-  }
-}
+bool ScratchDir::RemoveAll(const std::string& path) { return path.empty() || RemoveTree(path); }
 
 }  // namespace sbx::testing

@@ -1,6 +1,7 @@
 // A scratch directory for a test: made under $TEST_TMPDIR (else /tmp), removed with all it
-// holds when it goes out of scope, without following symlinks or crossing mounts, so that a
-// test that plants a link to an "outside" dir cannot make the cleanup reach it.
+// holds when it goes out of scope by the library's RemoveTree (sandbox/root/remove_tree.h),
+// which follows no symlink and crosses no mount, so that a test that plants a link to an
+// "outside" dir cannot make the cleanup reach it.
 #pragma once
 
 #include <map>
@@ -18,8 +19,9 @@ class ScratchDir {
 
   const std::string& path() const { return path_; }
 
-  // Removes path and everything below it the same way (nothing when it is not there).
-  static void RemoveAll(const std::string& path);
+  // Removes path and everything below it the same way (nothing when it is not there); true
+  // when nothing is left.
+  static bool RemoveAll(const std::string& path);
 
  private:
   std::string path_;

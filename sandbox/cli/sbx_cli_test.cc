@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "testing/sbx_process.h"
+#include "testing/scratch_dir.h"
 
 namespace {
 
@@ -241,7 +242,7 @@ TEST(SbxCli, LeftoverCleanupRemovesTheTreeOnly) {
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(access(tree.c_str(), F_OK), 0) << "the tree is still there";
   EXPECT_EQ(access((outside + "/keep").c_str(), F_OK), 0) << "a symlink was followed";
-  ASSERT_EQ(system(("rm -rf " + base).c_str()), 0);
+  ASSERT_TRUE(sbx::testing::ScratchDir::RemoveAll(base));
 }
 
 }  // namespace
