@@ -9,7 +9,7 @@
 //
 //   floor_run CMD [ARG...]     exits with CMD's status (128+N for a signal)
 //
-// Layout, as sandbox/rules/root_layout.h and sandbox/builder/sandbox_root.cc make it:
+// Layout, as sandbox/rules/root_layout.h and sandbox/root/sandbox_root.cc make it:
 // ROOT=/dev/shm/sbx-floor-root-XXXXXX with usr (bound read-only), the merged-/usr links,
 // etc (passwd, group, hosts; bound read-only), proc, dev (six device files, kvm where
 // usable, fd/stdin/stdout/stderr links, ptmx where the host has /dev/pts/ptmx), dev/shm,

@@ -1,7 +1,7 @@
 // Writes the builder's seccomp program as libseccomp compiles it, as the lines of a C++
 // array initializer (`{code, jt, jf, k},` per instruction), for bench/floor_run.cc to embed
 // at build time, as sbx embeds its own. The rules are a copy of sbx's
-// (sandbox/builder/seccomp_compile.cc): allow by default; EPERM for chmod, fchmod,
+// (sandbox/tools/seccomp_compile.cc): allow by default; EPERM for chmod, fchmod,
 // fchmodat and fchmodat2 setting S_ISUID or S_ISGID; ENOTSUP for setxattr, lsetxattr and
 // fsetxattr; x86 and x32 added beside the native architecture; no NO_NEW_PRIVS attribute
 // (the loader sets it). A copy, so that the floor does not depend on sandbox/'s labels

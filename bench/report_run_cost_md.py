@@ -113,6 +113,9 @@ def section(s):
                    "same round (%s CPUs busy without us). rusage: what wait4 reports for the "
                    "tool's processes alone. Medians over %d rounds.\n" % (
                        _ms(tp.get("background_cpus")), tp.get("cpu_rounds", 0)))
+        if tp.get("cpu_busy_rounds"):
+            out.append("%d of %d rounds left out of the net numbers: over half the CPUs were "
+                       "busy without us.\n" % (tp["cpu_busy_rounds"], tp["cpu_rounds"]))
         out.append(cpu_table(tp))
     else:
         out.append("Not measured (the throughput family did not run).\n")

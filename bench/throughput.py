@@ -7,8 +7,10 @@ them (the same commands, from the same private mount namespace).
   after each block, so every process a tool makes (sbx's leftover guard, bwrap's pid 1) and
   the kernel's work it causes (a network namespace's teardown in a kernel worker) count.
   Each round also sleeps once (an idle block) to measure what the rest of the machine burns
-  meanwhile, which is taken off that round's blocks ("net"; "gross" keeps it). rusage: the
-  CPU that wait4 reports for the tool and any orphan it left to us, for comparison.
+  meanwhile, which is taken off that round's blocks ("net"; "gross" keeps it). A round
+  whose idle block found over half the CPUs busy is left out of the net numbers: on a
+  saturated machine they mean nothing. rusage: the CPU that wait4 reports for the tool and
+  any orphan it left to us, for comparison (it misses the kernel's work in its workers).
 - Throughput: runs per second with N runs in flight at all times, N = the number of CPUs
   and 8 times that, one block per tool per round.
 - Nothing left behind: after every block, no new sbx-* entry in /dev/shm (a private tmpfs
@@ -232,7 +234,7 @@ def main():
 
     report["machine"]["loadavg_end"] = os.getloadavg()
     report["cpu_blocks"], report["concurrent_blocks"] = cpu_blocks, conc_blocks
-    report["summary"] = throughput_stats.family_summary(cpu_blocks, conc_blocks, left)
+    report["summary"] = throughput_stats.family_summary(cpu_blocks, conc_blocks, left, cpus)
     with open(args.out, "w") as f:
         json.dump(report, f, indent=2)
     s = report["summary"]
@@ -241,6 +243,9 @@ def main():
             t, s["cpu_ms"].get(t) or 0, s["cpu_gross_ms"].get(t) or 0,
             s["rusage_ms"].get(t) or 0, s["wall_ms"].get(t) or 0,
             " ".join("%s %.0f" % (lvl, (v.get(t) or 0)) for lvl, v in s["runs_per_s"].items())))
+    if s["cpu_busy_rounds"]:
+        log("warning: %d of %d CPU rounds left out: over half the CPUs were busy without us" % (
+            s["cpu_busy_rounds"], s["cpu_rounds"]))
     if left["entries"] or left["strays"]:
         log("error: left behind: %s" % json.dumps(left))
         return 1

@@ -105,16 +105,26 @@ def ratios_over(per_round, tools, peers):
             for t in tools for p in peers if t != p}
 
 
-def summarize_cpu(blocks):
+# A round whose idle block found more than this share of the CPUs busy without us says
+# nothing of our CPU: the others then yield to our runs, and what they would have burnt
+# cannot be told from what we did. Its net numbers are left out ("busy_rounds").
+MAX_BACKGROUND_SHARE = 0.5
+
+
+def summarize_cpu(blocks, cpus=None):
     """From the in-a-row blocks (with idle blocks among them): per tool the median CPU ms
     per run (net and gross), rusage ms per run and wall ms per run; each round's background
-    is its own idle block's rate. Ratios are paired by round."""
+    is its own idle block's rate. Ratios are paired by round. With `cpus`, rounds whose
+    background exceeds MAX_BACKGROUND_SHARE of them are left out of the net numbers."""
     rounds = sorted({b["round"] for b in blocks})
     tools = sorted({b["tool"] for b in blocks if b["tool"] != "idle"})
-    net, gross = [], []
+    net, gross, busy = [], [], 0
     for r in rounds:
         in_round = [b for b in blocks if b["round"] == r]
         bg = background_rate([b for b in in_round if b["tool"] == "idle"])
+        if cpus and bg > MAX_BACKGROUND_SHARE * cpus:
+            busy += 1
+            continue
         net.append({b["tool"]: cpu_per_run_ms(b, bg)[1] for b in in_round if b["tool"] != "idle"})
         gross.append({b["tool"]: cpu_per_run_ms(b, bg)[0] for b in in_round
                       if b["tool"] != "idle"})
@@ -136,6 +146,7 @@ def summarize_cpu(blocks):
                                           if b["wall_s"] > 0),
         "cpu_ratios": ratios_over(net, tools, ("bwrap", "unshare", "floor_run")),
         "rounds": len(rounds),
+        "busy_rounds": busy,
     }
 
 
@@ -180,10 +191,10 @@ def check_targets(summary):
     return out
 
 
-def family_summary(cpu_blocks, concurrent_blocks, leftovers):
+def family_summary(cpu_blocks, concurrent_blocks, leftovers, cpus=None):
     """What summary.json keeps of the family ("throughput"): CPU and wall per run in a row,
     runs per second per level, their ratios, and what was left behind."""
-    cpu = summarize_cpu(cpu_blocks) if cpu_blocks else {}
+    cpu = summarize_cpu(cpu_blocks, cpus) if cpu_blocks else {}
     conc = summarize_concurrent(concurrent_blocks) if concurrent_blocks else {}
     return {
         "cpu_ms": cpu.get("cpu_ms", {}),
@@ -193,6 +204,7 @@ def family_summary(cpu_blocks, concurrent_blocks, leftovers):
         "background_cpus": cpu.get("background_cpus"),
         "cpu_ratios": cpu.get("cpu_ratios", {}),
         "cpu_rounds": cpu.get("rounds", 0),
+        "cpu_busy_rounds": cpu.get("busy_rounds", 0),
         "concurrency": {lvl: c["concurrency"] for lvl, c in conc.items()},
         "runs_per_s": {lvl: c["runs_per_s"] for lvl, c in conc.items()},
         "concurrent_cpu_ms": {lvl: c["cpu_ms"] for lvl, c in conc.items()},

@@ -104,6 +104,20 @@ class SummaryTest(unittest.TestCase):
         self.assertAlmostEqual(s["cpu_ratios"]["sbx_run_over_bwrap"], 0.65)
         self.assertEqual(s["rounds"], 2)
 
+    def test_a_round_on_a_saturated_machine_is_left_out(self):
+        blocks = cpu_blocks()
+        # Round 0's background is 1.0 CPU: more than half of 2 CPUs? No; of 1.5 CPUs, yes.
+        self.assertEqual(ts.summarize_cpu(blocks, cpus=2)["busy_rounds"], 0)
+        s = ts.summarize_cpu(blocks, cpus=1.5)
+        self.assertEqual(s["busy_rounds"], 1)
+        self.assertAlmostEqual(s["cpu_ms"]["sbx_run"], 3.0)  # round 1 alone
+        self.assertAlmostEqual(s["cpu_ratios"]["sbx_run_over_bwrap"], 0.5)
+        saturated = [dict(b, busy_s=b["wall_s"] * 2) if b["tool"] == "idle" else b
+                     for b in blocks]
+        s = ts.summarize_cpu(saturated, cpus=2)
+        self.assertEqual((s["busy_rounds"], s["cpu_ms"]["sbx_run"]), (2, None))
+        self.assertIsNone(s["cpu_ratios"]["sbx_run_over_bwrap"])
+
     def test_paired_ratio_skips_rounds_without_both(self):
         rounds = [{"a": 2.0, "b": 1.0}, {"a": 3.0}, {"a": 1.0, "b": 0}, {"a": 4.0, "b": 2.0}]
         self.assertAlmostEqual(ts.paired_ratio(rounds, "a", "b"), 2.0)
