@@ -10,26 +10,16 @@
 #include <string>
 
 #include "testing/host_probe.h"
+#include "testing/own_userns.h"
 
 namespace sbx {
 namespace {
-
-bool WriteFile(const char* path, const std::string& text) {
-  const int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  return close(fd) == 0 && written;
-}
 
 // Makes the next fork() the first process of a new pid namespace (root may do so at once;
 // others first enter a user namespace of their own, mapping their ids).
 bool UnshareNewPidNamespace() {
   if (geteuid() == 0) return unshare(CLONE_NEWPID) == 0;
-  const std::string uid = std::to_string(geteuid()), gid = std::to_string(getegid());
-  return unshare(CLONE_NEWUSER | CLONE_NEWPID) == 0 &&
-         WriteFile("/proc/self/uid_map", "0 " + uid + " 1") &&
-         WriteFile("/proc/self/setgroups", "deny") &&
-         WriteFile("/proc/self/gid_map", "0 " + gid + " 1");
+  return testing::UnshareOwnUserNamespace(CLONE_NEWPID, 0, 0);
 }
 
 // A child that exits at once; its pid.
