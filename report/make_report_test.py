@@ -42,6 +42,18 @@ def make_report(out, *extra, suites=DATA / "suites.tsv"):
         capture_output=True, text=True)
 
 
+def bench_line(bench_dir, log, status, command):
+    """make_report.py --line bench, for a bench suite that ran `command`, wrote `log` to
+    bench_dir and exited `status`."""
+    pathlib.Path(bench_dir, "bench.log").write_text(log)
+    table = pathlib.Path(bench_dir, "suites.tsv")
+    table.write_text("bench\tbenchmarks\tbench\tran\t%d\t1\t0\tbench.log\t\t%s\t\n"
+                     % (status, command))
+    return subprocess.run(
+        [sys.executable, str(HERE / "make_report.py"), "--suites", str(table),
+         "--bench-dir", bench_dir, "--line", "bench"], capture_output=True, text=True)
+
+
 class SummaryRows(html.parser.HTMLParser):
     """{data-suite: [cell texts]} of the table with id="summary"."""
 
@@ -200,32 +212,21 @@ class MakeReportTest(unittest.TestCase):
 
     def test_a_benchmark_family_without_results_fails(self):
         with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as d:
-            pathlib.Path(d, "bench.log").write_text(
-                "bench: running flags (3 repetitions, min time 0.05s)\n"
-                "bench/run_all.sh: line 9: killed\n")
-            table = pathlib.Path(d, "suites.tsv")
-            table.write_text("bench\tbenchmarks\tbench\tran\t137\t1\t0\tbench.log\t\t"
-                             "bench/run_all.sh --quick --base HEAD\t\n")
-            proc = subprocess.run(
-                [sys.executable, str(HERE / "make_report.py"), "--suites", str(table),
-                 "--bench-dir", d, "--line", "bench"], capture_output=True, text=True)
+            proc = bench_line(d, "bench: running flags (3 repetitions, min time 0.05s)\n"
+                              "bench/run_all.sh: line 9: killed\n",
+                              137, "bench/run_all.sh --quick --base HEAD")
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         self.assertTrue(proc.stdout.startswith("FAILED, 0 passed, 1 failed"), proc.stdout)
 
 
     def test_benchmarks_without_a_base_pass_not_judged(self):
         with tempfile.TemporaryDirectory(dir=os.environ.get("TEST_TMPDIR")) as d:
-            pathlib.Path(d, "bench.log").write_text(
-                "bench: running flags (3 repetitions, min time 0.05s)\n"
-                "budget: fast_over_floor = 1.05, at most 1.5 (why): ok\n"
-                "bench: no base revision: not judged (--base REF to compare against one)\n")
             pathlib.Path(d, "flags.json").write_text('{"benchmarks": []}')
-            table = pathlib.Path(d, "suites.tsv")
-            table.write_text("bench\tbenchmarks\tbench\tran\t0\t1\t0\tbench.log\t\t"
-                             "bench/run_all.sh --quick\t\n")
-            proc = subprocess.run(
-                [sys.executable, str(HERE / "make_report.py"), "--suites", str(table),
-                 "--bench-dir", d, "--line", "bench"], capture_output=True, text=True)
+            proc = bench_line(
+                d, "bench: running flags (3 repetitions, min time 0.05s)\n"
+                "budget: fast_over_floor = 1.05, at most 1.5 (why): ok\n"
+                "bench: no base revision: not judged (--base REF to compare against one)\n",
+                0, "bench/run_all.sh --quick")
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertTrue(proc.stdout.startswith(
             "PASSED, 2 passed, 0 failed, 1 skipped (no base revision: not judged)"), proc.stdout)

@@ -23,21 +23,20 @@ class Seed:
         # The first byte consumed is the most significant.
         self.tail += list(value.to_bytes(width, "big"))
 
-    def id(self, value):
-        if value in EDGES:
+    def listed_or_u32(self, value, table):
+        # The fuzzer's pick: an index into its table, else any 32-bit value.
+        if value in table:
             self.bool(True)
-            self.int_bytes(EDGES.index(value), 1)
+            self.int_bytes(table.index(value), 1)
         else:
             self.bool(False)
             self.int_bytes(value, 4)
 
+    def id(self, value):
+        self.listed_or_u32(value, EDGES)
+
     def count(self, value):
-        if value in COUNTS:
-            self.bool(True)
-            self.int_bytes(COUNTS.index(value), 1)
-        else:
-            self.bool(False)
-            self.int_bytes(value, 4)
+        self.listed_or_u32(value, COUNTS)
 
     def encode(self, build_dir):
         if build_dir is None:
