@@ -1,120 +1,33 @@
 // The sandbox root the parent prepares (sandbox_root.cc), without privileges: what a given
-// and a fresh root get, that nothing is created outside through a planted symlink, that the
-// host's / and a root holding the host's /etc are refused before anything is written, that
-// a fresh root is removed by what it was made of and whatever the builder left, and that
-// RemoveTree neither follows symlinks nor crosses mounts. Planted symlinks point into
-// an "outside" dir of this test's scratch dir, never at system paths; the two refusal cases
-// run in a child that cannot write to any file system at all (a seccomp filter), so that a
-// broken refusal fails the case instead of writing to the host.
+// and a fresh root get, and that a fresh root is removed by what it was made of and whatever
+// the builder left. The suite's other cases: sandbox_root_refusal_test.cc (what is refused
+// before anything is written) and remove_tree_test.cc; what they share is in
+// sandbox_root_fixture.h.
 #include "sandbox/root/sandbox_root.h"
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <seccomp.h>
-#include <signal.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <functional>
-#include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "sandbox/base/sys_error.h"
-#include "sandbox/root/remove_tree.h"
+#include "sandbox/root/sandbox_root_fixture.h"
 #include "sandbox/rules/root_layout.h"
 #include "testing/scratch_dir.h"
 
-namespace sbx {
+namespace sbx::root_test {
 namespace {
-
-// The builder's steps of a root with this build dir (no /dev/kvm; /dev/ptmx linked).
-BuilderSteps StepsIn(const std::string& build_dir) {
-  BuilderSteps steps;
-  steps.build_dir = build_dir;
-  return steps;
-}
-
-bool WriteProcFile(const char* path, const std::string& text) {
-  const int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  return close(fd) == 0 && written;
-}
-
-using Scratch = testing::ScratchDir;
-
-// Runs `body` in a forked child and returns its exit code, or 128+N for death by signal N
-// (an alarm of 20 s ends a child that hangs).
-int ExitCodeOf(const std::function<int()>& body) {
-  const pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    alarm(20);
-    _exit(body());
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// In the calling process, for good: every syscall that creates, removes, renames, changes
-// the mode or owner of, or opens for writing a file fails with EPERM; openat2 says ENOSYS
-// (so that callers fall back to openat, whose flags the filter can see). False if it could
-// not be installed.
-bool ForbidFileSystemWritesUnchecked();
-
-// ForbidFileSystemWritesUnchecked, then proof that it holds: creating a file or a dir in `scratch`
-// fails. False when either is possible.
-bool ForbidFileSystemWritesIn(const std::string& scratch) {
-  if (!ForbidFileSystemWritesUnchecked()) return false;
-  const std::string probe = scratch + "/write-probe";
-  const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd >= 0) close(fd);
-  return fd < 0 && mkdir(probe.c_str(), 0755) != 0 && access(probe.c_str(), F_OK) != 0;
-}
-
-bool ForbidFileSystemWritesUnchecked() {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (!ctx) return false;
-  bool ok = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) == 0;
-  for (int syscall :
-       {SCMP_SYS(mkdir),    SCMP_SYS(mkdirat),   SCMP_SYS(mknod),     SCMP_SYS(mknodat),
-        SCMP_SYS(symlink),  SCMP_SYS(symlinkat), SCMP_SYS(link),      SCMP_SYS(linkat),
-        SCMP_SYS(unlink),   SCMP_SYS(unlinkat),  SCMP_SYS(rmdir),     SCMP_SYS(rename),
-        SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(chmod),     SCMP_SYS(fchmod),
-        SCMP_SYS(fchmodat), SCMP_SYS(chown),     SCMP_SYS(fchown),    SCMP_SYS(fchownat),
-        SCMP_SYS(lchown),   SCMP_SYS(truncate),  SCMP_SYS(ftruncate), SCMP_SYS(creat),
-        SCMP_SYS(mount),    SCMP_SYS(setxattr),  SCMP_SYS(lsetxattr), SCMP_SYS(fsetxattr),
-        SCMP_SYS(utimensat)}) {
-    ok = ok && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), syscall, 0) == 0;
-  }
-  // An open for writing, creating or truncating, whatever else its flags say.
-  for (scmp_datum_t flag : {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_TMPFILE & ~O_DIRECTORY}) {
-    ok = ok &&
-         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 1,
-                          SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag)) == 0 &&
-         seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(open), 1,
-                          SCMP_A1(SCMP_CMP_MASKED_EQ, flag, flag)) == 0;
-  }
-  ok = ok && seccomp_load(ctx) == 0;
-  seccomp_release(ctx);
-  return ok;
-}
 
 // In the calling process, for good: getdents and getdents64 fail with EPERM, so no directory
 // can be listed. False if that could not be installed or does not hold in `dir`.
@@ -130,28 +43,6 @@ bool ForbidListingDirectories(const std::string& dir) {
   if (listing) closedir(listing);
   return ok;
 }
-
-// In a forked child: a private mount namespace (as root alone; else inside a user namespace
-// of its own with this user's ids mapped), with / made private so that nothing propagates
-// back. False where neither is possible.
-bool EnterPrivateMountNamespace() {
-  if (geteuid() == 0) {
-    if (unshare(CLONE_NEWNS) != 0) return false;
-  } else {
-    const std::string uid = std::to_string(geteuid()), gid = std::to_string(getegid());
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0 ||
-        !WriteProcFile("/proc/self/uid_map", uid + " " + uid + " 1") ||
-        !WriteProcFile("/proc/self/setgroups", "deny") ||
-        !WriteProcFile("/proc/self/gid_map", gid + " " + gid + " 1")) {
-      return false;
-    }
-  }
-  return mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
-}
-
-using Entries = std::map<std::string, std::string>;
-
-const std::string kBuildDir = "/build";
 
 // What every root holds after SandboxRoot, with the build dir `build`: written out here, not
 // taken from root_layout.h, so that a change to the layout must change this test too.
@@ -183,29 +74,6 @@ Entries LayoutEntries(const std::string& build) {
 // A fresh root that the code under test failed to remove (the case has failed already):
 // removed here, without RemoveTree, so that a broken RemoveTree leaves nothing either.
 void RemoveLeftover(const std::string& path) { testing::ScratchDir::RemoveAll(path); }
-
-mode_t ModeOf(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0 ? st.st_mode : 0;
-}
-
-class SandboxRootTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_FALSE(scratch_.path().empty()) << "mkdtemp: " << strerror(errno);
-    root_ = scratch_.path() + "/root";
-    outside_ = scratch_.path() + "/outside";
-    ASSERT_EQ(mkdir(root_.c_str(), 0755), 0);
-    ASSERT_EQ(mkdir(outside_.c_str(), 0755), 0);
-    ASSERT_EQ(chmod(root_.c_str(), 0755), 0);  // whatever the umask
-    std::ofstream(outside_ + "/target") << "outside's own\n";
-    ASSERT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
-  }
-  static Entries OutsideAsCreated() { return {{"target", "file:outside's own\n"}}; }
-
-  Scratch scratch_{"sbx-root"};
-  std::string root_, outside_;
-};
 
 // A given root gets the mount points, etc/hosts, the dev files and links, tmp 1777 and the
 // build dir; its path is resolved once; only etc is bound read-only; it is kept afterwards.
@@ -376,154 +244,5 @@ TEST_F(SandboxRootTest, FreshRootIsRemovedWhenItFails) {
   RemoveLeftover(announced);
 }
 
-// A symlink planted in a given root, pointing into the outside dir: preparing the root
-// fails, and nothing in the outside dir is created or changed (tmp's 1777 included).
-struct Planted {
-  const char* name;    // where in the root, parents made as dirs first
-  const char* target;  // relative to the outside dir
-  const char* build_dir;
-};
-
-class PlantedSymlink : public SandboxRootTest, public ::testing::WithParamInterface<Planted> {};
-
-TEST_P(PlantedSymlink, NothingIsCreatedOutside) {
-  const std::string name = GetParam().name;
-  for (size_t slash = name.find('/'); slash != std::string::npos;
-       slash = name.find('/', slash + 1)) {
-    ASSERT_EQ(mkdir((root_ + "/" + name.substr(0, slash)).c_str(), 0755), 0);
-  }
-  const std::string target = outside_ + "/" + GetParam().target;
-  ASSERT_EQ(symlink(target.c_str(), (root_ + "/" + name).c_str()), 0);
-  const mode_t outside_mode = ModeOf(outside_);
-  try {
-    SandboxRoot root(root_, StepsIn(GetParam().build_dir), getgid());
-    ADD_FAILURE() << "a root with " << name << " -> outside was prepared";
-  } catch (const SysError& e) {
-    EXPECT_NE(std::string(e.what()).find(root_), std::string::npos) << e.what();
-  }
-  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
-  EXPECT_EQ(ModeOf(outside_), outside_mode);
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Roots, PlantedSymlink,
-    ::testing::Values(Planted{"etc", "", "/build"},             // etc itself
-                      Planted{"dev", "", "/build"},             // dev/shm would go outside
-                      Planted{"tmp", "", "/build"},             // chmod 1777 would go outside
-                      Planted{"build", "", "/build/sub"},       // a build dir's parent
-                      Planted{"dev/null", "victim", "/build"},  // a dev file
-                      Planted{"etc/hosts", "target", "/build"}),
-    [](const auto& info) {
-      std::string name = info.param.name;
-      for (char& c : name) {
-        if (c == '/') c = '_';
-      }
-      return name;
-    });
-
-// The host's / as the given root: refused before anything is written. Run in a child that
-// cannot write to any file system, so that were the refusal broken the first write fails
-// (exit 2) instead of landing in the host's /.
-TEST(SandboxRootRefusal, HostRootIsRefusedBeforeAnyWrite) {
-  Scratch scratch("sbx-root-host");
-  ASSERT_FALSE(scratch.path().empty());
-  const int code = ExitCodeOf([&] {
-    if (!ForbidFileSystemWritesIn(scratch.path())) return 10;
-    try {
-      SandboxRoot root(std::string("/"), StepsIn(kBuildDir), getgid());
-      return 1;
-    } catch (const SysError& e) {
-      if (!e.refused()) return 2;
-      return std::string(e.what()).find("is the host's /") == std::string::npos ? 3 : 0;
-    } catch (...) {
-      return 4;
-    }
-  });
-  ASSERT_NE(code, 10)
-      << "could not install (or prove) the seccomp filter that makes this case safe";
-  EXPECT_EQ(code, 0) << "1: accepted, 2: not refused but failed (it tried to write), 3: wrong "
-                        "message, 4: not a SysError";
-}
-
-// A root whose etc is the host's /etc (a bind mount, in a private mount namespace of a
-// child that cannot write) is refused before anything is written.
-TEST(SandboxRootRefusal, RootHoldingTheHostsEtcIsRefusedBeforeAnyWrite) {
-  Scratch scratch("sbx-root-etc");
-  ASSERT_FALSE(scratch.path().empty());
-  const std::string etc = scratch.path() + "/etc";
-  ASSERT_EQ(mkdir(etc.c_str(), 0755), 0);
-  const std::string root = scratch.path();
-  const int code = ExitCodeOf([&] {
-    if (!EnterPrivateMountNamespace()) return 11;
-    if (mount("/etc", etc.c_str(), nullptr, MS_BIND, nullptr) != 0) return 12;
-    if (!ForbidFileSystemWritesIn(scratch.path())) return 10;
-    try {
-      SandboxRoot sandbox_root(root, StepsIn(kBuildDir), getgid());
-      return 1;
-    } catch (const SysError& e) {
-      if (!e.refused()) return 2;
-      return std::string(e.what()).find("holds the host's /etc") == std::string::npos ? 3 : 0;
-    } catch (...) {
-      return 4;
-    }
-  });
-  if (code == 11 || code == 12) {
-    GTEST_SKIP() << "cannot bind the host's /etc in a private mount namespace here (neither "
-                    "root nor user namespaces)";
-  }
-  ASSERT_NE(code, 10)
-      << "could not install (or prove) the seccomp filter that makes this case safe";
-  EXPECT_EQ(code, 0) << "1: accepted, 2: not refused but failed (it tried to write), 3: wrong "
-                        "message, 4: not a SysError";
-  EXPECT_EQ(testing::TreeOf(root), (Entries{{"etc", "dir"}})) << "the mount point was written to";
-}
-
-// RemoveTree removes the tree, not what its symlinks point at.
-TEST_F(SandboxRootTest, RemoveTreeDoesNotFollowSymlinks) {
-  const std::string tree = root_ + "/tree";
-  ASSERT_EQ(mkdir(tree.c_str(), 0755), 0);
-  ASSERT_EQ(mkdir((tree + "/sub").c_str(), 0755), 0);
-  std::ofstream(tree + "/sub/file") << "x";
-  ASSERT_EQ(symlink(outside_.c_str(), (tree + "/dir-link").c_str()), 0);
-  ASSERT_EQ(symlink((outside_ + "/target").c_str(), (tree + "/sub/file-link").c_str()), 0);
-  RemoveTree(tree);
-  EXPECT_NE(access(tree.c_str(), F_OK), 0) << "the tree is still there";
-  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
-  // A tree that is itself a symlink: the link goes, not what it points at.
-  ASSERT_EQ(symlink(outside_.c_str(), tree.c_str()), 0);
-  RemoveTree(tree);
-  EXPECT_NE(access(tree.c_str(), F_OK), 0) << "the link is still there";
-  EXPECT_EQ(testing::TreeOf(outside_), OutsideAsCreated());
-}
-
-// RemoveTree does not cross into a mount below the tree: the mounted file system's files
-// stay, and so do those of a bind mount from the same file system (same device). In a child
-// with a private mount namespace (root, or a user namespace).
-TEST_F(SandboxRootTest, RemoveTreeDoesNotCrossMounts) {
-  const std::string tree = root_ + "/tree", mnt = tree + "/mnt", bound = tree + "/bound";
-  ASSERT_EQ(mkdir(tree.c_str(), 0755), 0);
-  ASSERT_EQ(mkdir(mnt.c_str(), 0755), 0);
-  ASSERT_EQ(mkdir(bound.c_str(), 0755), 0);
-  std::ofstream(tree + "/beside") << "x";
-  const int code = ExitCodeOf([&] {
-    if (!EnterPrivateMountNamespace()) return 11;
-    if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, nullptr) != 0) return 12;
-    if (mount(outside_.c_str(), bound.c_str(), nullptr, MS_BIND, nullptr) != 0) return 12;
-    std::ofstream(mnt + "/in-mount") << "kept";
-    if (access((mnt + "/in-mount").c_str(), F_OK) != 0) return 13;
-    RemoveTree(tree);
-    if (access((tree + "/beside").c_str(), F_OK) == 0) return 2;  // not removed at all
-    if (access((outside_ + "/target").c_str(), F_OK) != 0) return 3;
-    return access((mnt + "/in-mount").c_str(), F_OK) == 0 ? 0 : 1;
-  });
-  if (code == 11 || code == 12) {
-    GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here (neither root nor "
-                    "user namespaces)";
-  }
-  EXPECT_EQ(code, 0) << "1: a file in the mount below the tree was removed, 2: the tree's own "
-                        "file was not, 3: a file in the bind mount below the tree was removed, "
-                        "13: setup";
-}
-
 }  // namespace
-}  // namespace sbx
+}  // namespace sbx::root_test
