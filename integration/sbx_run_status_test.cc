@@ -1,0 +1,169 @@
+// What `sbx run` returns and prints, in both modes: the command's exit status, 128+N for
+// its death by signal N, 127, 126 and 125 as env(1) and chroot(1) have them, a clear error
+// where user namespaces are forbidden, and --timing's one JSON line. Cases of the
+// sbx_run_test suite (sbx_run_fixture.h).
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "integration/sbx_run_fixture.h"
+#include "testing/sbx_process.h"
+#include "testing/util.h"
+
+namespace sbx {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using testing::Outcome;
+
+TEST_P(SbxRunTest, ExitStatusComesThrough) { EXPECT_EQ(Run("exit 7").exit_code, 7); }
+
+// pid 1 ignores signals sent from inside its namespace, so the signal comes from outside, as
+// it would from a daemon killing a build.
+TEST_P(SbxRunTest, DeathBySignalIs128PlusN) {
+  const std::string path = testing::SbxPath();
+  pid_t sbx = fork();
+  ASSERT_GE(sbx, 0);
+  if (sbx == 0) {
+    execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/sleep", "30",
+          nullptr);
+    _exit(99);
+  }
+  // The builder is the child of sbx that has exec'd sleep (in lix mode the helper comes first).
+  const std::string children =
+      "/proc/" + std::to_string(sbx) + "/task/" + std::to_string(sbx) + "/children";
+  pid_t builder = -1;
+  for (int i = 0; i < 1000 && builder <= 0; ++i) {
+    usleep(10000);
+    std::istringstream pids(testing::ReadFile(children));
+    for (pid_t pid; pids >> pid;) {
+      if (testing::ReadFile("/proc/" + std::to_string(pid) + "/comm") == "sleep\n") builder = pid;
+    }
+  }
+  ASSERT_GT(builder, 0) << "sbx started no builder running sleep";
+  kill(builder, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(sbx, &status, 0), sbx);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 128 + 9);
+}
+
+// sbx's stderr without what a sanitizer runtime adds (under --config=asan the child, which
+// runs on a stack of its own, makes ASan print a three-line warning).
+std::string WithoutSanitizerNotes(const std::string& err) {
+  std::istringstream lines(err);
+  std::string kept;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("==", 0) == 0 || line.rfind("False positive error reports", 0) == 0 ||
+        line.rfind("For details see https://github.com/google/sanitizers", 0) == 0) {
+      continue;
+    }
+    kept += line + "\n";
+  }
+  return kept;
+}
+
+// The exit codes of env(1) and chroot(1): 127 for a command that is not there, 126 for one
+// that cannot be run, 125 for a sandbox that could not be set up.
+TEST_P(SbxRunTest, CommandNotFoundIs127) {
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--", "/no/such/program"});
+  EXPECT_EQ(o.exit_code, 127);
+  EXPECT_EQ(o.out, "");
+  EXPECT_THAT(WithoutSanitizerNotes(o.err),
+              MatchesRegex("sbx: error: in the sandbox: exec /no/such/program: "
+                           "No such file or directory\n"));
+}
+
+TEST_P(SbxRunTest, CommandThatCannotRunIs126) {
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--", "/etc/passwd"});
+  EXPECT_EQ(o.exit_code, 126);
+  EXPECT_THAT(WithoutSanitizerNotes(o.err),
+              MatchesRegex("sbx: error: in the sandbox: exec /etc/passwd: Permission denied\n"));
+  o = testing::Sbx({"run", "--mode", GetParam(), "--", "no-such-command-anywhere"});
+  EXPECT_EQ(o.exit_code, 127);
+}
+
+TEST_P(SbxRunTest, SetupFailureIs125) {
+  // A build dir the builder cannot mount its tmpfs on: a file where the directory would be.
+  char root[] = "/tmp/sbx-given-root-XXXXXX";
+  ASSERT_NE(mkdtemp(root), nullptr);
+  ASSERT_EQ(close(open((std::string(root) + "/build").c_str(), O_CREAT | O_WRONLY, 0644)), 0);
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--root", root, "--", "/bin/true"});
+  EXPECT_EQ(o.exit_code, 125);
+  EXPECT_THAT(o.err, HasSubstr("sbx: error: "));
+  ASSERT_EQ(system(("rm -rf " + std::string(root)).c_str()), 0);
+}
+
+TEST_P(SbxRunTest, TimingIsOneJsonLine) {
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(WithoutSanitizerNotes(o.err),
+              MatchesRegex("\\{\"setup\":[0-9]+,\"clone\":[0-9]+,\"maps\":[0-9]+,"
+                           "\"files\":[0-9]+,\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,"
+                           "\"release\":[0-9]+,\"handoff\":[0-9]+,\"clone_to_release\":[0-9]+,"
+                           "\"call_to_release\":[0-9]+,\"paths\":\\{\"clone\":\"clone3?\","
+                           "\"mount\":\"(mount_setattr|remount)\"\\}\\}\n"));
+  // The call-to-release headline holds the clone-to-release one and everything before it.
+  long setup = 0, files = 0, clone_to_release = 0, call_to_release = 0;
+  ASSERT_EQ(std::sscanf(WithoutSanitizerNotes(o.err).c_str(),
+                        "{\"setup\":%ld,\"clone\":%*d,\"maps\":%*d,\"files\":%ld,\"nsfds\":%*d,"
+                        "\"cgroup\":%*d,\"release\":%*d,\"handoff\":%*d,\"clone_to_release\":%ld,"
+                        "\"call_to_release\":%ld",
+                        &setup, &files, &clone_to_release, &call_to_release),
+            4);
+  EXPECT_GE(call_to_release, clone_to_release + setup);
+  // Fast mode writes the files before the clone (off clone-to-release); lix after the maps.
+  if (std::string(GetParam()) == "fast") EXPECT_GE(call_to_release, clone_to_release + files);
+  // Forced fallbacks are taken and reported.
+  setenv("SBX_FORCE_FALLBACK", "clone,mount", 1);
+  o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
+  unsetenv("SBX_FORCE_FALLBACK");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("\"paths\":{\"clone\":\"clone\",\"mount\":\"remount\"}"));
+}
+
+// Spec 2-3: where user namespaces are forbidden (a nesting limit of 0, set inside one of our
+// own), sbx says so, with the probe's findings, before starting anything.
+TEST_P(SbxRunTest, NoUserNamespacesIsAClearError) {
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    FILE* limit = nullptr;
+    if (unshare(CLONE_NEWUSER) != 0 ||
+        !(limit = fopen("/proc/sys/user/max_user_namespaces", "w")) || fputs("0", limit) < 0 ||
+        fclose(limit) != 0) {
+      _exit(90);
+    }
+    dup2(out[1], 2);
+    const std::string path = testing::SbxPath();
+    execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/true", nullptr);
+    _exit(91);
+  }
+  close(out[1]);
+  const std::string err = testing::ReadAll(out[0]);
+  close(out[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 90) GTEST_SKIP() << "cannot limit user namespaces here";
+  EXPECT_EQ(WEXITSTATUS(status), 125);
+  EXPECT_THAT(err, HasSubstr("sbx: error: cannot perform a sandboxed build because user "
+                             "namespaces are not available ("));
+  EXPECT_THAT(err, HasSubstr("user.max_user_namespaces: 0"));
+}
+
+}  // namespace
+}  // namespace sbx
