@@ -6,6 +6,10 @@ import html
 import json
 import os
 import shutil
+import sys
+
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "coverage"))
+import lcov  # noqa: E402  (one way to write line ranges, the coverage tools' own)
 
 RATCHET_CLASS = {"ok": "passed", "failed": "failed"}
 
@@ -22,16 +26,6 @@ def _pct(pair):
 def _cell(pair):
     return '<td class="num" data-hit="%d" data-found="%d">%.1f%% <span class="meta">%d/%d' \
            '</span></td>' % (pair[0], pair[1], _pct(pair), pair[0], pair[1])
-
-
-def _ranges(lines):
-    parts = []
-    for line in lines:
-        if parts and parts[-1][1] == line - 1:
-            parts[-1][1] = line
-        else:
-            parts.append([line, line])
-    return ", ".join(str(a) if a == b else "%d-%d" % (a, b) for a, b in parts)
 
 
 def load(coverage_dir):
@@ -142,7 +136,7 @@ def section(loaded, link):
         for name, lines in sorted(files.items()):
             rows.append('<tr><td>%s</td><td><code>%s</code></td><td class="num">%d</td>'
                         '<td>%s</td></tr>' % (esc(suite), esc(name), len(lines),
-                                              esc(_ranges(lines))))
+                                              esc(lcov.ranges(lines))))
     parts.append('<h3>Lines only one suite reaches</h3><table id="coverage-only"><thead><tr>'
                  '<th>suite</th><th>file</th><th>lines</th><th>which</th></tr></thead><tbody>'
                  '%s</tbody></table>' % ("".join(rows) or

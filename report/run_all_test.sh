@@ -12,8 +12,9 @@ fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-mkdir -p "$ws/report" "$ws/vm" "$ws/fuzz" "$ws/bench"
+mkdir -p "$ws/report" "$ws/vm" "$ws/fuzz" "$ws/bench" "$ws/coverage"
 cp report/run_all.sh report/*.py "$ws/report/"
+cp coverage/lcov.py "$ws/coverage/"
 
 # gtest-style XML for target $1 (pkg/name) with cases "NAME:pass|fail".
 xml() {
