@@ -1,6 +1,5 @@
 #include "sandbox/root/sandbox_root_fixture.h"
 
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -12,17 +11,9 @@
 #include <cstring>
 #include <fstream>
 
+#include "testing/own_userns.h"
+
 namespace sbx::root_test {
-namespace {
-
-bool WriteProcFile(const char* path, const std::string& text) {
-  const int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  return close(fd) == 0 && written;
-}
-
-}  // namespace
 
 BuilderSteps StepsIn(const std::string& build_dir) {
   BuilderSteps steps;
@@ -51,14 +42,8 @@ int ExitCodeOf(const std::function<int()>& body) {
 bool EnterPrivateMountNamespace() {
   if (geteuid() == 0) {
     if (unshare(CLONE_NEWNS) != 0) return false;
-  } else {
-    const std::string uid = std::to_string(geteuid()), gid = std::to_string(getegid());
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0 ||
-        !WriteProcFile("/proc/self/uid_map", uid + " " + uid + " 1") ||
-        !WriteProcFile("/proc/self/setgroups", "deny") ||
-        !WriteProcFile("/proc/self/gid_map", gid + " " + gid + " 1")) {
-      return false;
-    }
+  } else if (!testing::UnshareOwnUserNamespace(CLONE_NEWNS, geteuid(), getegid())) {
+    return false;
   }
   return mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
 }
