@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "sandbox/base/unique_fd.h"
+#include "testing/scratch_dir.h"
 
 namespace sbx::faults {
 namespace {
@@ -99,7 +100,7 @@ Scratch::Scratch() {
 
 Scratch::~Scratch() {
   if (!cgroup_.empty()) rmdir(cgroup_.c_str());
-  if (!root_.empty()) (void)!system(("rm -rf " + root_).c_str());
+  testing::ScratchDir::RemoveAll(root_);
 }
 
 std::vector<FaultSetup> Setups(StartMode mode, const Scratch& scratch) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "testing/sbx_process.h"
+#include "testing/scratch_dir.h"
 #include "testing/util.h"
 
 namespace sbx::host_safety {
@@ -89,7 +90,8 @@ TEST_P(HostSafetyTest, BuildDirSymlinkIsNotFollowed) {
   EXPECT_EQ(after.st_uid, before.st_uid);
   EXPECT_EQ(after.st_gid, before.st_gid);
   EXPECT_EQ(after.st_mode, before.st_mode);
-  ASSERT_EQ(system(("rm -rf " + std::string(root) + " " + outside).c_str()), 0);
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(root));
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(outside));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, HostSafetyTest, ::testing::Values("lix", "fast"),

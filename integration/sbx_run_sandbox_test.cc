@@ -18,6 +18,7 @@
 
 #include "integration/sbx_run_fixture.h"
 #include "testing/sbx_process.h"
+#include "testing/scratch_dir.h"
 #include "testing/util.h"
 
 namespace sbx {
@@ -124,7 +125,8 @@ TEST_P(SbxRunTest, BuildDirCannotLeaveTheRoot) {
   EXPECT_EQ(o.exit_code, 125);
   EXPECT_THAT(o.err, HasSubstr("\"..\" component"));
   EXPECT_NE(access(outside.c_str(), F_OK), 0) << "made a directory outside the root";
-  ASSERT_EQ(system(("rm -rf " + std::string(root) + " " + outside).c_str()), 0);
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(root));
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(outside));
 }
 
 TEST_P(SbxRunTest, GivenRootIsUsedAndKept) {
@@ -149,15 +151,14 @@ TEST_P(SbxRunTest, GivenRootIsUsedAndKept) {
   EXPECT_EQ(testing::ReadFile(dir + "/etc/group"), o.out) << "the root is the user's: kept";
 
   // An etc that is a symlink is refused, and what it points to is left alone.
-  ASSERT_EQ(system(("rm -rf " + dir + "/etc && mkdir " + dir + "/elsewhere && ln -s elsewhere " +
-                    dir + "/etc")
-                       .c_str()),
-            0);
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(dir + "/etc"));
+  ASSERT_EQ(mkdir((dir + "/elsewhere").c_str(), 0755), 0);
+  ASSERT_EQ(symlink("elsewhere", (dir + "/etc").c_str()), 0);
   o = testing::Sbx({"run", "--mode", GetParam(), "--root", dir, "--", "/bin/busybox", "true"});
   EXPECT_EQ(o.exit_code, 125);
   EXPECT_THAT(o.err, HasSubstr("not a symlink"));
   EXPECT_NE(access((dir + "/elsewhere/passwd").c_str(), F_OK), 0) << "wrote through a symlink";
-  ASSERT_EQ(system(("rm -rf " + dir).c_str()), 0);
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(dir));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "integration/sbx_run_fixture.h"
 #include "testing/sbx_process.h"
+#include "testing/scratch_dir.h"
 #include "testing/util.h"
 
 namespace sbx {
@@ -102,7 +103,7 @@ TEST_P(SbxRunTest, SetupFailureIs125) {
   Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--root", root, "--", "/bin/true"});
   EXPECT_EQ(o.exit_code, 125);
   EXPECT_THAT(o.err, HasSubstr("sbx: error: "));
-  ASSERT_EQ(system(("rm -rf " + std::string(root)).c_str()), 0);
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(root));
 }
 
 TEST_P(SbxRunTest, TimingIsOneJsonLine) {

@@ -22,6 +22,7 @@
 #include "sandbox/base/syscalls.h"
 #include "sandbox/base/unique_fd.h"
 #include "sandbox/start/start_child.h"
+#include "testing/scratch_dir.h"
 #include "testing/util.h"
 
 namespace sbx {
@@ -153,7 +154,7 @@ TEST_P(StartChildTest, EachFailingCallWithARootAndACgroup) {
     }
   }
   EXPECT_EQ(rmdir(cgroup.c_str()), 0) << cgroup << ": " << strerror(errno);
-  ASSERT_EQ(system(("rm -rf " + std::string(root)).c_str()), 0);
+  ASSERT_TRUE(testing::ScratchDir::RemoveAll(root));
 }
 
 }  // namespace
