@@ -13,6 +13,7 @@
 #include "integration/start_child_fixture.h"
 #include "sandbox/base/sys_error.h"
 #include "sandbox/start/start_child.h"
+#include "testing/scratch_dir.h"
 #include "testing/util.h"
 
 namespace sbx {
@@ -32,8 +33,7 @@ TEST_P(StartChildTest, InvalidBuildDirStartsNothing) {
   config.build_dir = "/build:evil";
   EXPECT_THROW(StartChild(config, nullptr, [] { return 0; }), SysError);
   EXPECT_NE(access((etc + "/passwd").c_str(), F_OK), 0) << "a rejected input wrote passwd";
-  rmdir(etc.c_str());
-  rmdir(root);
+  EXPECT_TRUE(testing::ScratchDir::RemoveAll(root));
 }
 
 // The generated files replace, and never follow, a symlink planted in the root (guide:
@@ -53,10 +53,7 @@ TEST_P(StartChildTest, PlantedSymlinkIsReplacedNotFollowed) {
   struct stat st;
   ASSERT_EQ(lstat((etc + "/passwd").c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
-  for (const char* name : {"/passwd", "/group"}) unlink((etc + name).c_str());
-  rmdir(etc.c_str());
-  unlink(victim.c_str());
-  rmdir(root);
+  EXPECT_TRUE(testing::ScratchDir::RemoveAll(root));
 }
 
 }  // namespace
