@@ -72,7 +72,7 @@ Entries LayoutEntries(const std::string& build) {
 }
 
 // A fresh root that the code under test failed to remove (the case has failed already):
-// removed here, without RemoveTree, so that a broken RemoveTree leaves nothing either.
+// removed here, so that the failure leaves nothing behind.
 void RemoveLeftover(const std::string& path) { testing::ScratchDir::RemoveAll(path); }
 
 // A given root gets the mount points, etc/hosts, the dev files and links, tmp 1777 and the
