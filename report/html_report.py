@@ -46,6 +46,12 @@ def duration(seconds):
 RESULT_CLASS = {"passed": "passed", "failed": "failed", "not available": "na"}
 
 
+def table(table_id, heads, rows):
+    """A table with one header row: `heads` and `rows` are HTML, each head put in a <th>."""
+    return '<table id="%s"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>' % (
+        table_id, "".join("<th>%s</th>" % h for h in heads), "".join(rows))
+
+
 def summary_table(suites, totals, overall):
     rows = []
     for s in suites:
@@ -64,9 +70,7 @@ def summary_table(suites, totals, overall):
         '<td class="num n-skipped">%d</td><td class="num time">%s</td></tr>' % (
             RESULT_CLASS[overall], overall, totals["passed"], totals["failed"],
             totals["skipped"], duration(totals["seconds"])))
-    return ('<table id="summary"><thead><tr><th>suite</th><th>result</th><th>passed</th>'
-            '<th>failed</th><th>skipped</th><th>time</th></tr></thead><tbody>%s</tbody>'
-            '</table>' % "".join(rows))
+    return table("summary", ["suite", "result", "passed", "failed", "skipped", "time"], rows)
 
 
 def _failure(title, message, text):
@@ -123,13 +127,12 @@ def fuzz_section(suites):
                 esc((t.get("rate") or {}).get("steady_after_30s"))))
     return ('<p class="meta">%s s per target, finished %s. Coverage is libFuzzer\'s cov '
             '(edges) and ft (features): checked-in seeds alone → start of this run (with '
-            'earlier finds) → end of this run.</p>'
-            '<table id="fuzz-table"><thead><tr><th>target</th><th>result</th><th>execs/s</th>'
-            '<th>executions</th><th>seconds</th><th>cov</th><th>ft</th><th>new inputs</th>'
-            '<th>crashes</th><th>steady execs/s (after 30 s)</th></tr></thead><tbody>%s'
-            '</tbody></table>' % (
+            'earlier finds) → end of this run.</p>%s' % (
                 esc(summary.get("seconds_per_target")), esc(summary.get("finished")),
-                "".join(rows))) + fuzz_modes_section(fuzz["extra"])
+                table("fuzz-table", ["target", "result", "execs/s", "executions", "seconds",
+                                     "cov", "ft", "new inputs", "crashes",
+                                     "steady execs/s (after 30 s)"], rows))
+            ) + fuzz_modes_section(fuzz["extra"])
 
 
 def fuzz_modes_section(extra):
@@ -140,21 +143,20 @@ def fuzz_modes_section(extra):
     html = []
     planted = extra.get("planted")
     if planted:
-        rows = "".join(
+        rows = [
             '<tr><td>%s</td><td>%s</td><td>%s</td><td class="%s">%s</td><td class="num">%s</td>'
             '<td class="num">%s</td><td class="num">%s</td></tr>' % (
                 esc(b["bug"]), esc(b["target"]), esc(b["mode"]),
                 "passed" if b["found"] else "failed", esc(b["verdict"]) +
                 (" (fuzzer switched off)" if b.get("switched_off") else ""),
                 esc(b["seconds"]), esc(b["limit_seconds"]), esc(b["executions"]))
-            for b in planted.get("bugs", []))
-        html.append('<h3>Planted bugs: time to find (%s)</h3><table id="fuzz-planted"><thead>'
-                    '<tr><th>bug</th><th>target</th><th>mode</th><th>result</th>'
-                    '<th>seconds</th><th>limit</th><th>executions</th></tr></thead><tbody>%s'
-                    '</tbody></table>' % (when(planted), rows))
+            for b in planted.get("bugs", [])]
+        html.append('<h3>Planted bugs: time to find (%s)</h3>' % when(planted) + table(
+            "fuzz-planted",
+            ["bug", "target", "mode", "result", "seconds", "limit", "executions"], rows))
     in_vm = extra.get("in_vm")
     if in_vm:
-        rows = "".join(
+        rows = [
             '<tr><td>%s</td><td>%s</td><td class="num">%s</td><td class="num">%s</td>'
             '<td class="num">%s</td><td class="num">%s</td><td class="%s">%s</td><td>%s</td>'
             '</tr>' % (esc(k["kernel"]), esc(k["uname"]), esc(k["executions"]),
@@ -162,26 +164,23 @@ def fuzz_modes_section(extra):
                        esc(k["steady_execs_per_sec"]),
                        "passed" if k["verdict"] == "agree" else "failed", esc(k["verdict"]),
                        esc(k["agreement_test"]))
-            for k in in_vm.get("kernels", []))
-        html.append('<h3>Kernel differential in each guest (%s)</h3><table id="fuzz-in-vm">'
-                    '<thead><tr><th>kernel</th><th>uname -r</th><th>executions</th>'
-                    '<th>seconds</th><th>execs/s</th><th>steady execs/s (after 30 s)</th>'
-                    '<th>verdict</th><th>agreement test</th></tr></thead><tbody>%s</tbody>'
-                    '</table>' % (when(in_vm), rows))
+            for k in in_vm.get("kernels", [])]
+        html.append('<h3>Kernel differential in each guest (%s)</h3>' % when(in_vm) + table(
+            "fuzz-in-vm", ["kernel", "uname -r", "executions", "seconds", "execs/s",
+                           "steady execs/s (after 30 s)", "verdict", "agreement test"], rows))
     campaign = extra.get("campaign")
     if campaign:
-        rows = "".join(
+        rows = [
             '<tr><td>%s</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s'
             '</td><td class="num">%s</td><td class="num">%s</td><td class="num">%s</td></tr>' % (
                 esc(t["target"]), esc(t.get("seconds")), esc(t.get("executions")),
                 esc(t.get("new_corpus_entries")), esc(t.get("crash_inputs")),
                 esc(t.get("reproduced_under_sanitizers")), esc(t.get("merged_into_seeds")))
-            for t in campaign.get("targets", []))
-        html.append('<h3>Campaign (%s s, %s)</h3><table id="fuzz-campaign"><thead><tr>'
-                    '<th>target</th><th>seconds</th><th>executions</th><th>new entries</th>'
-                    '<th>crash inputs</th><th>fail under ASan+UBSan</th><th>merged into seeds'
-                    '</th></tr></thead><tbody>%s</tbody></table>' % (
-                        esc(campaign.get("duration_seconds")), when(campaign), rows))
+            for t in campaign.get("targets", [])]
+        html.append('<h3>Campaign (%s s, %s)</h3>' % (
+            esc(campaign.get("duration_seconds")), when(campaign)) + table(
+            "fuzz-campaign", ["target", "seconds", "executions", "new entries", "crash inputs",
+                              "fail under ASan+UBSan", "merged into seeds"], rows))
     return "".join(html)
 
 
@@ -210,10 +209,10 @@ def conformance_section(suites):
         return ('<p class="na">No conformance results: no //conformance target ran in this '
                 'run.</p>')
     names = sorted({n for i in impls for n in i["results"]})
-    head = "".join('<th>%s<br><span class="meta">%s, %s</span>%s</th>' % (
+    heads = ['%s<br><span class="meta">%s, %s</span>%s' % (
         esc(i["name"]), esc(i["family"]), esc(i["config"]),
         '<br><span class="failed" title="%s">exit %d</span>' % (esc(i["stderr"]), i["exit"])
-        if i["exit"] else "") for i in impls)
+        if i["exit"] else "") for i in impls]
     rows = []
     for name in names:
         cells = []
@@ -232,9 +231,8 @@ def conformance_section(suites):
         r["verdict"] != "agree" for r in i["results"].values()))
     return ('<p class="meta">%d implementation(s), %d disagree with the expectations '
             '(conformance/expectations.tsv; see docs/conformance.md).</p>'
-            '<div style="overflow:auto"><table id="conformance-matrix"><thead><tr>'
-            '<th>observable</th>%s</tr></thead><tbody>%s</tbody></table></div>' % (
-                len(impls), bad, head, "".join(rows)))
+            '<div style="overflow:auto">%s</div>' % (
+                len(impls), bad, table("conformance-matrix", ["observable"] + heads, rows)))
 
 
 def suites_section(suites):
@@ -247,8 +245,7 @@ def suites_section(suites):
                         esc(s["exit"]) if s["state"] == "ran" else "–",
                         '<a href="logs/%s">%s</a>' % (esc(log), esc(log)) if log else "",
                         esc(s["note"])))
-    return ('<table id="suites"><thead><tr><th>suite</th><th>command</th><th>exit</th>'
-            '<th>log</th><th>note</th></tr></thead><tbody>%s</tbody></table>' % "".join(rows))
+    return table("suites", ["suite", "command", "exit", "log", "note"], rows)
 
 
 def kernel_section(suites):
@@ -271,9 +268,7 @@ def kernel_section(suites):
                 text += ", %d skipped" % c["skipped"]
             tds.append('<td class="%s">%s</td>' % (result, esc(text)))
         cells.append("<tr><td>%s</td>%s</tr>" % (esc(test), "".join(tds)))
-    return ('<table id="kernels"><thead><tr><th>VM test</th>%s</tr></thead><tbody>%s'
-            '</tbody></table>' % ("".join("<th>Linux %s</th>" % esc(k) for k in kernels),
-                                  "".join(cells)))
+    return table("kernels", ["VM test"] + ["Linux %s" % esc(k) for k in kernels], cells)
 
 
 def machine_section(machine):
