@@ -181,45 +181,36 @@ std::vector<char>& Scratch(size_t size) {
   return scratch;
 }
 
-// Whether `text`, read the way NSS "files" reads /etc/passwd, yields exactly `want`.
-template <size_t N>
-bool PasswdReadsAs(const std::string& text, const PwFields (&want)[N]) {
+// Whether `text`, read by glibc's `read_entry` (fgetpwent_r or fgetgrent_r, the way NSS
+// "files" reads /etc/passwd and /etc/group), yields exactly `want`, each entry as `fields`
+// sees it.
+template <typename Entry, typename Fields, size_t N>
+bool ReadsAs(const std::string& text, int (*read_entry)(FILE*, Entry*, char*, size_t, Entry**),
+             Fields (*fields)(const Entry&), const Fields (&want)[N]) {
   FILE* file = OpenText(text);
   if (!file) return false;
   std::vector<char>& buffer = Scratch(text.size() + 256);
-  passwd entry;
-  passwd* result = nullptr;
+  Entry entry;
+  Entry* result = nullptr;
   size_t n = 0;
   bool same = true;
-  while (fgetpwent_r(file, &entry, buffer.data(), buffer.size(), &result) == 0 && result) {
-    PwFields got{entry.pw_name,  entry.pw_passwd, entry.pw_gecos, entry.pw_dir,
-                 entry.pw_shell, entry.pw_uid,    entry.pw_gid};
-    same = same && n < N && got == want[n];
+  while (read_entry(file, &entry, buffer.data(), buffer.size(), &result) == 0 && result) {
+    same = same && n < N && fields(entry) == want[n];
     ++n;
   }
   std::fclose(file);
   return same && n == N;
 }
 
-// The same for /etc/group.
-template <size_t N>
-bool GroupReadsAs(const std::string& text, const GrFields (&want)[N]) {
-  FILE* file = OpenText(text);
-  if (!file) return false;
-  std::vector<char>& buffer = Scratch(text.size() + 256);
-  group entry;
-  group* result = nullptr;
-  size_t n = 0;
-  bool same = true;
-  while (fgetgrent_r(file, &entry, buffer.data(), buffer.size(), &result) == 0 && result) {
-    size_t members = 0;
-    while (entry.gr_mem && entry.gr_mem[members]) ++members;
-    GrFields got{entry.gr_name, entry.gr_passwd, entry.gr_gid, members};
-    same = same && n < N && got == want[n];
-    ++n;
-  }
-  std::fclose(file);
-  return same && n == N;
+PwFields PwFieldsOf(const passwd& entry) {
+  return {entry.pw_name,  entry.pw_passwd, entry.pw_gecos, entry.pw_dir,
+          entry.pw_shell, entry.pw_uid,    entry.pw_gid};
+}
+
+GrFields GrFieldsOf(const group& entry) {
+  size_t members = 0;
+  while (entry.gr_mem && entry.gr_mem[members]) ++members;
+  return {entry.gr_name, entry.gr_passwd, entry.gr_gid, members};
 }
 
 void CheckEtcFiles(uint32_t uid, uint32_t gid, const Case& c) {
@@ -252,12 +243,13 @@ void CheckEtcFiles(uint32_t uid, uint32_t gid, const Case& c) {
   const PwFields want_pw[] = {{"root", "x", "Nix build user", home, "/noshell", 0, 0},
                               {"nixbld", "x", "Nix build user", home, "/noshell", uid, gid},
                               {"nobody", "x", "Nobody", "/", "/noshell", 65534, 65534}};
-  if (!PasswdReadsAs(files->passwd, want_pw)) {
+  if (!ReadsAs(files->passwd, fgetpwent_r, PwFieldsOf, want_pw)) {
     Fail("glibc reads passwd back differently", c, files->passwd);
   }
   const GrFields want_gr[] = {
       {"root", "x", 0, 0}, {"nixbld", "!", gid, 0}, {"nogroup", "x", 65534, 0}};
-  if (!GroupReadsAs(files->group, want_gr)) Fail("glibc reads group back differently", c);
+  if (!ReadsAs(files->group, fgetgrent_r, GrFieldsOf, want_gr))
+    Fail("glibc reads group back differently", c);
 }
 
 // The plan for this case on a host where user namespaces work or not. Spec 3, restated:
