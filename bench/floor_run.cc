@@ -41,7 +41,7 @@
 namespace {
 
 constexpr sock_filter kSeccompProgram[] = {
-#include "bench/floor_run_seccomp.inc"
+#include "sandbox/tools/builder_seccomp_program.inc"
 };
 
 // Copies of sandbox/rules/root_layout.h's lists (the floor depends on no sandbox/ label).
