@@ -38,27 +38,22 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/rules/passwd.h"
+#include "sandbox/rules/root_layout.h"
+
 namespace {
 
 constexpr sock_filter kSeccompProgram[] = {
 #include "sandbox/tools/builder_seccomp_program.inc"
 };
 
-// Copies of sandbox/rules/root_layout.h's lists (the floor depends on no sandbox/ label).
-constexpr const char* kSystemDirs[] = {"/usr", "/bin", "/sbin", "/lib", "/lib64"};
-constexpr const char* kMountPointDirs[] = {"etc", "proc", "dev", "dev/shm", "dev/pts"};
-constexpr const char* kDevNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
-constexpr const char* kDevLinks[][2] = {{"fd", "/proc/self/fd"},
-                                        {"stdin", "/proc/self/fd/0"},
-                                        {"stdout", "/proc/self/fd/1"},
-                                        {"stderr", "/proc/self/fd/2"}};
-constexpr char kEtcHosts[] = "127.0.0.1 localhost\n::1 localhost\n";
-// sbx's etc files for uid 1000, gid 100 and build dir /build (`sbx files`), byte for byte.
-constexpr char kPasswd[] =
-    "root:x:0:0:Nix build user:/build:/noshell\n"
-    "nixbld:x:1000:100:Nix build user:/build:/noshell\n"
-    "nobody:x:65534:65534:Nobody:/:/noshell\n";
-constexpr char kGroup[] = "root:x:0:\nnixbld:!:100:\nnogroup:x:65534:\n";
+// The root's layout and the etc files are sbx's own (sandbox/rules: pure, no syscalls), so
+// that the floor makes what sbx makes.
+using sbx::kDevLinks;
+using sbx::kDevNodes;
+using sbx::kEtcHosts;
+using sbx::kMountPointDirs;
+using sbx::kSystemDirs;
 constexpr const char* kSearchPath[] = {"/usr/bin", "/bin", "/usr/sbin", "/sbin"};
 
 long Must(long rc) {
@@ -289,8 +284,9 @@ int main(int argc, char** argv) {
   }
 
   // The etc files, before the clone (they depend on nothing the builder does).
-  WriteFileAt(etc, "passwd", kPasswd, sizeof kPasswd - 1, 0644);
-  WriteFileAt(etc, "group", kGroup, sizeof kGroup - 1, 0644);
+  const sbx::EtcFiles files = *sbx::GenerateEtcFiles(1000, 100, "/build", nullptr);
+  WriteFileAt(etc, "passwd", files.passwd.data(), files.passwd.size(), 0644);
+  WriteFileAt(etc, "group", files.group.data(), files.group.size(), 0644);
   close(etc);
 
   int release[2];
