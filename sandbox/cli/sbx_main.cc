@@ -109,6 +109,7 @@ bool FallbackForced(const char* name) {
 int Run(RunCommand command) {
   command.config.start.force_clone_fallback = FallbackForced("clone");
   command.config.force_remount = FallbackForced("mount");
+  command.config.exits_after_run = true;
   auto print_timings = [&command](const StartedRun& started) {
     if (command.timing) std::fprintf(stderr, "%s\n", TimingsJson(started).c_str());
   };

@@ -41,6 +41,10 @@ struct RunConfig {
   // Remount each mount below a read-only bind one by one even where the kernel has
   // mount_setattr, to cover older kernels' path on any kernel (SBX_FORCE_FALLBACK=mount).
   bool force_remount = false;
+  // The caller exits right after the run (the sbx command): the leftover guard is not
+  // waited for (init reaps it), which saves a wait on every run. Otherwise it is reaped
+  // before RunInSandbox returns, and the process may run another sandbox.
+  bool exits_after_run = false;
 };
 
 // Runs in the lix helper before CLONE_NEWUSER (the seed opens the pty slave here).

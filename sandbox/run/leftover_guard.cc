@@ -84,7 +84,7 @@ int GuardMain(void*) {
 
 }  // namespace
 
-LeftoverGuard::LeftoverGuard() {
+LeftoverGuard::LeftoverGuard(bool reap) : reap_(reap) {
   if (g_guard_made.exchange(true)) {
     throw SysError("a second leftover guard in one process", EBUSY);
   }
@@ -109,8 +109,7 @@ LeftoverGuard::~LeftoverGuard() {
   const char done[] = {kDone, '\n'};
   (void)!write(to_guard_.get(), done, sizeof done);
   to_guard_.reset();
-  // Reaped, so that a process that runs many sandboxes keeps no zombie, and its storage is
-  // free for the next run's guard.
+  if (!reap_) return;  // g_guard_made stays: the storage is the running guard's
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
   g_guard_made = false;

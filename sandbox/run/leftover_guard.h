@@ -23,8 +23,11 @@ namespace sbx {
 class LeftoverGuard {
  public:
   // Starts the guard. Throws SysError, also while another guard of this process lives.
-  LeftoverGuard();
-  // Says "done" (sbx removed everything itself) and reaps the guard.
+  // `reap`: wait for the guard's exit at the end, so that a process running many sandboxes
+  // keeps no zombie and may make the next guard; else (a process that exits right after,
+  // like sbx) it is left to exit on its own, and init reaps it: one wait fewer.
+  explicit LeftoverGuard(bool reap = true);
+  // Says "done" (everything was removed) and, if asked, reaps the guard.
   ~LeftoverGuard();
   LeftoverGuard(const LeftoverGuard&) = delete;
   LeftoverGuard& operator=(const LeftoverGuard&) = delete;
@@ -40,6 +43,7 @@ class LeftoverGuard {
   void Send(char kind, const std::string& path);
 
   pid_t pid_ = -1;
+  bool reap_;
   UniqueFd to_guard_;
 };
 

@@ -85,7 +85,7 @@ RunResult RunInSandbox(const RunConfig& config,
   const Identity& identity = plan.identity;
 
   TerminatingSignals signals;
-  LeftoverGuard guard;
+  LeftoverGuard guard(/*reap=*/!config.exits_after_run);
   // The guard learns of a fresh root or build dir right after it exists, before anything
   // is put in it.
   auto remove_if_killed = [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); };
