@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -96,17 +97,40 @@ TEST_P(RunInSandboxTest, RefusesBeforeAnythingExists) {
   EXPECT_THROW(RunInSandbox(config), SysError);
 }
 
-// SIGTERM during the command ends the run as sbx's would: the builder killed, 128+N, and
-// the process's own handler back afterwards.
+// SIGTERM during the command ends the run as sbx's would: the builder killed (its 30 s sleep
+// not waited for), 128+N, and the process's own handler back afterwards.
 TEST_P(RunInSandboxTest, ATerminatingSignalEndsTheRun) {
   struct sigaction before {};
   sigaction(SIGTERM, nullptr, &before);
   auto terminate = [](const StartedRun&) { kill(getpid(), SIGTERM); };
+  const auto start = std::chrono::steady_clock::now();
   RunResult result = Run(Config({"/bin/sleep", "30"}), terminate);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   EXPECT_EQ(result.exit_code, 128 + SIGTERM);
   struct sigaction after {};
   sigaction(SIGTERM, nullptr, &after);
   EXPECT_EQ(after.sa_handler, before.sa_handler);
+}
+
+// One run at a time per process: a second one, started while the first runs, is refused
+// before it touches what the first one holds (its signal handlers, its guard), so that a
+// SIGTERM still ends the first.
+TEST_P(RunInSandboxTest, ASecondRunAtOnceIsRefusedAndLeavesTheFirstAlone) {
+  bool refused = false;
+  auto nested_then_terminate = [&](const StartedRun&) {
+    try {
+      RunInSandbox(Config({"/bin/true"}));
+    } catch (const SysError& e) {
+      refused = e.error() == EBUSY;
+    }
+    kill(getpid(), SIGTERM);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  RunResult result = Run(Config({"/bin/sleep", "30"}), nested_then_terminate);
+  EXPECT_TRUE(refused);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10))
+      << "the SIGTERM did not kill the first run's builder";
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RunInSandboxTest,

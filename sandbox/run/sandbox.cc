@@ -84,8 +84,10 @@ RunResult RunInSandbox(const RunConfig& config,
   StartPlan plan = PlanStart(start);
   const Identity& identity = plan.identity;
 
-  TerminatingSignals signals;
+  // The guard first: it is the one-run-at-a-time gate (EBUSY), so that a second run refused
+  // never touches the first one's process-wide signal handlers.
   LeftoverGuard guard(/*reap=*/!config.exits_after_run);
+  TerminatingSignals signals;
   // The guard learns of a fresh root or build dir right after it exists, before anything
   // is put in it.
   auto remove_if_killed = [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); };
