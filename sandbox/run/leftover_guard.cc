@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "sandbox/base/raw_syscall.h"
 #include "sandbox/base/sys_error.h"
@@ -128,6 +129,8 @@ void LeftoverGuard::Send(char kind, const std::string& path) {
 void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Send(kTree, path); }
 void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Send(kCgroup, path); }
 
+namespace {
+
 constexpr int kRemoveAttempts = 50;  // one second
 
 int LeftoverCleanupMain(const std::vector<std::string>& items) {
@@ -153,6 +156,8 @@ int LeftoverCleanupMain(const std::vector<std::string>& items) {
   }
   return status;
 }
+
+}  // namespace
 
 std::optional<int> LeftoverCleanupRequested(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) != kLeftoverCleanupCommand) return std::nullopt;

@@ -14,7 +14,6 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "sandbox/base/unique_fd.h"
 
@@ -37,8 +36,6 @@ class LeftoverGuard {
   void RemoveTreeIfKilled(const std::string& path);
   void DestroyCgroupIfKilled(const std::string& path);
 
-  pid_t pid() const { return pid_; }
-
  private:
   void Send(char kind, const std::string& path);
 
@@ -52,12 +49,9 @@ class LeftoverGuard {
 inline constexpr char kLeftoverCleanupCommand[] = "--leftover-cleanup";
 
 // For main(): a process that runs sandboxes (RunInSandbox) is what its guards exec, so it
-// must begin with this. When argv is a guard's cleanup, carries it out and returns its exit
-// status; otherwise nullopt.
+// must begin with this. When argv is a guard's cleanup, carries it out (cgroups first:
+// killing what is in them ends the builder before its root goes; then trees) and returns
+// its exit status, 0 or 1 if something could not be removed; otherwise nullopt.
 std::optional<int> LeftoverCleanupRequested(int argc, char** argv);
-
-// Carries it out: cgroups first (killing what is in them ends the builder before its root
-// goes), then trees. Returns the exit status: 0, or 1 if something could not be removed.
-int LeftoverCleanupMain(const std::vector<std::string>& items);
 
 }  // namespace sbx
