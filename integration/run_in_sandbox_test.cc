@@ -6,7 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <iterator>
+#include <sstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,6 +22,8 @@
 
 namespace sbx {
 namespace {
+
+constexpr auto kSkipErrors = std::filesystem::directory_options::skip_permission_denied;
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -74,6 +80,47 @@ TEST_P(RunInSandboxTest, TellsTheStartBeforeTheCommandEnds) {
   EXPECT_GT(seen.timings.clone_to_release_us, 0);
   EXPECT_FALSE(seen.build_dir.empty()) << "Nix's build dir is on disk";
   EXPECT_NE(TimingsJson(seen).find("\"clone_to_release\":"), std::string::npos);
+}
+
+// What the fds of process `pid` point at, as their /proc links read.
+std::vector<std::string> FdTargets(pid_t pid) {
+  std::vector<std::string> targets;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  for (const auto& fd : std::filesystem::directory_iterator(dir, kSkipErrors)) {
+    std::error_code error;
+    const std::filesystem::path target = std::filesystem::read_symlink(fd.path(), error);
+    if (!error) targets.push_back(target.string());
+  }
+  return targets;
+}
+
+// This process's children (it runs no other thread).
+std::vector<pid_t> Children() {
+  const std::string self = std::to_string(getpid());
+  std::istringstream pids(testing::ReadFile("/proc/" + self + "/task/" + self + "/children"));
+  return {std::istream_iterator<pid_t>(pids), std::istream_iterator<pid_t>()};
+}
+
+// The leftover guard holds the build dir open while the run lasts, so that its removal does
+// not wait for the disk (leftover_guard.h). The guard is our child that is not the builder.
+TEST_P(RunInSandboxTest, TheGuardHoldsTheBuildDir) {
+  bool held = false;
+  auto look = [&](const StartedRun& s) {
+    const std::string build = s.build_dir + "/build";
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!held && std::chrono::steady_clock::now() < end) {
+      for (pid_t child : Children()) {
+        if (child == s.builder) continue;
+        std::vector<std::string> fds = FdTargets(child);
+        held = std::count(fds.begin(), fds.end(), build) == 1 &&
+               std::count(fds.begin(), fds.end(), s.build_dir) == 1;
+      }
+      if (!held) usleep(10 * 1000);  // the guard reads its messages when it is scheduled
+    }
+    kill(s.builder, SIGKILL);
+  };
+  Run(Config({"/bin/sleep", "30"}), look);
+  EXPECT_TRUE(held) << "no child but the builder holds the build dir and its top";
 }
 
 // A command the builder cannot run: env(1)'s statuses, and the failed step.

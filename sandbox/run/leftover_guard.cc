@@ -23,6 +23,7 @@ namespace {
 
 constexpr char kTree = 'T';
 constexpr char kCgroup = 'C';
+constexpr char kHold = 'H';
 constexpr char kDone = 'D';
 
 // The guard's own storage: static, so that it exists for as long as the guard may run, and
@@ -43,6 +44,23 @@ std::atomic<bool> g_guard_made{false};
   for (;;) raw::Syscall3(SYS_exit, status, 0, 0);
 }
 
+// Opens each "H" line's path among the complete lines in input[from, size) and keeps it
+// open until the guard ends (O_CLOEXEC: also before a cleanup exec). Returns where the
+// first incomplete line starts.
+size_t HoldWhatIsListed(char* input, size_t from, size_t size) {
+  for (size_t end = from; end < size; ++end) {
+    if (input[end] != '\n') continue;
+    if (input[from] == kHold) {
+      input[end] = '\0';
+      raw::Syscall3(SYS_open, reinterpret_cast<long>(input + from + 1),
+                    O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);  // gone already: nothing to hold
+      input[end] = '\n';
+    }
+    from = end + 1;
+  }
+  return from;
+}
+
 // Runs on sbx's memory with every signal blocked (so Ctrl-C to the process group does not
 // end it before sbx): raw syscalls only, until it exits or execs.
 int GuardMain(void*) {
@@ -51,7 +69,7 @@ int GuardMain(void*) {
   // Hold none of the caller's pipes open: /dev/null on 0-2.
   const long null = raw::Syscall3(SYS_open, reinterpret_cast<long>("/dev/null"), O_RDWR, 0);
   for (int fd = 0; fd <= 2 && null >= 0; ++fd) raw::Syscall3(SYS_dup2, null, fd, 0);
-  size_t size = 0;
+  size_t size = 0, seen = 0;
   for (;;) {
     const long n = raw::Syscall3(SYS_read, g.from_sbx, reinterpret_cast<long>(g.input + size),
                                  kInputSize - size);
@@ -59,6 +77,7 @@ int GuardMain(void*) {
     if (n <= 0) break;
     size += static_cast<size_t>(n);
     if (size == kInputSize) RawExit(2);  // more than sbx ever sends
+    seen = HoldWhatIsListed(g.input, seen, size);
   }
   // "KIND PATH\n" lines; a last line "D" means sbx cleaned up itself.
   if (size >= 2 && g.input[size - 2] == kDone && (size == 2 || g.input[size - 3] == '\n')) {
@@ -72,7 +91,7 @@ int GuardMain(void*) {
     while (end < size && g.input[end] != '\n') ++end;
     if (end == size) break;  // a line cut short by sbx's death
     g.input[end] = '\0';
-    g.argv[argc++] = g.input + at;
+    if (g.input[at] != kHold) g.argv[argc++] = g.input + at;
     at = end + 1;
   }
   g.argv[argc] = nullptr;
@@ -116,18 +135,25 @@ LeftoverGuard::~LeftoverGuard() {
   g_guard_made = false;
 }
 
-void LeftoverGuard::Send(char kind, const std::string& path) {
-  if (path.find('\n') != std::string::npos) {
-    throw SysError("a path with a newline: " + path, EINVAL);
+void LeftoverGuard::Send(char kind, std::initializer_list<std::string> paths) {
+  std::string lines;
+  for (const std::string& path : paths) {
+    if (path.find('\n') != std::string::npos) {
+      throw SysError("a path with a newline: " + path, EINVAL);
+    }
+    lines += kind + path + "\n";
   }
-  const std::string line = kind + path + "\n";
-  if (write(to_guard_.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-    throw SysError("telling the leftover guard about " + path, errno);
+  // One write: the guard wakes once.
+  if (write(to_guard_.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size())) {
+    throw SysError("telling the leftover guard about " + *paths.begin(), errno);
   }
 }
 
-void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Send(kTree, path); }
-void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Send(kCgroup, path); }
+void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Send(kTree, {path}); }
+void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Send(kCgroup, {path}); }
+void LeftoverGuard::HoldUntilGuardEnds(std::initializer_list<std::string> paths) {
+  Send(kHold, paths);
+}
 
 namespace {
 

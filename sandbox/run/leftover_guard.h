@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -36,8 +37,15 @@ class LeftoverGuard {
   void RemoveTreeIfKilled(const std::string& path);
   void DestroyCgroupIfKilled(const std::string& path);
 
+  // The guard opens each path (O_PATH, no symlink followed) and keeps it open until it ends,
+  // after sbx. Removing a held directory then leaves the release of its inode to the guard:
+  // where the file system discards a freed block before rmdir returns (ext4 without a
+  // journal, mounted with `discard`), sbx does not wait for the disk. Best effort: a path
+  // the guard finds gone is released by whoever removed it. Throws SysError.
+  void HoldUntilGuardEnds(std::initializer_list<std::string> paths);
+
  private:
-  void Send(char kind, const std::string& path);
+  void Send(char kind, std::initializer_list<std::string> paths);
 
   pid_t pid_ = -1;
   bool reap_;

@@ -96,6 +96,7 @@ RunResult RunInSandbox(const RunConfig& config,
   std::optional<HostBuildDir> build_dir;
   if (!plan.builder.build_dir_tmpfs) {
     build_dir.emplace(identity.host_uid, identity.host_gid, remove_if_killed);
+    guard.HoldUntilGuardEnds({build_dir->top() + "/build", build_dir->top()});
   }
   RunCgroup cgroup(plan.cgroup, guard);
 
