@@ -1,6 +1,7 @@
 // Signals to `sbx run` leave nothing behind: a terminating signal cleans up and exits
-// 128+N; killed outright, sbx's leftover guard removes the fresh root and the cgroup, and
-// the builder dies with sbx. Cases of the host_safety_test suite (host_safety.h).
+// 128+N; killed outright, sbx's leftover guard removes the build dir, a fresh root that is a
+// directory (a private tmpfs one is nowhere on the host) and the cgroup, and the builder
+// dies with sbx. Cases of the host_safety_test suite (host_safety.h).
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,6 +19,7 @@
 
 #include "integration/host_safety.h"
 #include "testing/sbx_process.h"
+#include "testing/scratch_dir.h"
 #include "testing/util.h"
 
 namespace sbx::host_safety {
@@ -25,29 +27,37 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// The host path of the fresh root a builder runs in, from the builder's mountinfo (its /
-// is a bind of the root: the mount's root field names the directory).
-std::string FreshRootOf(const std::string& mountinfo_root) {
-  return mountinfo_root.rfind("/sbx-root-", 0) == 0 ? "/dev/shm" + mountinfo_root : mountinfo_root;
+// The host path of the fresh root a builder runs in, from its mountinfo line of / ("ROOT
+// FSTYPE"): a directory's bind names it in its root field; a private tmpfs (root field /) is
+// nowhere on the host: "".
+std::string FreshRootOf(const std::string& root_and_type) {
+  std::istringstream fields(root_and_type);
+  std::string root, type;
+  fields >> root >> type;
+  if (root == "/" && type == "tmpfs") return "";
+  return root.rfind("/sbx-root-", 0) == 0 ? "/dev/shm" + root : root;
 }
 
-// Starts `sbx run -- sh -c 'print the root; sleep'`, sends `sig`, and returns sbx's wait
-// status; *root is the fresh root's host path, *builder the builder's pid.
-int SignalSbx(const std::string& mode, int sig, std::string* root, pid_t* builder,
-              const std::vector<std::string>& options = {}) {
+// Starts `sbx run -- sh -c 'print the root; sleep'` with $TMPDIR `tmpdir` (where the build
+// dir goes), sends `sig`, and returns sbx's wait status; *root is the fresh root's host
+// path ("" for a private tmpfs), *builder the builder's pid.
+int SignalSbx(const std::string& mode, int sig, const std::string& tmpdir, std::string* root,
+              pid_t* builder, const std::vector<std::string>& options = {}) {
   *builder = -1;
+  *root = "(not printed)";
   int out[2];
   if (pipe2(out, O_CLOEXEC) < 0) return -1;
   const std::string path = testing::SbxPath();
   pid_t sbx = fork();
   if (sbx == 0) {
     dup2(out[1], 1);
+    setenv("TMPDIR", tmpdir.c_str(), 1);
     std::vector<std::string> args = {"sbx", "run", "--mode", mode};
     args.insert(args.end(), options.begin(), options.end());
     for (const char* word :
          {"--", "/bin/sh", "-c",
-          "sed -n 's|^[0-9]* [0-9]* [0-9:]* \\([^ ]*\\) / .*|\\1|p' /proc/self/mountinfo | "
-          "head -n 1; exec sleep 30"}) {
+          "sed -n 's|^[0-9]* [0-9]* [0-9:]* \\([^ ]*\\) / .* - \\([^ ]*\\) .*|\\1 \\2|p' "
+          "/proc/self/mountinfo | head -n 1; exec sleep 30"}) {
       args.push_back(word);
     }
     std::vector<char*> argv;
@@ -61,7 +71,7 @@ int SignalSbx(const std::string& mode, int sig, std::string* root, pid_t* builde
   char c;
   while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
   close(out[0]);
-  *root = FreshRootOf(line);
+  if (!line.empty()) *root = FreshRootOf(line);
   // The builder: sbx's child that runs sleep (in lix mode the helper has exited by now).
   const std::string children =
       "/proc/" + std::to_string(sbx) + "/task/" + std::to_string(sbx) + "/children";
@@ -87,15 +97,30 @@ bool GoneWithin(const std::string& path, std::chrono::seconds limit) {
   return true;
 }
 
+// True once `dir` holds nothing (the build dir sbx made there is gone).
+bool EmptiedWithin(const std::string& dir, std::chrono::seconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!testing::TreeOf(dir).empty()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 TEST_P(HostSafetyTest, TerminatingSignalsCleanUpAndExit128PlusN) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    testing::ScratchDir tmpdir("sbx-signal-tmpdir");
     std::string root;
     pid_t builder;
-    const int status = SignalSbx(GetParam(), sig, &root, &builder);
-    ASSERT_THAT(root, HasSubstr("sbx-root-")) << "no root printed";
+    const int status = SignalSbx(GetParam(), sig, tmpdir.path(), &root, &builder);
+    ASSERT_TRUE(root.empty() || root.find("sbx-root-") != std::string::npos)
+        << "no fresh root printed: " << root;
     EXPECT_TRUE(WIFEXITED(status)) << strsignal(sig) << ": wait status " << status;
     EXPECT_EQ(WEXITSTATUS(status), 128 + sig) << strsignal(sig);
-    EXPECT_NE(access(root.c_str(), F_OK), 0) << strsignal(sig) << " left " << root;
+    if (!root.empty()) {
+      EXPECT_NE(access(root.c_str(), F_OK), 0) << strsignal(sig) << " left " << root;
+    }
+    EXPECT_TRUE(testing::TreeOf(tmpdir.path()).empty()) << strsignal(sig) << " left a build dir";
   }
 }
 
@@ -111,11 +136,15 @@ TEST_P(HostSafetyTest, KilledSbxLeavesNoRoot) {
   if (user) {
     options = {"--build-uid", std::to_string(user->uid), "--build-gid", std::to_string(user->gid)};
   }
-  const int status = SignalSbx(GetParam(), SIGKILL, &root, &builder, options);
-  ASSERT_THAT(root, HasSubstr("sbx-root-")) << "no root printed";
+  testing::ScratchDir tmpdir("sbx-killed-tmpdir");
+  const int status = SignalSbx(GetParam(), SIGKILL, tmpdir.path(), &root, &builder, options);
+  ASSERT_TRUE(root.empty() || root.find("sbx-root-") != std::string::npos)
+      << "no fresh root printed: " << root;
   ASSERT_GT(builder, 0) << "no builder running sleep";
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
-  EXPECT_TRUE(GoneWithin(root, std::chrono::seconds(10))) << "left " << root;
+  // A private tmpfs root is nowhere on the host; a directory one must go.
+  if (!root.empty()) EXPECT_TRUE(GoneWithin(root, std::chrono::seconds(10))) << "left " << root;
+  EXPECT_TRUE(EmptiedWithin(tmpdir.path(), std::chrono::seconds(10))) << "left the build dir";
   // Spec 17: the death signal, re-armed after the builder's setuid, ends it with sbx (it
   // would live on had the credential change cleared it).
   EXPECT_TRUE(GoneWithin("/proc/" + std::to_string(builder), std::chrono::seconds(10)))
@@ -130,9 +159,11 @@ TEST_P(HostSafetyTest, KilledSbxLeavesNoCgroup) {
                     "cgroup as in the VM)";
   }
   const std::string cgroup = base + "/sbx-killed-" + std::to_string(getpid());
+  testing::ScratchDir tmpdir("sbx-killed-tmpdir");
   std::string root;
   pid_t builder;
-  const int status = SignalSbx(GetParam(), SIGKILL, &root, &builder, {"--cgroup", cgroup});
+  const int status =
+      SignalSbx(GetParam(), SIGKILL, tmpdir.path(), &root, &builder, {"--cgroup", cgroup});
   ASSERT_GT(builder, 0) << "no builder running sleep";
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   EXPECT_TRUE(GoneWithin(cgroup, std::chrono::seconds(10))) << "left " << cgroup;

@@ -52,8 +52,12 @@ class RunInSandboxTest : public ::testing::TestWithParam<StartMode> {
   // Runs, noting what the run made on the host (TearDown checks it is gone).
   RunResult Run(const RunConfig& config, const std::function<void(const StartedRun&)>& also = {}) {
     return RunInSandbox(config, [&](const StartedRun& started) {
-      EXPECT_TRUE(Exists(started.root)) << started.root;
-      made_.push_back(started.root);
+      // A private tmpfs root is nowhere on the host; a directory one is, until the end.
+      EXPECT_EQ(started.root.empty(), std::string(started.root_kind) == "tmpfs");
+      if (!started.root.empty()) {
+        EXPECT_TRUE(Exists(started.root)) << started.root;
+        made_.push_back(started.root);
+      }
       if (!started.build_dir.empty()) made_.push_back(started.build_dir);
       if (also) also(started);
     });
@@ -101,26 +105,31 @@ std::vector<pid_t> Children() {
   return {std::istream_iterator<pid_t>(pids), std::istream_iterator<pid_t>()};
 }
 
-// The leftover guard holds the build dir open while the run lasts, so that its removal does
-// not wait for the disk (leftover_guard.h). The guard is our child that is not the builder.
-TEST_P(RunInSandboxTest, TheGuardHoldsTheBuildDir) {
+// The leftover guard holds the build dir and the builder's mount namespace while the run
+// lasts, so that neither their release nor the namespace's teardown is waited for
+// (leftover_guard.h). The guard is our child that is not the builder.
+TEST_P(RunInSandboxTest, TheGuardHoldsTheBuildDirAndTheMountNamespace) {
   bool held = false;
   auto look = [&](const StartedRun& s) {
     const std::string build = s.build_dir + "/build";
+    const std::string mount_ns =
+        std::filesystem::read_symlink("/proc/" + std::to_string(s.builder) + "/ns/mnt");
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!held && std::chrono::steady_clock::now() < end) {
       for (pid_t child : Children()) {
         if (child == s.builder) continue;
         std::vector<std::string> fds = FdTargets(child);
         held = std::count(fds.begin(), fds.end(), build) == 1 &&
-               std::count(fds.begin(), fds.end(), s.build_dir) == 1;
+               std::count(fds.begin(), fds.end(), s.build_dir) == 1 &&
+               std::count(fds.begin(), fds.end(), mount_ns) == 1;
       }
       if (!held) usleep(10 * 1000);  // the guard reads its messages when it is scheduled
     }
     kill(s.builder, SIGKILL);
   };
   Run(Config({"/bin/sleep", "30"}), look);
-  EXPECT_TRUE(held) << "no child but the builder holds the build dir and its top";
+  EXPECT_TRUE(held) << "no child but the builder holds the build dir, its top and the "
+                       "builder's mount namespace";
 }
 
 // A command the builder cannot run: env(1)'s statuses, and the failed step.

@@ -49,6 +49,27 @@ TEST_P(SbxRunTest, BuildDirIsPrivateToTheSandboxUser) {
   }
 }
 
+// A fresh root is a tmpfs of its own, mounted nowhere on the host, where this process could
+// make one (fsopen: root); else, and when forced, a directory under /dev/shm bound on /. In
+// both, / is mode 0750: the build group may enter, nobody else.
+TEST_P(SbxRunTest, AFreshRootIsAPrivateTmpfsWherePermitted) {
+  const std::string root_of_slash =
+      "sed -n 's|^[0-9]* [0-9]* [0-9:]* \\([^ ]*\\) / \\([^ ]*\\).* - \\([^ ]*\\) .*|"
+      "\\1 \\2 \\3|p' /proc/self/mountinfo; stat -c %a /";
+  Outcome o = Run(root_of_slash);
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  if (testing::PrivateTmpfsUnavailableReason().empty()) {
+    EXPECT_THAT(o.out, ::testing::MatchesRegex("/ rw,nosuid,nodev[^ ]* tmpfs\n750\n"));
+  } else {
+    EXPECT_THAT(o.out, ::testing::MatchesRegex("/\\S*sbx-root-\\w+ \\S+ \\S+\n75[05]\n"));
+  }
+  setenv("SBX_FORCE_FALLBACK", "root", 1);
+  o = Run(root_of_slash);
+  unsetenv("SBX_FORCE_FALLBACK");
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, ::testing::MatchesRegex("/\\S*sbx-root-\\w+ \\S+ \\S+\n75[05]\n"));
+}
+
 TEST_P(SbxRunTest, BuildDirIsPrivateToRootOfAUidRange) {
   std::vector<std::string> range = UidRangeOptions();
   if (range.empty()) GTEST_SKIP() << "needs root, or 65536 ids in /etc/subuid and /etc/subgid";

@@ -114,7 +114,10 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
                            "\"files\":[0-9]+,\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,"
                            "\"release\":[0-9]+,\"handoff\":[0-9]+,\"clone_to_release\":[0-9]+,"
                            "\"call_to_release\":[0-9]+,\"paths\":\\{\"clone\":\"clone3?\","
-                           "\"mount\":\"(mount_setattr|remount)\"\\}\\}\n"));
+                           "\"mount\":\"(mount_setattr|remount)\",\"root\":\"[a-z]+\"\\}\\}\n"));
+  // A fresh root is a private tmpfs wherever this process could make one itself.
+  const std::string root = testing::PrivateTmpfsUnavailableReason().empty() ? "tmpfs" : "directory";
+  EXPECT_THAT(o.err, HasSubstr("\"root\":\"" + root + "\"}"));
   // The call-to-release headline holds the clone-to-release one and everything before it.
   long setup = 0, files = 0, clone_to_release = 0, call_to_release = 0;
   ASSERT_EQ(std::sscanf(WithoutSanitizerNotes(o.err).c_str(),
@@ -127,11 +130,12 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
   // Fast mode writes the files before the clone (off clone-to-release); lix after the maps.
   if (std::string(GetParam()) == "fast") EXPECT_GE(call_to_release, clone_to_release + files);
   // Forced fallbacks are taken and reported.
-  setenv("SBX_FORCE_FALLBACK", "clone,mount", 1);
+  setenv("SBX_FORCE_FALLBACK", "clone,mount,root", 1);
   o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
   unsetenv("SBX_FORCE_FALLBACK");
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_THAT(o.err, HasSubstr("\"paths\":{\"clone\":\"clone\",\"mount\":\"remount\"}"));
+  EXPECT_THAT(o.err, HasSubstr("\"paths\":{\"clone\":\"clone\",\"mount\":\"remount\","
+                               "\"root\":\"directory\"}"));
 }
 
 // Spec 2-3: where user namespaces are forbidden (a nesting limit of 0, set inside one of our

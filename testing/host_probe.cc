@@ -1,6 +1,8 @@
 #include "testing/host_probe.h"
 
+#include <linux/mount.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +40,21 @@ std::string UserNamespaceUnavailableReason() {
   if (WEXITSTATUS(status) == 0) return "";
   return std::string("this process cannot create a user namespace: unshare(CLONE_NEWUSER): ") +
          std::strerror(WEXITSTATUS(status));
+}
+
+std::string PrivateTmpfsUnavailableReason() {
+  const int fs = static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC));
+  if (fs < 0) return std::string("fsopen(\"tmpfs\"): ") + std::strerror(errno);
+  std::string why;
+  int mount_fd = -1;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+    why = std::string("fsconfig(FSCONFIG_CMD_CREATE): ") + std::strerror(errno);
+  } else if ((mount_fd = static_cast<int>(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0))) < 0) {
+    why = std::string("fsmount: ") + std::strerror(errno);
+  }
+  if (mount_fd >= 0) close(mount_fd);
+  close(fs);
+  return why;
 }
 
 }  // namespace sbx::testing

@@ -18,4 +18,8 @@ std::string InitialRootUnavailableReason();
 // A child of this process can unshare(CLONE_NEWUSER).
 std::string UserNamespaceUnavailableReason();
 
+// This process can make a tmpfs mounted nowhere (fsopen, fsmount: CAP_SYS_ADMIN, Linux 5.2+),
+// as `sbx run` does for a fresh root where it may.
+std::string PrivateTmpfsUnavailableReason();
+
 }  // namespace sbx::testing

@@ -134,6 +134,23 @@ void MountBuildDir(const RunChildPlan& plan) {
   if (mount(nullptr, target, nullptr, flags, nullptr) < 0) Fail(plan, "remounting", target);
 }
 
+// The root becomes a mount point of its own so that chroot sees only what is bound there. A
+// private tmpfs is put over our / and entered: its relative paths ("./proc") then name it,
+// while absolute ones (the host paths bound into it) still resolve from the old root.
+void AttachRoot(const RunChildPlan& plan) {
+  if (plan.root_mount_fd < 0) {
+    if (mount(plan.root.c_str(), plan.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+      Fail(plan, "binding the root", plan.root.c_str());
+    }
+    return;
+  }
+  if (fchdir(plan.root_mount_fd) < 0) Fail(plan, "entering the root tmpfs");
+  if (syscall(SYS_move_mount, plan.root_mount_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+    Fail(plan, "attaching the root tmpfs");
+  }
+  close(plan.root_mount_fd);
+}
+
 // Raw syscalls, not glibc's wrappers: in fast mode we share the parent's memory, and glibc's
 // setxid broadcast would signal the parent's threads to change their ids too.
 void SwitchIds(const RunChildPlan& plan) {
@@ -200,12 +217,13 @@ void CloseInheritedFdsAtExec(const RunChildPlan& plan) {
 
 }  // namespace
 
-RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root,
+RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root, int root_mount_fd,
                              std::vector<BindMount> read_only_binds, BuildDirBind build_dir,
                              int parent_pidfd, int error_fd) {
   RunChildPlan plan;
   plan.steps = std::move(steps);
   plan.root = std::move(root);
+  plan.root_mount_fd = root_mount_fd;
   plan.read_only_binds = std::move(read_only_binds);
   plan.build_dir = std::move(build_dir);
   plan.parent_pidfd = parent_pidfd;
@@ -228,10 +246,7 @@ void RunChild(const RunChildPlan& plan) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
     Fail(plan, "making mounts private");
   }
-  // The root becomes a mount point of its own so that chroot sees only what is bound here.
-  if (mount(plan.root.c_str(), plan.root.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-    Fail(plan, "binding the root", plan.root.c_str());
-  }
+  AttachRoot(plan);
   for (const BindMount& bind : plan.read_only_binds) BindReadOnly(plan, bind);
   MountAt(plan, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
   BindDevices(plan);

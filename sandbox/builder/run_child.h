@@ -34,7 +34,8 @@ struct RunChildPlan {
   RunChildPlan& operator=(const RunChildPlan&) = delete;
 
   BuilderSteps steps;
-  std::string root;  // absolute host path, every mount point made by the parent
+  std::string root;        // absolute host path, every mount point made by the parent; or "."
+  int root_mount_fd = -1;  // with ".": the detached tmpfs the builder attaches as its root
   std::vector<BindMount> read_only_binds;  // in order; the last is the generated /etc
   BuildDirBind build_dir;
   int parent_pidfd = -1;  // to notice a parent that died while the death signal was cleared
@@ -48,7 +49,7 @@ struct RunChildPlan {
 
 // Everything RunChild needs made beforehand, so that it allocates nothing: the seccomp
 // program, the argv and environment pointers. steps.argv must not be empty.
-RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root,
+RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root, int root_mount_fd,
                              std::vector<BindMount> read_only_binds, BuildDirBind build_dir,
                              int parent_pidfd, int error_fd);
 

@@ -66,7 +66,7 @@ constexpr std::string_view kRunHelp =
     "                 handoff), clone_to_release and call_to_release,\n"
     "                 and \"paths\": the syscalls the kernel allowed (clone3 or clone,\n"
     "                 mount_setattr or remount)\n"
-    "Environment: SBX_FORCE_FALLBACK=clone,mount takes older kernels' paths (tests).\n";
+    "Environment: SBX_FORCE_FALLBACK=clone,mount,root takes older kernels' paths (tests).\n";
 
 enum class Arg { kNone, kNumber, kText };
 

@@ -96,9 +96,10 @@ int CheckMap(const CheckMapCommand& command) {
   return 0;
 }
 
-// SBX_FORCE_FALLBACK=clone,mount: take the older kernels' paths where the kernel has the
-// newer ones (clone() and cgroup.procs instead of clone3; a remount of each mount instead of
-// mount_setattr), so that tests cover both on any kernel.
+// SBX_FORCE_FALLBACK=clone,mount,root: take the older kernels' paths where the kernel has
+// the newer ones (clone() and cgroup.procs instead of clone3; a remount of each mount
+// instead of mount_setattr), and an unprivileged caller's root (a directory, not a private
+// tmpfs), so that tests cover both on any kernel.
 bool FallbackForced(const char* name) {
   const char* list = std::getenv("SBX_FORCE_FALLBACK");
   if (!list) return false;
@@ -109,6 +110,7 @@ bool FallbackForced(const char* name) {
 int Run(RunCommand command) {
   command.config.start.force_clone_fallback = FallbackForced("clone");
   command.config.force_remount = FallbackForced("mount");
+  command.config.force_directory_root = FallbackForced("root");
   command.config.exits_after_run = true;
   auto print_timings = [&command](const StartedRun& started) {
     if (command.timing) std::fprintf(stderr, "%s\n", TimingsJson(started).c_str());

@@ -111,11 +111,15 @@ class StagedFile {
 }  // namespace
 
 void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files) {
-  const std::string where = sandbox_root + "/etc";
   // The root is the caller's path; etc and everything in it are beneath it (beneath.h).
   UniqueFd root(sys::OpenAt(AT_FDCWD, sandbox_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) throw SysError("opening the sandbox root for " + where, errno);
-  UniqueFd etc = OpenBeneath(root.get(), "etc", O_RDONLY | O_DIRECTORY);
+  if (!root) throw SysError("opening the sandbox root for " + sandbox_root + "/etc", errno);
+  WriteEtcFilesAt(root.get(), sandbox_root, files);
+}
+
+void WriteEtcFilesAt(int root_fd, const std::string& root_name, const EtcFiles& files) {
+  const std::string where = root_name + "/etc";
+  UniqueFd etc = OpenBeneath(root_fd, "etc", O_RDONLY | O_DIRECTORY);
   if (!etc) throw SysError("opening " + where + " (must be a directory, not a symlink)", errno);
   // Both written in full before either is renamed into place, and the first put back if the
   // second cannot be: a failure leaves the root's etc as it was.

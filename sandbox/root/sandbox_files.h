@@ -14,4 +14,8 @@ namespace sbx {
 // SANDBOX_ROOT/etc must exist. Throws SysError naming the file.
 void WriteEtcFiles(const std::string& sandbox_root, const EtcFiles& files);
 
+// The same beneath the root's directory fd (a root without a path: sbx run's private
+// tmpfs); `root_name` names it in errors.
+void WriteEtcFilesAt(int root_fd, const std::string& root_name, const EtcFiles& files);
+
 }  // namespace sbx

@@ -59,6 +59,24 @@ unsigned long LockedFlags(const std::string& path) {
   return sbx::LockedFlags(st) & ~MS_RDONLY;  // the binds are made read-only anyway
 }
 
+// A tmpfs mounted nowhere (fsopen, fsmount: Linux 5.2+), nosuid and nodev, its root
+// Nix's chroot's: ours, the build group may enter, nobody else (given here: the mount's fd
+// is O_PATH, which fchmod refuses). An empty fd where the caller may not make one (EPERM
+// without CAP_SYS_ADMIN, ENOSYS before 5.2).
+UniqueFd PrivateTmpfs(gid_t group) {
+  UniqueFd fs(static_cast<int>(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
+  const std::string gid = std::to_string(group);
+  if (!fs || syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "mode", "0750", 0) < 0 ||
+      syscall(SYS_fsconfig, fs.get(), FSCONFIG_SET_STRING, "gid", gid.c_str(), 0) < 0 ||
+      syscall(SYS_fsconfig, fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+    return UniqueFd();
+  }
+  return UniqueFd(static_cast<int>(
+      syscall(SYS_fsmount, fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)));
+}
+
+constexpr char kPrivateTmpfsName[] = "the sandbox root (a tmpfs of its own)";
+
 }  // namespace
 
 // For kernels without mount_setattr: source's mount and every mount below it (from
@@ -84,9 +102,16 @@ std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
 SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
                          gid_t host_gid,
                          const std::function<void(const std::string&)>& on_fresh_root,
-                         bool force_remount)
+                         bool force_remount, FreshRoot fresh)
     : fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
-  if (given_root) {
+  if (!given_root && fresh == FreshRoot::kPrivateTmpfs) {
+    root_fd_ = PrivateTmpfs(host_gid);
+    private_tmpfs_ = static_cast<bool>(root_fd_);
+  }
+  if (private_tmpfs_) {
+    path_ = ".";
+    name_ = kPrivateTmpfsName;
+  } else if (given_root) {
     // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
     root_fd_.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root_fd_) throw SysError("opening --root " + *given_root, errno);
@@ -94,12 +119,14 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const Bui
     char resolved[PATH_MAX];
     if (!realpath(given_root->c_str(), resolved)) throw SysError("resolving " + *given_root, errno);
     path_ = resolved;
+    name_ = path_;
   } else {
     // On a tmpfs where there is one: the root is scaffolding for one run.
     std::string tmpl =
         access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
     path_ = tmpl;
+    name_ = path_;
     if (on_fresh_root) {
       try {
         on_fresh_root(path_);
@@ -125,7 +152,7 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const Bui
 
 void SandboxRoot::MakeDir(const std::string& relative_path) {
   if (mkdirat(root_fd_.get(), relative_path.c_str(), 0755) < 0) {
-    throw SysError("mkdir " + path_ + "/" + relative_path, errno);
+    throw SysError("mkdir " + name_ + "/" + relative_path, errno);
   }
   made_.push_back({relative_path, true});
 }
@@ -140,7 +167,7 @@ void SandboxRoot::MakeDevNode(int dev_fd, const char* node) {
   struct stat st;
   if (errno != EEXIST || fstatat(dev_fd, node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
       !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
-    throw SysError("creating " + path_ + "/dev/" + node +
+    throw SysError("creating " + name_ + "/dev/" + node +
                        " (must be a file or a device node, not a symlink or anything else)",
                    errno);
   }
@@ -150,15 +177,16 @@ void SandboxRoot::MakeDevLink(int dev_fd, const char* const (&link)[2]) {
   if (symlinkat(link[1], dev_fd, link[0]) == 0) {
     made_.push_back({std::string("dev/") + link[0], false});
   } else if (errno != EEXIST) {
-    throw SysError("symlink " + path_ + "/dev/" + link[0], errno);
+    throw SysError("symlink " + name_ + "/dev/" + link[0], errno);
   }
 }
 
 void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
   const int root_fd = root_fd_.get();
   if (fresh_) {
-    // mkdtemp made the root 0700 (opened to others at the end), so nobody else can have put
-    // a symlink on the way: one mkdirat per directory suffices.
+    // mkdtemp made the root 0700 (opened to others at the end), and no one else can reach a
+    // private tmpfs: nobody can have put a symlink on the way, one mkdirat per directory
+    // suffices.
     for (const char* dir : kSystemDirs) {
       struct stat st;
       if (lstat(dir, &st) < 0) continue;
@@ -168,7 +196,7 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
         ssize_t n = readlink(dir, target, sizeof target - 1);
         if (n < 0) throw SysError(std::string("readlink ") + dir, errno);
         target[n] = '\0';
-        if (symlinkat(target, root_fd, name) < 0) throw SysError("symlink " + path_ + dir, errno);
+        if (symlinkat(target, root_fd, name) < 0) throw SysError("symlink " + name_ + dir, errno);
         made_.push_back({name, false});
         continue;
       }
@@ -179,7 +207,7 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
     for (const char* file : kStartEtcFiles) made_.push_back({std::string("etc/") + file, false});
     MakeDir(kTmpDir);
     if (fchmodat(root_fd, kTmpDir, 01777, 0) < 0) {
-      throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
+      throw SysError("chmod 1777 " + name_ + "/" + kTmpDir, errno);
     }
   } else {
     for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
@@ -187,7 +215,7 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
     if (fchmod(tmp.get(), 01777) < 0) throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
   }
   UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
-  if (!dev) throw SysError("opening " + path_ + "/dev", errno);
+  if (!dev) throw SysError("opening " + name_ + "/dev", errno);
   for (const char* node : kDevNodes) MakeDevNode(dev.get(), node);
   if (steps.bind_kvm) MakeDevNode(dev.get(), kKvmNode);
   for (const auto& link : kDevLinks) MakeDevLink(dev.get(), link);
@@ -195,17 +223,25 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
   UniqueFd hosts = OpenBeneath(root_fd, "etc/hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const ssize_t hosts_size = sizeof kEtcHosts - 1;
   if (!hosts || write(hosts.get(), kEtcHosts, hosts_size) != hosts_size) {
-    throw SysError("writing " + path_ + "/etc/hosts (a file, not a symlink)", errno);
+    throw SysError("writing " + name_ + "/etc/hosts (a file, not a symlink)", errno);
   }
   if (fresh_) made_.push_back({"etc/hosts", false});
   // The builder binds the host build dir (or mounts a tmpfs) here.
   std::vector<std::string> build_dirs_made;
-  MakeDirsBeneath(root_fd, steps.build_dir, 0755, path_, &build_dirs_made);
+  MakeDirsBeneath(root_fd, steps.build_dir, 0755, name_, &build_dirs_made);
   if (fresh_) {
     for (std::string& dir : build_dirs_made) made_.push_back({std::move(dir), true});
   }
-  binds_.push_back({path_ + "/etc", "/etc", RemountsFor(path_ + "/etc", path_ + "/etc")});
-  if (fresh_) {
+  const std::string etc = path_ + "/etc";
+  if (private_tmpfs_) {
+    // Relative to the builder's working directory (the attached tmpfs), not to ours; the
+    // tmpfs's own flags (nosuid, nodev) are repeated by any remount anyway.
+    binds_.push_back(
+        {etc, "/etc", remount_ ? std::vector<Remount>{{etc, 0}} : std::vector<Remount>{}});
+  } else {
+    binds_.push_back({etc, "/etc", RemountsFor(etc, etc)});
+  }
+  if (fresh_ && !private_tmpfs_) {
     // Nix's chroot: root-owned, the build group may enter, nobody else.
     const bool chowned = fchown(root_fd, 0, host_gid) == 0;
     fchmod(root_fd, chowned ? 0750 : 0755);
@@ -216,7 +252,8 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
 // opened without following symlinks. A directory that is not empty (the builder wrote into
 // it) is walked; so is the root when something the builder made is left in it.
 void SandboxRoot::Remove() {
-  if (!fresh_) return;
+  // A private tmpfs goes with the last reference to it: ours, or the builder's namespace.
+  if (!fresh_ || private_tmpfs_) return;
   std::vector<std::pair<std::string, UniqueFd>> parents;  // by path relative to the root
   auto parent_fd = [&](const std::string& dir) {
     if (dir.empty()) return root_fd_.get();
@@ -241,5 +278,10 @@ void SandboxRoot::Remove() {
 }
 
 SandboxRoot::~SandboxRoot() { Remove(); }
+
+const char* SandboxRoot::kind() const {
+  if (private_tmpfs_) return "tmpfs";
+  return fresh_ ? "directory" : "given";
+}
 
 }  // namespace sbx

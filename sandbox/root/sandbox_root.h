@@ -1,7 +1,10 @@
 // The root directory `sbx run` chroots the builder into, prepared entirely by the parent
 // before the start, as Nix prepares its chroot: the builder only mounts onto what is here.
-// Either fresh (a temporary directory under /dev/shm where it is writable, else /tmp, with
-// mount points for the read-only system binds), or one the user gives with --root.
+// Either fresh (with mount points for the read-only system binds), or one the user gives
+// with --root. A fresh root is a tmpfs of its own where the caller may make one: mounted
+// nowhere in the caller's mount namespace (the builder attaches it in its own), so no other
+// process can reach it, and it goes with its last reference, with nothing to remove. Else it
+// is a temporary directory under /dev/shm where that is writable, else /tmp.
 //
 // Nothing is ever written outside the root: every file is created beneath a directory fd
 // without following a symlink (beneath.h), and a --root that is the host's / or holds the
@@ -21,6 +24,12 @@
 
 namespace sbx {
 
+// What a fresh root is, where there is a choice.
+enum class FreshRoot {
+  kDirectory,     // a temporary directory, removed afterwards
+  kPrivateTmpfs,  // a tmpfs of its own (fsopen: CAP_SYS_ADMIN, Linux 5.2+), else a directory
+};
+
 class SandboxRoot {
  public:
   // Creates or checks the root and makes its mount points: etc, proc, dev (empty files for
@@ -29,12 +38,12 @@ class SandboxRoot {
   // dir. A fresh root is mode 0750, owned by root
   // and the build group where we may chown (as Nix's), else 0755.
   // Throws SysError; a fresh root is removed again on failure.
-  // `on_fresh_root` hears a fresh root's path as soon as it exists. `force_remount`: list
-  // the mounts to remount one by one even where the kernel has mount_setattr (tests).
+  // `on_fresh_root` hears a fresh directory's path as soon as it exists. `force_remount`:
+  // list the mounts to remount one by one even where the kernel has mount_setattr (tests).
   SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
               gid_t host_gid,
               const std::function<void(const std::string&)>& on_fresh_root = nullptr,
-              bool force_remount = false);
+              bool force_remount = false, FreshRoot fresh = FreshRoot::kDirectory);
   // Removes a fresh root (without following symlinks or crossing mounts); leaves a given
   // one alone. What the root was made of is removed by name, so only a directory the builder
   // wrote into is listed.
@@ -42,7 +51,17 @@ class SandboxRoot {
   SandboxRoot(const SandboxRoot&) = delete;
   SandboxRoot& operator=(const SandboxRoot&) = delete;
 
+  // Where the builder finds the root before its chroot: a host path, or "." for a private
+  // tmpfs (the builder's working directory once it has attached it).
   const std::string& path() const { return path_; }
+  // The private tmpfs's mount (a detached mount fd, for the builder to attach), else -1.
+  int mount_fd() const { return private_tmpfs_ ? root_fd_.get() : -1; }
+  // The root's directory fd, to write its etc files beneath.
+  int fd() const { return root_fd_.get(); }
+  // For messages: the path, or what the root is when it has none.
+  const std::string& name() const { return name_; }
+  // "tmpfs" (a private one), "directory" (a fresh one) or "given".
+  const char* kind() const;
   // How the builder makes the binds read-only: "mount_setattr" or "remount".
   const char* read_only_path() const { return remount_ ? "remount" : "mount_setattr"; }
   // The read-only binds for RunChildPlan: system dirs (fresh root only), then etc.
@@ -63,7 +82,9 @@ class SandboxRoot {
   void Remove();
 
   std::string path_;
+  std::string name_;
   bool fresh_;
+  bool private_tmpfs_ = false;
   bool remount_;
   UniqueFd root_fd_;
   std::vector<BindMount> binds_;

@@ -9,7 +9,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <seccomp.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -24,6 +27,7 @@
 #include "sandbox/base/sys_error.h"
 #include "sandbox/root/sandbox_root_fixture.h"
 #include "sandbox/rules/root_layout.h"
+#include "testing/host_probe.h"
 #include "testing/scratch_dir.h"
 
 namespace sbx::root_test {
@@ -175,6 +179,42 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
   }
   EXPECT_NE(access(path.c_str(), F_OK), 0) << path << " outlived its SandboxRoot";
   RemoveLeftover(path);
+}
+
+// Where this process may make a tmpfs of its own (root), a fresh root asked for as one is
+// that: no path on the host, the same layout beneath its fd, Nix's 0750 and the build group
+// given at its creation; elsewhere it is a directory, as if none had been asked for.
+TEST_F(SandboxRootTest, PrivateTmpfsRootHasNoPathOnTheHost) {
+  SandboxRoot root(std::nullopt, StepsIn(kBuildDir), getgid(), nullptr, false,
+                   FreshRoot::kPrivateTmpfs);
+  const std::string why = testing::PrivateTmpfsUnavailableReason();
+  if (!why.empty()) {
+    EXPECT_STREQ(root.kind(), "directory") << why;
+    EXPECT_EQ(root.mount_fd(), -1);
+    EXPECT_EQ(testing::TreeOf(root.path()).count("etc"), 1u) << root.path();
+    return;
+  }
+  EXPECT_STREQ(root.kind(), "tmpfs");
+  ASSERT_GE(root.mount_fd(), 0);
+  EXPECT_EQ(root.path(), ".") << "the builder's view, once it has attached the tmpfs";
+  struct statfs fs;
+  ASSERT_EQ(fstatfs(root.mount_fd(), &fs), 0);
+  EXPECT_EQ(fs.f_type, TMPFS_MAGIC);
+  EXPECT_TRUE(fs.f_flags & ST_NOSUID) << "nosuid";
+  EXPECT_TRUE(fs.f_flags & ST_NODEV) << "nodev";
+  const std::string via_fd = "/proc/self/fd/" + std::to_string(root.mount_fd());
+  struct stat st;
+  ASSERT_EQ(stat(via_fd.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_uid, geteuid());
+  EXPECT_EQ(st.st_gid, getgid());
+  Entries tree = testing::TreeOf(via_fd);
+  for (const auto& [entry, kind] : LayoutEntries("build")) {
+    EXPECT_EQ(tree[entry], kind) << entry;
+  }
+  // etc is bound from the tmpfs itself, by the builder's relative path.
+  ASSERT_FALSE(root.read_only_binds().empty());
+  EXPECT_EQ(root.read_only_binds().back().source, "./etc");
 }
 
 // A fresh root is removed by what it was made of; what the start and the builder added (the

@@ -41,6 +41,9 @@ struct RunConfig {
   // Remount each mount below a read-only bind one by one even where the kernel has
   // mount_setattr, to cover older kernels' path on any kernel (SBX_FORCE_FALLBACK=mount).
   bool force_remount = false;
+  // A fresh root as a directory under /dev/shm even where it could be a private tmpfs, to
+  // cover the unprivileged caller's path as root (SBX_FORCE_FALLBACK=root).
+  bool force_directory_root = false;
   // The caller exits right after the run (the sbx command): the leftover guard is not
   // waited for (init reaps it), which saves a wait on every run. Otherwise it is reaped
   // before RunInSandbox returns, and the process may run another sandbox.

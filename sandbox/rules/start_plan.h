@@ -38,6 +38,9 @@ struct StartPlan {
   Identity identity;               // sandbox and host ids, map writes in order
   EtcFiles etc_files;              // written to sandbox_root/etc when there is a root
   std::string sandbox_root;
+  // A root without a path (sbx run's private tmpfs): its directory fd, set by the caller
+  // that made it; the files go beneath it, and sandbox_root only names it in errors.
+  int sandbox_root_fd = -1;
   std::optional<std::string> cgroup;
   bool require_drop_supplementary_groups = true;
   bool force_clone_fallback = false;

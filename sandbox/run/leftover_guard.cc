@@ -24,6 +24,7 @@ namespace {
 constexpr char kTree = 'T';
 constexpr char kCgroup = 'C';
 constexpr char kHold = 'H';
+constexpr char kHoldNamespace = 'N';
 constexpr char kDone = 'D';
 
 // The guard's own storage: static, so that it exists for as long as the guard may run, and
@@ -44,16 +45,16 @@ std::atomic<bool> g_guard_made{false};
   for (;;) raw::Syscall3(SYS_exit, status, 0, 0);
 }
 
-// Opens each "H" line's path among the complete lines in input[from, size) and keeps it
-// open until the guard ends (O_CLOEXEC: also before a cleanup exec). Returns where the
-// first incomplete line starts.
+// Opens each "H" (a path, not followed) or "N" (a /proc namespace link, followed) line's path
+// among the complete lines in input[from, size) and keeps it open until the guard ends
+// (O_CLOEXEC: also before a cleanup exec). Returns where the first incomplete line starts.
 size_t HoldWhatIsListed(char* input, size_t from, size_t size) {
   for (size_t end = from; end < size; ++end) {
     if (input[end] != '\n') continue;
-    if (input[from] == kHold) {
-      input[end] = '\0';
-      raw::Syscall3(SYS_open, reinterpret_cast<long>(input + from + 1),
-                    O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);  // gone already: nothing to hold
+    if (input[from] == kHold || input[from] == kHoldNamespace) {
+      const int flags = input[from] == kHold ? O_PATH | O_NOFOLLOW : O_RDONLY;
+      input[end] = '\0';  // gone already: nothing to hold
+      raw::Syscall3(SYS_open, reinterpret_cast<long>(input + from + 1), flags | O_CLOEXEC, 0);
       input[end] = '\n';
     }
     from = end + 1;
@@ -91,7 +92,7 @@ int GuardMain(void*) {
     while (end < size && g.input[end] != '\n') ++end;
     if (end == size) break;  // a line cut short by sbx's death
     g.input[end] = '\0';
-    if (g.input[at] != kHold) g.argv[argc++] = g.input + at;
+    if (g.input[at] != kHold && g.input[at] != kHoldNamespace) g.argv[argc++] = g.input + at;
     at = end + 1;
   }
   g.argv[argc] = nullptr;
@@ -153,6 +154,9 @@ void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Send(kTree, {p
 void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Send(kCgroup, {path}); }
 void LeftoverGuard::HoldUntilGuardEnds(std::initializer_list<std::string> paths) {
   Send(kHold, paths);
+}
+void LeftoverGuard::HoldMountNamespaceUntilGuardEnds(pid_t pid) {
+  Send(kHoldNamespace, {"/proc/" + std::to_string(pid) + "/ns/mnt"});
 }
 
 namespace {

@@ -43,6 +43,10 @@ class LeftoverGuard {
   // journal, mounted with `discard`), sbx does not wait for the disk. Best effort: a path
   // the guard finds gone is released by whoever removed it. Throws SysError.
   void HoldUntilGuardEnds(std::initializer_list<std::string> paths);
+  // The same for the mount namespace of process `pid` (a child of ours): when that process
+  // exits, its mounts stay until the guard ends, and their teardown (an RCU grace period,
+  // the root tmpfs, the binds) is the guard's, not a wait before sbx learns of the exit.
+  void HoldMountNamespaceUntilGuardEnds(pid_t pid);
 
  private:
   void Send(char kind, std::initializer_list<std::string> paths);

@@ -65,14 +65,15 @@ std::string TimingsJson(const StartedRun& started) {
   std::snprintf(line, sizeof line,
                 "{\"setup\":%lld,\"clone\":%lld,\"maps\":%lld,\"files\":%lld,\"nsfds\":%lld,"
                 "\"cgroup\":%lld,\"release\":%lld,\"handoff\":%lld,\"clone_to_release\":%lld,"
-                "\"call_to_release\":%lld,\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\"}}",
+                "\"call_to_release\":%lld,\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\","
+                "\"root\":\"%s\"}}",
                 static_cast<long long>(t.setup_us), static_cast<long long>(t.clone_us),
                 static_cast<long long>(t.maps_us), static_cast<long long>(t.files_us),
                 static_cast<long long>(t.nsfds_us), static_cast<long long>(t.cgroup_us),
                 static_cast<long long>(t.release_us), static_cast<long long>(t.handoff_us),
                 static_cast<long long>(t.clone_to_release_us),
                 static_cast<long long>(t.call_to_release_us), started.clone_path,
-                started.read_only_path);
+                started.read_only_path, started.root_kind);
   return line;
 }
 
@@ -92,7 +93,8 @@ RunResult RunInSandbox(const RunConfig& config,
   // is put in it.
   auto remove_if_killed = [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); };
   SandboxRoot root(config.root, plan.builder, identity.host_gid, remove_if_killed,
-                   config.force_remount);
+                   config.force_remount,
+                   config.force_directory_root ? FreshRoot::kDirectory : FreshRoot::kPrivateTmpfs);
   std::optional<HostBuildDir> build_dir;
   if (!plan.builder.build_dir_tmpfs) {
     build_dir.emplace(identity.host_uid, identity.host_gid, remove_if_killed);
@@ -106,20 +108,23 @@ RunResult RunInSandbox(const RunConfig& config,
   // The builder watches for our death while its death signal is cleared (setuid).
   UniqueFd self(sys::PidfdOpen(getpid()));
 
-  plan.sandbox_root = root.path();
-  const RunChildPlan run = PrepareRunChild(plan.builder, root.path(), root.read_only_binds(),
-                                           build_dir ? build_dir->Bind() : BuildDirBind{},
-                                           self.get(), error_write.get());
+  plan.sandbox_root = root.name();
+  if (root.mount_fd() >= 0) plan.sandbox_root_fd = root.fd();
+  const RunChildPlan run = PrepareRunChild(
+      plan.builder, root.path(), root.mount_fd(), root.read_only_binds(),
+      build_dir ? build_dir->Bind() : BuildDirBind{}, self.get(), error_write.get());
 
   if (int sig = TerminatingSignals::received()) return {.exit_code = 128 + sig};
   Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });
   TerminatingSignals::Started(child.pid());
+  guard.HoldMountNamespaceUntilGuardEnds(child.pid());
   if (on_started) {
     on_started({.builder = child.pid(),
                 .timings = child.timings(),
                 .clone_path = child.clone_path(),
                 .read_only_path = root.read_only_path(),
-                .root = root.path(),
+                .root_kind = root.kind(),
+                .root = root.mount_fd() >= 0 ? "" : root.path(),
                 .build_dir = build_dir ? build_dir->top() : ""});
   }
   error_write.reset();

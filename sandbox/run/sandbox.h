@@ -29,7 +29,8 @@ struct StartedRun {
   PhaseTimings timings;
   const char* clone_path = "";      // "clone3" or "clone" (Child::clone_path)
   const char* read_only_path = "";  // "mount_setattr" or "remount" (SandboxRoot)
-  std::string root;                 // the sandbox root on the host
+  const char* root_kind = "";       // "tmpfs", "directory" or "given" (SandboxRoot::kind)
+  std::string root;                 // the sandbox root on the host; "" for a private tmpfs
   std::string build_dir;            // the host build dir's TOP; "" for a tmpfs one
 };
 

@@ -38,6 +38,14 @@ int64_t Lap(Clock::time_point* mark) {
   return us;
 }
 
+void WriteEtcFilesOf(const StartPlan& plan) {
+  if (plan.sandbox_root_fd >= 0) {
+    WriteEtcFilesAt(plan.sandbox_root_fd, plan.sandbox_root, plan.etc_files);
+  } else {
+    WriteEtcFiles(plan.sandbox_root, plan.etc_files);
+  }
+}
+
 // Spec 27: read-only fds of the child's namespaces; the child may already be gone
 // (nix#4719). From its pidfd where the kernel can (Linux 6.11+, no path walk in /proc), else
 // /proc/PID/ns/NAME.
@@ -83,9 +91,9 @@ class ChildBuilder {
                                              ? MakeLixLauncher(plan, open_slave)
                                              : MakeFastLauncher(plan, open_slave);
     t.setup_us = Lap(&mark);
-    const bool write_files = !plan.sandbox_root.empty();
+    const bool write_files = !plan.sandbox_root.empty() || plan.sandbox_root_fd >= 0;
     if (write_files && plan.etc_files_before_clone) {
-      WriteEtcFiles(plan.sandbox_root, plan.etc_files);
+      WriteEtcFilesOf(plan);
       t.files_us = Lap(&mark);
     }
     const Clock::time_point cloning = mark;
@@ -97,7 +105,7 @@ class ChildBuilder {
       if (plan.use_user_namespace) WriteIdMaps(child.pid_, plan.identity);
       t.maps_us = Lap(&mark);
       if (write_files && !plan.etc_files_before_clone) {
-        WriteEtcFiles(plan.sandbox_root, plan.etc_files);
+        WriteEtcFilesOf(plan);
         t.files_us = Lap(&mark);
       }
       // A pidfd where the kernel has them (5.3+): from the clone, else opened; the child is
