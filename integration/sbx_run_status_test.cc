@@ -139,8 +139,11 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
 }
 
 // Spec 2-3: where user namespaces are forbidden (a nesting limit of 0, set inside one of our
-// own), sbx says so, with the probe's findings, before starting anything.
+// own), sbx says so, with the probe's findings, and leaves nothing behind: sbx probes only
+// once its start has failed, so the build dir it made first must be gone too.
 TEST_P(SbxRunTest, NoUserNamespacesIsAClearError) {
+  testing::ScratchDir tmpdir("sbx-no-userns-tmpdir");
+  ASSERT_FALSE(tmpdir.path().empty());
   int out[2];
   ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
   pid_t pid = fork();
@@ -153,6 +156,7 @@ TEST_P(SbxRunTest, NoUserNamespacesIsAClearError) {
       _exit(90);
     }
     dup2(out[1], 2);
+    setenv("TMPDIR", tmpdir.path().c_str(), 1);
     const std::string path = testing::SbxPath();
     execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/true", nullptr);
     _exit(91);
@@ -168,6 +172,7 @@ TEST_P(SbxRunTest, NoUserNamespacesIsAClearError) {
   EXPECT_THAT(err, HasSubstr("sbx: error: cannot perform a sandboxed build because user "
                              "namespaces are not available ("));
   EXPECT_THAT(err, HasSubstr("user.max_user_namespaces: 0"));
+  EXPECT_TRUE(testing::TreeOf(tmpdir.path()).empty()) << "a build dir was left in $TMPDIR";
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "sandbox/run/terminating_signals.h"
 #include "sandbox/start/cgroup.h"
 #include "sandbox/start/start_child.h"
+#include "sandbox/start/userns_probe.h"
 
 namespace sbx {
 namespace {
@@ -77,18 +78,12 @@ std::string TimingsJson(const StartedRun& started) {
   return line;
 }
 
-RunResult RunInSandbox(const RunConfig& config,
-                       const std::function<void(const StartedRun&)>& on_started) {
-  // Every decision, once: refused input ends here with nothing made.
-  StartConfig start = config.start;
-  start.builder_switches_ids = true;
-  StartPlan plan = PlanStart(start);
-  const Identity& identity = plan.identity;
+namespace {
 
-  // The guard first: it is the one-run-at-a-time gate (EBUSY), so that a second run refused
-  // never touches the first one's process-wide signal handlers.
-  LeftoverGuard guard(/*reap=*/!config.exits_after_run);
-  TerminatingSignals signals;
+// One run as planned, with the guard and the signal handlers of RunInSandbox.
+RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& guard,
+                     const std::function<void(const StartedRun&)>& on_started) {
+  const Identity& identity = plan.identity;
   // The guard learns of a fresh root or build dir right after it exists, before anything
   // is put in it.
   auto remove_if_killed = [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); };
@@ -139,6 +134,36 @@ RunResult RunInSandbox(const RunConfig& config,
     }
   }
   return result;
+}
+
+}  // namespace
+
+RunResult RunInSandbox(const RunConfig& config,
+                       const std::function<void(const StartedRun&)>& on_started) {
+  StartConfig start = config.start;
+  start.builder_switches_ids = true;
+  // A process that runs one sandbox and exits (sbx) does not probe user namespaces first
+  // (spec 2): the start's clone tries the same. Only if the run fails is the probe made, and
+  // where it finds none the run is planned again with that (spec 3: refused, or root's run
+  // without one). A process that runs many probes once, up front.
+  const bool probe_first = !config.exits_after_run;
+  HostFacts host = HostFactsOfThisProcess(probe_first);
+  // Every decision, once: refused input ends here with nothing made.
+  const StartPlan plan = PlanStart(start, host);
+
+  // The guard first: it is the one-run-at-a-time gate (EBUSY), so that a second run refused
+  // never touches the first one's process-wide signal handlers.
+  LeftoverGuard guard(/*reap=*/!config.exits_after_run);
+  TerminatingSignals signals;
+  if (probe_first || !plan.use_user_namespace) return RunPlanned(config, plan, guard, on_started);
+  try {
+    return RunPlanned(config, plan, guard, on_started);
+  } catch (const SysError&) {
+    if (ProbeUserNamespaces().works) throw;  // not for want of a user namespace
+  }
+  host.user_namespaces_work = false;
+  host.user_namespaces_error = UserNamespacesUnavailableError();
+  return RunPlanned(config, PlanStart(start, host), guard, on_started);
 }
 
 }  // namespace sbx

@@ -141,10 +141,12 @@ Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const Child
   return ChildBuilder::Start(plan, open_slave, child_main);
 }
 
-HostFacts HostFactsOfThisProcess() {
+HostFacts HostFactsOfThisProcess(bool probe_user_namespaces) {
   HostFacts host;
-  host.user_namespaces_work = ProbeUserNamespaces().works;
-  host.user_namespaces_error = UserNamespacesUnavailableError();
+  if (probe_user_namespaces) {
+    host.user_namespaces_work = ProbeUserNamespaces().works;
+    host.user_namespaces_error = UserNamespacesUnavailableError();
+  }
   host.uid = getuid();
   host.gid = getgid();
   host.cores = static_cast<uint32_t>(std::max(1, get_nprocs()));

@@ -49,8 +49,8 @@ class Child {
 };
 
 // What the plan needs to know of this process: whether user namespaces work (probed once per
-// process, spec 2) and its real ids.
-HostFacts HostFactsOfThisProcess();
+// process, spec 2; without `probe_user_namespaces`, taken to work) and its real ids.
+HostFacts HostFactsOfThisProcess(bool probe_user_namespaces = true);
 
 // PlanStart for this process.
 StartPlan PlanStart(const StartConfig& config);
