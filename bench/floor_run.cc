@@ -1,19 +1,23 @@
 // The floor of a whole `sbx run --mode fast -- CMD` (issue 30): the same namespaces, root,
 // mount points, etc files, build dir on disk beneath $TMPDIR, id maps, mounts, id switch,
 // seccomp program and exec that sbx makes for a builder, run as root without a build user,
-// as one straight line of syscalls, then the removal of the root and the build dir. What sbx
-// does besides is left out on purpose, since the floor shows what it costs: the
-// user-namespace probe, the leftover guard process, the signal handlers and the builder's
-// reset of all 64 of them, the staged (renamed) etc files, the pidfd and namespace fds, the
-// launcher's signal mask, the error pipe, every check. A failed step aborts.
+// as one straight line of syscalls, then the removal of the build dir. What sbx does
+// besides is left out on purpose, since the floor shows what it costs: the user-namespace
+// probe, the leftover guard's removal list, the signal handlers, the staged (renamed) etc
+// files, the pidfd and namespace fds, the launcher's signal mask, the error pipe, every
+// check. A failed step aborts.
 //
 //   floor_run CMD [ARG...]     exits with CMD's status (128+N for a signal)
 //
-// Layout, as sandbox/rules/root_layout.h and sandbox/root/sandbox_root.cc make it:
-// ROOT=/dev/shm/sbx-floor-root-XXXXXX with usr (bound read-only), the merged-/usr links,
-// etc (passwd, group, hosts; bound read-only), proc, dev (six device files, kvm where
-// usable, fd/stdin/stdout/stderr links, ptmx where the host has /dev/pts/ptmx), dev/shm,
-// dev/pts, tmp (1777), build; $TMPDIR/sbx-floor-build-XXXXXX/build bound on ROOT/build.
+// Layout, as sandbox/rules/root_layout.h and sandbox/root/sandbox_root.cc make it: the root
+// is a tmpfs mounted nowhere (fsopen, fsmount; nosuid, nodev, 0750 to the build group) with
+// usr (bound read-only), the merged-/usr links, etc (passwd, group, hosts; bound read-only),
+// proc, dev (six device files, kvm where usable, fd/stdin/stdout/stderr links, ptmx where
+// the host has /dev/pts/ptmx), dev/shm, dev/pts, tmp (1777), build; the builder moves it
+// over its / and chroots into it. $TMPDIR/sbx-floor-build-XXXXXX/build is bound on /build.
+// As sbx's guard does, a holder process (sharing our fd table, killed by our death) keeps
+// the build dir and the builder's mount namespace open past our exit, so that neither their
+// release nor the namespace's teardown is waited for.
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
@@ -81,7 +85,7 @@ struct MountStep {
 // Everything the builder needs, computed before the clone: it only makes syscalls.
 struct Builder {
   int release_read = -1;
-  std::string root;
+  int root_mount = -1;  // the root tmpfs's detached mount
   std::vector<MountStep> mounts;
   std::vector<std::string> storage, paths;  // the environment's strings, the command's paths
   std::vector<char*> argv, env;
@@ -107,6 +111,8 @@ int BuilderMain(void*) {
   Must(sethostname("localhost", 9));
   Must(setdomainname("(none)", 6));
   Must(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr));
+  Must(fchdir(b.root_mount));
+  Must(syscall(SYS_move_mount, b.root_mount, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH));
   for (const MountStep& m : b.mounts) {
     Must(mount(m.source.empty() ? nullptr : m.source.c_str(), m.target.c_str(), m.type, m.flags,
                m.data));
@@ -115,7 +121,7 @@ int BuilderMain(void*) {
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     Must(syscall(SYS_mount_setattr, AT_FDCWD, m.target.c_str(), AT_RECURSIVE, &attr, sizeof attr));
   }
-  Must(chroot(b.root.c_str()));
+  Must(chroot("."));
   Must(chdir("/"));
   Must(syscall(SYS_setresgid, 100, 100, 100));
   Must(syscall(SYS_setresuid, 1000, 1000, 1000));
@@ -131,11 +137,13 @@ int BuilderMain(void*) {
   _exit(errno == ENOENT || errno == ENOTDIR ? 127 : 126);
 }
 
-// What the builder mounts, in sbx's order (sandbox/builder/run_child.cc).
-std::vector<MountStep> MountSteps(const std::string& root, const std::vector<std::string>& ro,
+// What the builder mounts, in sbx's order (sandbox/builder/run_child.cc), once it is in the
+// root tmpfs: targets relative to it, host sources absolute.
+std::vector<MountStep> MountSteps(const std::vector<std::string>& ro,
                                   const std::vector<std::string>& devs,
                                   const std::string& build_source) {
-  std::vector<MountStep> m = {{root, root, nullptr, MS_BIND | MS_REC, nullptr, false}};
+  const std::string root = ".";
+  std::vector<MountStep> m;
   for (const std::string& dir : ro) {
     const std::string source = dir == "/etc" ? root + dir : dir;
     m.push_back({source, root + dir, nullptr, MS_BIND | MS_REC, nullptr, true});
@@ -160,22 +168,13 @@ void WriteProcFile(pid_t pid, const char* name, const char* text) {
   close(fd);
 }
 
-// One unlinkat per entry made, newest first (as SandboxRoot::Remove on a builder that left
-// nothing behind).
-void RemoveRoot(int root, const std::vector<std::pair<std::string, bool>>& made) {
-  const int etc = static_cast<int>(Must(openat(root, "etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
-  const int dev = static_cast<int>(Must(openat(root, "dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
-  for (auto it = made.rbegin(); it != made.rend(); ++it) {
-    const std::string& path = it->first;
-    int at = root;
-    const char* name = path.c_str();
-    if (path.rfind("etc/", 0) == 0) at = etc, name += 4;
-    if (path.rfind("dev/", 0) == 0) at = dev, name += 4;
-    Must(unlinkat(at, name, it->second ? AT_REMOVEDIR : 0));
-  }
-  close(etc);
-  close(dev);
+// The holder: shares our fd table (CLONE_FILES) and dies with us; the table, and the
+// references in it, go with it.
+int HolderMain(void*) {
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  for (;;) syscall(SYS_pause);
 }
+alignas(16) char g_holder_stack[16 << 10];
 
 }  // namespace
 
@@ -190,14 +189,20 @@ int main(int argc, char** argv) {
   const bool kvm = access("/dev/kvm", R_OK | W_OK) == 0;
   const bool ptmx = access("/dev/pts/ptmx", F_OK) == 0;
 
-  // The root, one syscall per entry (it is 0700 until the end: nothing can be in the way).
-  char root_path[] = "/dev/shm/sbx-floor-root-XXXXXX";
-  if (!mkdtemp(root_path)) std::abort();
-  b.root = root_path;
-  const int root =
-      static_cast<int>(Must(open(root_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)));
-  std::vector<std::pair<std::string, bool>> made;  // relative path, is a directory
-  std::vector<std::string> read_only, devs;        // host paths bound into the root
+  Must(clone(HolderMain, g_holder_stack + sizeof g_holder_stack, CLONE_VM | CLONE_FILES | SIGCHLD,
+             nullptr));
+
+  // The root, one syscall per entry (no one else can reach it: nothing can be in the way).
+  const int fs = static_cast<int>(Must(syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC)));
+  Must(syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0750", 0));
+  const std::string group = std::to_string(host_gid);
+  Must(syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "gid", group.c_str(), 0));
+  Must(syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0));
+  const int root = static_cast<int>(
+      Must(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)));
+  close(fs);
+  b.root_mount = root;
+  std::vector<std::string> read_only, devs;  // host paths bound into the root
   for (const char* dir : kSystemDirs) {
     struct stat st;
     if (lstat(dir, &st) < 0) continue;
@@ -206,47 +211,28 @@ int main(int argc, char** argv) {
       const ssize_t n = Must(readlink(dir, target, sizeof target - 1));
       target[n] = '\0';
       Must(symlinkat(target, root, dir + 1));
-      made.push_back({dir + 1, false});
       continue;
     }
     Must(mkdirat(root, dir + 1, 0755));
-    made.push_back({dir + 1, true});
     read_only.push_back(dir);
   }
-  for (const char* dir : kMountPointDirs) {
-    Must(mkdirat(root, dir, 0755));
-    made.push_back({dir, true});
-  }
-  made.push_back({"etc/passwd", false});
-  made.push_back({"etc/group", false});
+  for (const char* dir : kMountPointDirs) Must(mkdirat(root, dir, 0755));
   Must(mkdirat(root, "tmp", 0755));
   Must(fchmodat(root, "tmp", 01777, 0));
-  made.push_back({"tmp", true});
   const int dev = static_cast<int>(Must(openat(root, "dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
   std::vector<const char*> nodes(std::begin(kDevNodes), std::end(kDevNodes));
   if (kvm) nodes.push_back("kvm");
   for (const char* node : nodes) {
     Must(mknodat(dev, node, S_IFREG | 0644, 0));
-    made.push_back({std::string("dev/") + node, false});
     devs.push_back(std::string("/dev/") + node);
   }
-  for (const auto& link : kDevLinks) {
-    Must(symlinkat(link[1], dev, link[0]));
-    made.push_back({std::string("dev/") + link[0], false});
-  }
-  if (ptmx) {
-    Must(symlinkat("pts/ptmx", dev, "ptmx"));
-    made.push_back({"dev/ptmx", false});
-  }
+  for (const auto& link : kDevLinks) Must(symlinkat(link[1], dev, link[0]));
+  if (ptmx) Must(symlinkat("pts/ptmx", dev, "ptmx"));
   close(dev);
   const int etc = static_cast<int>(Must(openat(root, "etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
   WriteFileAt(etc, "hosts", kEtcHosts, sizeof kEtcHosts - 1, 0644);
-  made.push_back({"etc/hosts", false});
   Must(mkdirat(root, "build", 0755));
-  made.push_back({"build", true});
   read_only.push_back("/etc");
-  Must(fchown(root, 0, host_gid));
-  Must(fchmod(root, 0750));
 
   // The build dir on disk: TOP 0710 to the build group, TOP/build 0700 (ours: we are root).
   const char* tmpdir = std::getenv("TMPDIR");
@@ -258,7 +244,8 @@ int main(int argc, char** argv) {
   Must(fchown(top_fd, -1, host_gid));
   Must(fchmod(top_fd, 0710));
   Must(mkdirat(top_fd, "build", 0700));
-  b.mounts = MountSteps(b.root, read_only, devs, top + "/build");
+  Must(openat(top_fd, "build", O_PATH | O_NOFOLLOW | O_CLOEXEC));  // for the holder
+  b.mounts = MountSteps(read_only, devs, top + "/build");
 
   // The builder's command and Nix's environment (sandbox/rules/start_plan.cc).
   b.storage = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin",
@@ -299,19 +286,17 @@ int main(int argc, char** argv) {
   WriteProcFile(pid, "uid_map", ("1000 " + std::to_string(getuid()) + " 1").c_str());
   WriteProcFile(pid, "setgroups", "deny");
   WriteProcFile(pid, "gid_map", ("100 " + std::to_string(host_gid) + " 1").c_str());
+  const std::string mount_ns = "/proc/" + std::to_string(pid) + "/ns/mnt";
+  Must(open(mount_ns.c_str(), O_RDONLY | O_CLOEXEC));  // for the holder
   if (write(release[1], "1", 1) != 1) std::abort();
   close(release[1]);
   close(release[0]);
   int status = 0;
   Must(waitpid(pid, &status, 0));
 
-  // Removal: the build dir with two rmdirs, the root entry by entry.
+  // Removal: the build dir with two rmdirs; the holder keeps TOP (top_fd) and TOP/build.
   Must(unlinkat(top_fd, "build", AT_REMOVEDIR));
-  close(top_fd);
   Must(rmdir(top.c_str()));
-  RemoveRoot(root, made);
-  close(root);
-  Must(rmdir(root_path));
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 125;
 }
