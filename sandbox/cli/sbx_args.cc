@@ -60,12 +60,13 @@ constexpr std::string_view kRunHelp =
     "                 read and write it, as Nix's kvm system feature\n"
     "  --cgroup DIR   create the cgroup v2 DIR, start CMD in it, kill and remove it after\n"
     "  --root DIR     use DIR as the root (etc/ is written there); default: a fresh root\n"
-    "                 with read-only /usr, /bin, /sbin, /lib, /lib64 from the host\n"
+    "                 with read-only /usr, /bin, /sbin, /lib, /lib64 from the host, on a\n"
+    "                 tmpfs of its own where the caller may mount one, else in /dev/shm\n"
     "  --timing       print the start's phases in microseconds as one JSON line on stderr:\n"
     "                 setup, clone, maps, files, nsfds, cgroup, release (and fast mode's\n"
     "                 handoff), clone_to_release and call_to_release,\n"
     "                 and \"paths\": the syscalls the kernel allowed (clone3 or clone,\n"
-    "                 mount_setattr or remount)\n"
+    "                 mount_setattr or remount) and the root (tmpfs, directory or given)\n"
     "Environment: SBX_FORCE_FALLBACK=clone,mount,root takes older kernels' paths (tests).\n";
 
 enum class Arg { kNone, kNumber, kText };

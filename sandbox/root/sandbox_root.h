@@ -56,8 +56,6 @@ class SandboxRoot {
   const std::string& path() const { return path_; }
   // The private tmpfs's mount (a detached mount fd, for the builder to attach), else -1.
   int mount_fd() const { return private_tmpfs_ ? root_fd_.get() : -1; }
-  // The root's directory fd, to write its etc files beneath.
-  int fd() const { return root_fd_.get(); }
   // For messages: the path, or what the root is when it has none.
   const std::string& name() const { return name_; }
   // "tmpfs" (a private one), "directory" (a fresh one) or "given".

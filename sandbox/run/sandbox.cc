@@ -104,7 +104,7 @@ RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& gua
   UniqueFd self(sys::PidfdOpen(getpid()));
 
   plan.sandbox_root = root.name();
-  if (root.mount_fd() >= 0) plan.sandbox_root_fd = root.fd();
+  plan.sandbox_root_fd = root.mount_fd();  // -1 but for a private tmpfs, which has no path
   const RunChildPlan run = PrepareRunChild(
       plan.builder, root.path(), root.mount_fd(), root.read_only_binds(),
       build_dir ? build_dir->Bind() : BuildDirBind{}, self.get(), error_write.get());
