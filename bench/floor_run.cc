@@ -169,9 +169,12 @@ void WriteProcFile(pid_t pid, const char* name, const char* text) {
 }
 
 // The holder: shares our fd table (CLONE_FILES) and dies with us; the table, and the
-// references in it, go with it.
+// references in it, go with it. We may be gone before it arms its death signal (it runs
+// when it is scheduled): then it ends at once, or it would pause forever.
+pid_t g_floor_pid = 0;
 int HolderMain(void*) {
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+  if (syscall(SYS_getppid) != g_floor_pid) syscall(SYS_exit, 0);
   for (;;) syscall(SYS_pause);
 }
 alignas(16) char g_holder_stack[16 << 10];
@@ -189,6 +192,7 @@ int main(int argc, char** argv) {
   const bool kvm = access("/dev/kvm", R_OK | W_OK) == 0;
   const bool ptmx = access("/dev/pts/ptmx", F_OK) == 0;
 
+  g_floor_pid = getpid();
   Must(clone(HolderMain, g_holder_stack + sizeof g_holder_stack, CLONE_VM | CLONE_FILES | SIGCHLD,
              nullptr));
 
