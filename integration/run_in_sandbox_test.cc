@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iterator>
 #include <sstream>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -119,9 +119,9 @@ TEST_P(RunInSandboxTest, TheGuardHoldsTheBuildDirAndTheMountNamespace) {
       for (pid_t child : Children()) {
         if (child == s.builder) continue;
         std::vector<std::string> fds = FdTargets(child);
-        held = std::count(fds.begin(), fds.end(), build) == 1 &&
-               std::count(fds.begin(), fds.end(), s.build_dir) == 1 &&
-               std::count(fds.begin(), fds.end(), mount_ns) == 1;
+        held = held || (std::count(fds.begin(), fds.end(), build) == 1 &&
+                        std::count(fds.begin(), fds.end(), s.build_dir) == 1 &&
+                        std::count(fds.begin(), fds.end(), mount_ns) == 1);
       }
       if (!held) usleep(10 * 1000);  // the guard reads its messages when it is scheduled
     }
