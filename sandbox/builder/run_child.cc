@@ -146,7 +146,7 @@ void AttachRoot(const RunChildPlan& plan) {
   }
   if (fchdir(plan.root_mount_fd) < 0) Fail(plan, "entering the root tmpfs");
   if (syscall(SYS_move_mount, plan.root_mount_fd, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-    Fail(plan, "attaching the root tmpfs");
+    Fail(plan, kAttachingTheRootTmpfs);
   }
   close(plan.root_mount_fd);
 }

@@ -47,6 +47,10 @@ struct RunChildPlan {
   std::vector<char*> env_ptrs;
 };
 
+// The step RunChild names when it cannot move a private tmpfs root over its / (a kernel or
+// security policy that refuses move_mount): the caller may run again with a directory root.
+inline constexpr char kAttachingTheRootTmpfs[] = "attaching the root tmpfs";
+
 // Everything RunChild needs made beforehand, so that it allocates nothing: the seccomp
 // program, the argv and environment pointers. steps.argv must not be empty.
 RunChildPlan PrepareRunChild(BuilderSteps steps, std::string root, int root_mount_fd,

@@ -136,6 +136,21 @@ RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& gua
   return result;
 }
 
+// RunPlanned, and where the builder could not move a private tmpfs root over its / (a
+// kernel or security policy that allows fsopen but refuses that move_mount), once more with
+// the root as a directory, as for a caller who may not make a tmpfs.
+RunResult RunPlannedWithRootFallback(RunConfig config, const StartPlan& plan,
+                                     LeftoverGuard& guard,
+                                     const std::function<void(const StartedRun&)>& on_started) {
+  RunResult result = RunPlanned(config, plan, guard, on_started);
+  if (config.force_directory_root || !result.builder_error ||
+      result.builder_error->step().find(kAttachingTheRootTmpfs) == std::string::npos) {
+    return result;
+  }
+  config.force_directory_root = true;
+  return RunPlanned(config, plan, guard, on_started);
+}
+
 }  // namespace
 
 RunResult RunInSandbox(const RunConfig& config,
@@ -155,15 +170,17 @@ RunResult RunInSandbox(const RunConfig& config,
   // never touches the first one's process-wide signal handlers.
   LeftoverGuard guard(/*reap=*/!config.exits_after_run);
   TerminatingSignals signals;
-  if (probe_first || !plan.use_user_namespace) return RunPlanned(config, plan, guard, on_started);
+  if (probe_first || !plan.use_user_namespace) {
+    return RunPlannedWithRootFallback(config, plan, guard, on_started);
+  }
   try {
-    return RunPlanned(config, plan, guard, on_started);
+    return RunPlannedWithRootFallback(config, plan, guard, on_started);
   } catch (const SysError&) {
     if (ProbeUserNamespaces().works) throw;  // not for want of a user namespace
   }
   host.user_namespaces_work = false;
   host.user_namespaces_error = UserNamespacesUnavailableError();
-  return RunPlanned(config, PlanStart(start, host), guard, on_started);
+  return RunPlannedWithRootFallback(config, PlanStart(start, host), guard, on_started);
 }
 
 }  // namespace sbx
