@@ -139,8 +139,7 @@ RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& gua
 // RunPlanned, and where the builder could not move a private tmpfs root over its / (a
 // kernel or security policy that allows fsopen but refuses that move_mount), once more with
 // the root as a directory, as for a caller who may not make a tmpfs.
-RunResult RunPlannedWithRootFallback(RunConfig config, const StartPlan& plan,
-                                     LeftoverGuard& guard,
+RunResult RunPlannedWithRootFallback(RunConfig config, const StartPlan& plan, LeftoverGuard& guard,
                                      const std::function<void(const StartedRun&)>& on_started) {
   RunResult result = RunPlanned(config, plan, guard, on_started);
   if (config.force_directory_root || !result.builder_error ||
