@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <seccomp.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -78,33 +77,18 @@ TEST_P(SbxRunTest, AFreshRootIsAPrivateTmpfsWherePermitted) {
 TEST_P(SbxRunTest, ARootTmpfsTheBuilderCannotAttachFallsBackToADirectory) {
   const std::string why = testing::PrivateTmpfsUnavailableReason();
   if (!why.empty()) GTEST_SKIP() << "sbx makes no tmpfs root here: " << why;
-  int out[2];
-  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  auto refuse_move_mount = [] {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(move_mount), 0) != 0 ||
-        seccomp_load(ctx) != 0) {
-      _exit(90);
-    }
-    dup2(out[1], 1);
-    const std::string path = testing::SbxPath();
-    execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/sh", "-c",
-          "echo ran; sed -n 's|^[0-9]* [0-9]* [0-9:]* \\([^ ]*\\) / .*|\\1|p' "
-          "/proc/self/mountinfo",
-          nullptr);
-    _exit(91);
-  }
-  close(out[1]);
-  const std::string output = testing::ReadAll(out[0]);
-  close(out[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  ASSERT_NE(WEXITSTATUS(status), 90) << "could not install the seccomp filter";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_THAT(output, ::testing::MatchesRegex("ran\n/\\S*sbx-root-\\w+\n"));
+    return ctx && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(move_mount), 0) == 0 &&
+           seccomp_load(ctx) == 0;
+  };
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--", "/bin/sh", "-c",
+                            "echo ran; sed -n 's|^[0-9]* [0-9]* [0-9:]* \\([^ ]*\\) / .*|\\1|p' "
+                            "/proc/self/mountinfo"},
+                           "", std::nullopt, refuse_move_mount);
+  ASSERT_NE(o.exit_code, testing::kChildSetupFailed) << "could not install the seccomp filter";
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_THAT(o.out, ::testing::MatchesRegex("ran\n/\\S*sbx-root-\\w+\n"));
 }
 
 TEST_P(SbxRunTest, BuildDirIsPrivateToRootOfAUidRange) {

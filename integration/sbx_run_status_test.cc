@@ -144,34 +144,23 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
 TEST_P(SbxRunTest, NoUserNamespacesIsAClearError) {
   testing::ScratchDir tmpdir("sbx-no-userns-tmpdir");
   ASSERT_FALSE(tmpdir.path().empty());
-  int out[2];
-  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  const std::string tmp = tmpdir.path();
+  auto forbid_user_namespaces = [&tmp] {
     FILE* limit = nullptr;
-    if (unshare(CLONE_NEWUSER) != 0 ||
-        !(limit = fopen("/proc/sys/user/max_user_namespaces", "w")) || fputs("0", limit) < 0 ||
-        fclose(limit) != 0) {
-      _exit(90);
-    }
-    dup2(out[1], 2);
-    setenv("TMPDIR", tmpdir.path().c_str(), 1);
-    const std::string path = testing::SbxPath();
-    execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/true", nullptr);
-    _exit(91);
+    const bool limited = unshare(CLONE_NEWUSER) == 0 &&
+                         (limit = fopen("/proc/sys/user/max_user_namespaces", "w")) &&
+                         fputs("0", limit) >= 0 && fclose(limit) == 0;
+    return limited && setenv("TMPDIR", tmp.c_str(), 1) == 0;
+  };
+  Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--", "/bin/true"}, "", std::nullopt,
+                           forbid_user_namespaces);
+  if (o.exit_code == testing::kChildSetupFailed) {
+    GTEST_SKIP() << "cannot limit user namespaces here";
   }
-  close(out[1]);
-  const std::string err = testing::ReadAll(out[0]);
-  close(out[0]);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 90) GTEST_SKIP() << "cannot limit user namespaces here";
-  EXPECT_EQ(WEXITSTATUS(status), 125);
-  EXPECT_THAT(err, HasSubstr("sbx: error: cannot perform a sandboxed build because user "
-                             "namespaces are not available ("));
-  EXPECT_THAT(err, HasSubstr("user.max_user_namespaces: 0"));
+  EXPECT_EQ(o.exit_code, 125);
+  EXPECT_THAT(o.err, HasSubstr("sbx: error: cannot perform a sandboxed build because user "
+                               "namespaces are not available ("));
+  EXPECT_THAT(o.err, HasSubstr("user.max_user_namespaces: 0"));
   EXPECT_TRUE(testing::TreeOf(tmpdir.path()).empty()) << "a build dir was left in $TMPDIR";
 }
 

@@ -27,17 +27,17 @@ std::string ReadAll(int fd) {
 }
 
 Outcome Sbx(const std::vector<std::string>& args, const std::string& input,
-            std::optional<std::pair<uid_t, gid_t>> as) {
+            std::optional<std::pair<uid_t, gid_t>> as, const InChild& in_child) {
   const std::string path = SbxPath();
   int binary = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   EXPECT_GE(binary, 0) << path;
-  Outcome outcome = SbxFromFd(binary, args, input, as);
+  Outcome outcome = SbxFromFd(binary, args, input, as, in_child);
   close(binary);
   return outcome;
 }
 
 Outcome SbxFromFd(int binary, const std::vector<std::string>& args, const std::string& input,
-                  std::optional<std::pair<uid_t, gid_t>> as) {
+                  std::optional<std::pair<uid_t, gid_t>> as, const InChild& in_child) {
   int in[2], out[2], err[2];
   EXPECT_EQ(pipe2(in, O_CLOEXEC), 0);
   EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
@@ -54,8 +54,9 @@ Outcome SbxFromFd(int binary, const std::vector<std::string>& args, const std::s
     dup2(err[1], 2);
     if (as && (setgroups(0, nullptr) != 0 || setresgid(as->second, as->second, as->second) != 0 ||
                setresuid(as->first, as->first, as->first) != 0)) {
-      _exit(99);
+      _exit(kChildSetupFailed);
     }
+    if (in_child && !in_child()) _exit(kChildSetupFailed);
     fexecve(binary, argv.data(), environ);
     _exit(98);
   }
