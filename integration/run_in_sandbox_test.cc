@@ -1,17 +1,21 @@
 // RunInSandbox, the library call behind `sbx run`, used in-process as a build tool would:
 // what it returns, what it refuses before anything exists, what it leaves behind (nothing),
 // and how a terminating signal ends it. The command's view of the sandbox is sbx_run_test's.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -105,31 +109,61 @@ std::vector<pid_t> Children() {
   return {std::istream_iterator<pid_t>(pids), std::istream_iterator<pid_t>()};
 }
 
-// The leftover guard holds the build dir and the builder's mount namespace while the run
-// lasts, so that neither their release nor the namespace's teardown is waited for
-// (leftover_guard.h). The guard is our child that is not the builder.
-TEST_P(RunInSandboxTest, TheGuardHoldsTheBuildDirAndTheMountNamespace) {
-  bool held = false;
-  auto look = [&](const StartedRun& s) {
-    const std::string build = s.build_dir + "/build";
-    const std::string mount_ns =
-        std::filesystem::read_symlink("/proc/" + std::to_string(s.builder) + "/ns/mnt");
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!held && std::chrono::steady_clock::now() < end) {
-      for (pid_t child : Children()) {
-        if (child == s.builder) continue;
-        std::vector<std::string> fds = FdTargets(child);
-        held = held || (std::count(fds.begin(), fds.end(), build) == 1 &&
-                        std::count(fds.begin(), fds.end(), s.build_dir) == 1 &&
-                        std::count(fds.begin(), fds.end(), mount_ns) == 1);
+// Whether process `pid` has ended: gone, or a zombie not yet reaped by whoever adopted it.
+bool Ended(pid_t pid) {
+  const std::string stat = testing::ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t state = stat.rfind(") ");
+  return state == std::string::npos || stat.compare(state + 2, 1, "Z") == 0;
+}
+
+// A process that runs one sandbox and exits (sbx) leaves the last references to the removed
+// build dir and to the builder's mount namespace open in the fd table it shares with its
+// guard, so that neither their release nor the namespace's teardown is waited for before it
+// exits (leftover_guard.h); its exit ends the guard, and with it those references. Run in a
+// child of ours, which such a run leaves with a guard until it exits.
+TEST_P(RunInSandboxTest, AOneShotRunLeavesTheLastReferencesToItsGuard) {
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  const pid_t runner = fork();
+  ASSERT_GE(runner, 0);
+  if (runner == 0) {
+    RunConfig config = Config({"/bin/sleep", "30"});
+    config.exits_after_run = true;
+    std::string build_dir, mount_ns, line;
+    try {
+      RunInSandbox(config, [&](const StartedRun& s) {
+        build_dir = s.build_dir;
+        mount_ns = std::filesystem::read_symlink("/proc/" + std::to_string(s.builder) + "/ns/mnt");
+        kill(s.builder, SIGKILL);
+      });
+      // The guard's table is ours: what we left open, it holds.
+      const std::vector<pid_t> guard = Children();
+      if (guard.size() != 1) throw std::runtime_error("no single guard");
+      const std::vector<std::string> fds = FdTargets(guard[0]);
+      for (const std::string& held :
+           {build_dir + " (deleted)", build_dir + "/build (deleted)", mount_ns}) {
+        if (std::count(fds.begin(), fds.end(), held) != 1) line += "not held: " + held + "; ";
       }
-      if (!held) usleep(10 * 1000);  // the guard reads its messages when it is scheduled
+      line += "guard " + std::to_string(guard[0]);
+    } catch (const std::exception& e) {
+      line = e.what();
     }
-    kill(s.builder, SIGKILL);
-  };
-  Run(Config({"/bin/sleep", "30"}), look);
-  EXPECT_TRUE(held) << "no child but the builder holds the build dir, its top and the "
-                       "builder's mount namespace";
+    line += "\n";
+    (void)!write(report[1], line.data(), line.size());
+    _exit(0);
+  }
+  close(report[1]);
+  std::string line;
+  char c;
+  while (read(report[0], &c, 1) == 1 && c != '\n') line += c;
+  close(report[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(runner, &status, 0), runner);
+  pid_t guard = 0;
+  ASSERT_EQ(std::sscanf(line.c_str(), "guard %d", &guard), 1) << line;  // nothing "not held"
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!Ended(guard) && std::chrono::steady_clock::now() < end) usleep(10 * 1000);
+  EXPECT_TRUE(Ended(guard)) << "the guard outlived the run's process by 10 s";
 }
 
 // A command the builder cannot run: env(1)'s statuses, and the failed step.

@@ -115,14 +115,19 @@ int Run(RunCommand command) {
   auto print_timings = [&command](const StartedRun& started) {
     if (command.timing) std::fprintf(stderr, "%s\n", TimingsJson(started).c_str());
   };
+  int status = kExitSetupFailed;
   try {
     const RunResult result = RunInSandbox(command.config, print_timings);
     if (result.builder_error) PrintError(result.builder_error->what());
-    return result.exit_code;
+    status = result.exit_code;
   } catch (const SysError& e) {
     PrintError(e.what());
-    return kExitSetupFailed;
   }
+  // The leftover guard shares our fd table and ends just after us (leftover_guard.h): our
+  // stdio closed now, whoever reads our output sees its end when we exit, not when it does.
+  std::fflush(nullptr);
+  for (int fd = 0; fd <= 2; ++fd) close(fd);
+  return status;
 }
 
 int Main(const std::vector<std::string>& args) {

@@ -37,15 +37,16 @@ HostBuildDir::HostBuildDir(uid_t owner_uid, gid_t owner_gid,
       throw SysError("chmod 0710 " + top_, errno);
     }
     if (mkdirat(top_fd_.get(), kBuild, 0700) < 0) throw SysError("mkdir " + top_ + "/build", errno);
-    UniqueFd build(openat(top_fd_.get(), kBuild, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!build) throw SysError("opening " + top_ + "/build", errno);
+    build_fd_.reset(openat(top_fd_.get(), kBuild, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!build_fd_) throw SysError("opening " + top_ + "/build", errno);
     struct stat st;
-    if (fstat(build.get(), &st) < 0) throw SysError("stat " + top_ + "/build", errno);
+    if (fstat(build_fd_.get(), &st) < 0) throw SysError("stat " + top_ + "/build", errno);
     if ((st.st_uid != owner_uid || st.st_gid != owner_gid) &&
-        fchown(build.get(), owner_uid, owner_gid) < 0) {
+        fchown(build_fd_.get(), owner_uid, owner_gid) < 0) {
       throw SysError("giving " + top_ + "/build to the sandbox user", errno);
     }
   } catch (...) {
+    build_fd_.reset();
     top_fd_.reset();
     RemoveTree(top_);
     throw;
@@ -55,6 +56,7 @@ HostBuildDir::HostBuildDir(uid_t owner_uid, gid_t owner_gid,
 HostBuildDir::~HostBuildDir() {
   // Most builds leave their build dir empty (a command's own temporary files are gone):
   // two rmdirs then, and a walk only where something was left.
+  build_fd_.reset();
   const bool emptied = unlinkat(top_fd_.get(), kBuild, AT_REMOVEDIR) == 0;
   top_fd_.reset();
   if (emptied && rmdir(top_.c_str()) == 0) return;

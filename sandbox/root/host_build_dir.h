@@ -30,6 +30,9 @@ class HostBuildDir {
   HostBuildDir& operator=(const HostBuildDir&) = delete;
 
   const std::string& top() const { return top_; }
+  // TOP and TOP/build, open until the destructor removes them.
+  int top_fd() const { return top_fd_.get(); }
+  int build_fd() const { return build_fd_.get(); }
   // What the builder binds (TOP/build), and the flags of its mount that a user namespace
   // must keep.
   BuildDirBind Bind() const;
@@ -37,6 +40,7 @@ class HostBuildDir {
  private:
   std::string top_;
   UniqueFd top_fd_;
+  UniqueFd build_fd_;
 };
 
 }  // namespace sbx

@@ -1,11 +1,12 @@
 #include "sandbox/run/leftover_guard.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,20 +24,19 @@ namespace {
 
 constexpr char kTree = 'T';
 constexpr char kCgroup = 'C';
-constexpr char kHold = 'H';
-constexpr char kHoldNamespace = 'N';
-constexpr char kDone = 'D';
 
-// The guard's own storage: static, so that it exists for as long as the guard may run, and
-// touched by nothing but the guard.
-constexpr size_t kInputSize = 32 << 10;  // the list: a root and a cgroup path
+// The guard's storage: static, so that it exists for as long as the guard may run. Only the
+// list is written by sbx (before it publishes the new size); the rest is the guard's.
+constexpr size_t kListSize = 32 << 10;  // the list: a root, a build dir and a cgroup path
 constexpr size_t kMaxItems = 64;
 struct GuardStorage {
   alignas(16) char stack[64 << 10];
-  char input[kInputSize + 1];
+  char list[kListSize + 1];  // "KIND PATH\n" lines
+  std::atomic<size_t> list_size{0};
+  std::atomic<bool> done{false};
+  int sbx_pidfd = -1;
+  long sbx_pid = -1;
   char* argv[kMaxItems + 3];
-  int from_sbx = -1;
-  int to_guard = -1;  // the guard's copy of sbx's write end, closed first
 };
 GuardStorage g_guard;
 std::atomic<bool> g_guard_made{false};
@@ -45,58 +45,42 @@ std::atomic<bool> g_guard_made{false};
   for (;;) raw::Syscall3(SYS_exit, status, 0, 0);
 }
 
-// Opens each "H" (a path, not followed) or "N" (a /proc namespace link, followed) line's path
-// among the complete lines in input[from, size) and keeps it open until the guard ends
-// (O_CLOEXEC: also before a cleanup exec). Returns where the first incomplete line starts.
-size_t HoldWhatIsListed(char* input, size_t from, size_t size) {
-  for (size_t end = from; end < size; ++end) {
-    if (input[end] != '\n') continue;
-    if (input[from] == kHold || input[from] == kHoldNamespace) {
-      const int flags = input[from] == kHold ? O_PATH | O_NOFOLLOW : O_RDONLY;
-      input[end] = '\0';  // gone already: nothing to hold
-      raw::Syscall3(SYS_open, reinterpret_cast<long>(input + from + 1), flags | O_CLOEXEC, 0);
-      input[end] = '\n';
-    }
-    from = end + 1;
-  }
-  return from;
-}
-
-// Runs on sbx's memory with every signal blocked (so Ctrl-C to the process group does not
-// end it before sbx): raw syscalls only, until it exits or execs.
+// Runs on sbx's memory and fd table with every signal blocked (so Ctrl-C to the process group
+// does not end it before sbx): raw syscalls only, until it exits or execs.
 int GuardMain(void*) {
   GuardStorage& g = g_guard;
-  raw::Syscall3(SYS_close, g.to_guard, 0, 0);  // else sbx's death would bring no EOF
-  // Hold none of the caller's pipes open: /dev/null on 0-2.
-  const long null = raw::Syscall3(SYS_open, reinterpret_cast<long>("/dev/null"), O_RDWR, 0);
-  for (int fd = 0; fd <= 2 && null >= 0; ++fd) raw::Syscall3(SYS_dup2, null, fd, 0);
-  size_t size = 0, seen = 0;
+  struct pollfd sbx_ended = {.fd = g.sbx_pidfd, .events = POLLIN, .revents = 0};
+  // sbx's exit makes its pidfd readable, after it has given us to another parent. Should
+  // poll return while sbx lives (the pidfd closed under us: the fd table is sbx's too), we
+  // look at our parent every 10 ms instead.
   for (;;) {
-    const long n = raw::Syscall3(SYS_read, g.from_sbx, reinterpret_cast<long>(g.input + size),
-                                 kInputSize - size);
-    if (n == -EINTR) continue;
-    if (n <= 0) break;
-    size += static_cast<size_t>(n);
-    if (size == kInputSize) RawExit(2);  // more than sbx ever sends
-    seen = HoldWhatIsListed(g.input, seen, size);
+    raw::Syscall3(SYS_poll, reinterpret_cast<long>(&sbx_ended), 1, -1);
+    if (raw::Syscall3(SYS_getppid, 0, 0, 0) != g.sbx_pid) break;
+    const struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+    raw::Syscall3(SYS_nanosleep, reinterpret_cast<long>(&pause), 0, 0);
   }
-  // "KIND PATH\n" lines; a last line "D" means sbx cleaned up itself.
-  if (size >= 2 && g.input[size - 2] == kDone && (size == 2 || g.input[size - 3] == '\n')) {
+  // sbx has exited: nothing writes our memory any more.
+  if (g.done.load(std::memory_order_acquire)) {
+    // The caller's pipes first (the rest of sbx's fds, what it held, go with our exit).
+    for (int fd = 0; fd <= 2; ++fd) raw::Syscall3(SYS_close, fd, 0, 0);
     RawExit(0);
   }
+  const size_t size = g.list_size.load(std::memory_order_acquire);
   size_t argc = 0;
   g.argv[argc++] = const_cast<char*>("sbx");
   g.argv[argc++] = const_cast<char*>(kLeftoverCleanupCommand);
   for (size_t at = 0; at < size && argc < kMaxItems + 2;) {
     size_t end = at;
-    while (end < size && g.input[end] != '\n') ++end;
-    if (end == size) break;  // a line cut short by sbx's death
-    g.input[end] = '\0';
-    if (g.input[at] != kHold && g.input[at] != kHoldNamespace) g.argv[argc++] = g.input + at;
+    while (end < size && g.list[end] != '\n') ++end;
+    g.list[end] = '\0';
+    g.argv[argc++] = g.list + at;
     at = end + 1;
   }
   g.argv[argc] = nullptr;
   if (argc == 2) RawExit(0);  // nothing was made yet
+  // Hold none of the caller's pipes open while cleaning up: /dev/null on 0-2.
+  const long null = raw::Syscall3(SYS_open, reinterpret_cast<long>("/dev/null"), O_RDWR, 0);
+  for (int fd = 0; fd <= 2 && null >= 0; ++fd) raw::Syscall3(SYS_dup2, null, fd, 0);
   static char* const kNoEnvironment[] = {nullptr};
   raw::Syscall3(SYS_execve, reinterpret_cast<long>("/proc/self/exe"),
                 reinterpret_cast<long>(g.argv), reinterpret_cast<long>(kNoEnvironment));
@@ -109,54 +93,67 @@ LeftoverGuard::LeftoverGuard(bool reap) : reap_(reap) {
   if (g_guard_made.exchange(true)) {
     throw SysError("a second leftover guard in one process", EBUSY);
   }
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) throw SysError("creating the leftover guard's pipe", errno);
-  UniqueFd read_end(fds[0]);
-  to_guard_.reset(fds[1]);
-  g_guard.from_sbx = read_end.get();
-  g_guard.to_guard = to_guard_.get();
+  self_.reset(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+  if (!self_) {
+    const int error = errno;
+    g_guard_made = false;
+    throw SysError("opening a pidfd of this process for the leftover guard", error);
+  }
+  g_guard.list_size.store(0, std::memory_order_relaxed);
+  g_guard.done.store(false, std::memory_order_relaxed);
+  g_guard.sbx_pidfd = self_.get();
+  g_guard.sbx_pid = getpid();
   // The guard starts with every signal blocked and keeps them so: none of sbx's handlers
   // may run on its memory, and Ctrl-C must not end it.
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_ = clone(GuardMain, g_guard.stack + sizeof g_guard.stack, CLONE_VM | SIGCHLD, nullptr);
+  pid_ = clone(GuardMain, g_guard.stack + sizeof g_guard.stack, CLONE_VM | CLONE_FILES | SIGCHLD,
+               nullptr);
   const int error = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (pid_ < 0) throw SysError("starting the leftover guard", error);
+  if (pid_ < 0) {
+    g_guard_made = false;
+    throw SysError("starting the leftover guard", error);
+  }
 }
 
 LeftoverGuard::~LeftoverGuard() {
-  const char done[] = {kDone, '\n'};
-  (void)!write(to_guard_.get(), done, sizeof done);
-  to_guard_.reset();
-  if (!reap_) return;  // g_guard_made stays: the storage is the running guard's
+  g_guard.done.store(true, std::memory_order_release);
+  if (!reap_) {
+    // Our exit wakes the guard, which exits and releases what we leave open (the held fds,
+    // self_): g_guard_made stays, the storage is the running guard's.
+    (void)self_.release();
+    return;
+  }
+  kill(pid_, SIGKILL);  // our child, not yet reaped: its pid is still its own
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
+  for (int fd : held_) close(fd);
   g_guard_made = false;
 }
 
-void LeftoverGuard::Send(char kind, std::initializer_list<std::string> paths) {
-  std::string lines;
-  for (const std::string& path : paths) {
-    if (path.find('\n') != std::string::npos) {
-      throw SysError("a path with a newline: " + path, EINVAL);
-    }
-    lines += kind + path + "\n";
+void LeftoverGuard::Append(char kind, const std::string& path) {
+  if (path.find('\n') != std::string::npos) {
+    throw SysError("a path with a newline: " + path, EINVAL);
   }
-  // One write: the guard wakes once.
-  if (write(to_guard_.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size())) {
-    throw SysError("telling the leftover guard about " + *paths.begin(), errno);
+  const std::string line = kind + path + "\n";
+  const size_t size = g_guard.list_size.load(std::memory_order_relaxed);
+  if (size + line.size() > kListSize) {
+    throw SysError("the leftover guard's list is full, at " + path, ENOSPC);
   }
+  line.copy(g_guard.list + size, line.size());
+  // Published whole: a guard that finds us dead reads complete lines only.
+  g_guard.list_size.store(size + line.size(), std::memory_order_release);
 }
 
-void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Send(kTree, {path}); }
-void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Send(kCgroup, {path}); }
-void LeftoverGuard::HoldUntilGuardEnds(std::initializer_list<std::string> paths) {
-  Send(kHold, paths);
-}
-void LeftoverGuard::HoldMountNamespaceUntilGuardEnds(pid_t pid) {
-  Send(kHoldNamespace, {"/proc/" + std::to_string(pid) + "/ns/mnt"});
+void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Append(kTree, path); }
+void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Append(kCgroup, path); }
+
+void LeftoverGuard::HoldUntilGuardEnds(int fd) {
+  const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) throw SysError("keeping an fd open for the leftover guard", errno);
+  held_.push_back(copy);
 }
 
 namespace {

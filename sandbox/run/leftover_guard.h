@@ -1,20 +1,21 @@
 // What `sbx run` leaves on the host while it runs (a fresh root, a cgroup) must not outlive
-// it, not even a SIGKILL of sbx. A guard process holds the list and waits for EOF on a pipe:
-// if sbx says "done" first, it exits; if sbx dies, the pipe closes and it execs
-// `sbx --leftover-cleanup`, which removes what is listed (the builder dies with sbx: its
+// it, not even a SIGKILL of sbx. A guard process keeps the list and sleeps until sbx's
+// process has exited (a pidfd of it becomes readable): if sbx said "done", it exits; else it
+// execs `sbx --leftover-cleanup`, which removes what is listed (the builder dies with sbx: its
 // death signal, or cgroup.kill).
 //
-// The guard shares sbx's memory (CLONE_VM, as a vfork child does, but sbx runs on): making
-// it copies no page tables, and sbx takes no copy-on-write faults after it. Until it execs
-// it therefore makes raw syscalls only, on a stack and buffer of its own that nothing else
-// touches, so one process has at most one guard at a time.
+// The guard shares sbx's memory and fd table (CLONE_VM | CLONE_FILES): making it copies
+// neither, sbx adds to its list with a store to memory (no message, no wakeup), and an fd sbx
+// leaves open lives until the guard exits, after sbx (what HoldUntilGuardEnds is for). Until it
+// execs it makes raw syscalls only, on a stack of its own that nothing else touches, so one
+// process has at most one guard at a time.
 #pragma once
 
 #include <sys/types.h>
 
-#include <initializer_list>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sandbox/base/unique_fd.h"
 
@@ -23,37 +24,35 @@ namespace sbx {
 class LeftoverGuard {
  public:
   // Starts the guard. Throws SysError, also while another guard of this process lives.
-  // `reap`: wait for the guard's exit at the end, so that a process running many sandboxes
-  // keeps no zombie and may make the next guard; else (a process that exits right after,
-  // like sbx) it is left to exit on its own, and init reaps it: one wait fewer.
+  // `reap`: end the guard at the end (a process running many sandboxes keeps no zombie and
+  // may make the next guard); else (a process that exits right after, like sbx) it is left
+  // to end after this process, and init reaps it: what it holds is released after our exit.
   explicit LeftoverGuard(bool reap = true);
-  // Says "done" (everything was removed) and, if asked, reaps the guard.
+  // Says "done" (everything was removed); if reaping, ends the guard and closes what it held.
   ~LeftoverGuard();
   LeftoverGuard(const LeftoverGuard&) = delete;
   LeftoverGuard& operator=(const LeftoverGuard&) = delete;
 
   // Registers a directory tree to remove (no symlink followed, no mount crossed), or a cgroup
-  // to kill and remove, should sbx die. Throws SysError.
+  // to kill and remove, should this process die first. Throws SysError (a path with a
+  // newline, or a list longer than any run makes).
   void RemoveTreeIfKilled(const std::string& path);
   void DestroyCgroupIfKilled(const std::string& path);
 
-  // The guard opens each path (O_PATH, no symlink followed) and keeps it open until it ends,
-  // after sbx. Removing a held directory then leaves the release of its inode to the guard:
-  // where the file system discards a freed block before rmdir returns (ext4 without a
-  // journal, mounted with `discard`), sbx does not wait for the disk. Best effort: a path
-  // the guard finds gone is released by whoever removed it. Throws SysError.
-  void HoldUntilGuardEnds(std::initializer_list<std::string> paths);
-  // The same for the mount namespace of process `pid` (a child of ours): when that process
-  // exits, its mounts stay until the guard ends, and their teardown (an RCU grace period,
-  // the root tmpfs, the binds) is the guard's, not a wait before sbx learns of the exit.
-  void HoldMountNamespaceUntilGuardEnds(pid_t pid);
+  // Keeps a duplicate of `fd` open until the guard ends: without reaping, after this process
+  // has exited. Releasing the last reference to a removed directory (where the file system
+  // discards a freed block before returning: ext4 without a journal, mounted `discard`) or to
+  // the builder's mount namespace (the teardown of its mounts: an RCU grace period) is then
+  // the guard's work, not a wait before sbx returns. Throws SysError.
+  void HoldUntilGuardEnds(int fd);
 
  private:
-  void Send(char kind, std::initializer_list<std::string> paths);
+  void Append(char kind, const std::string& path);
 
   pid_t pid_ = -1;
   bool reap_;
-  UniqueFd to_guard_;
+  UniqueFd self_;          // a pidfd of this process: the guard waits for it to be readable
+  std::vector<int> held_;  // closed by a reaping destructor; else left to the guard
 };
 
 // The command the guard execs once sbx has died: `sbx --leftover-cleanup ITEM...`, each

@@ -93,7 +93,8 @@ RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& gua
   std::optional<HostBuildDir> build_dir;
   if (!plan.builder.build_dir_tmpfs) {
     build_dir.emplace(identity.host_uid, identity.host_gid, remove_if_killed);
-    guard.HoldUntilGuardEnds({build_dir->top() + "/build", build_dir->top()});
+    guard.HoldUntilGuardEnds(build_dir->top_fd());
+    guard.HoldUntilGuardEnds(build_dir->build_fd());
   }
   RunCgroup cgroup(plan.cgroup, guard);
 
@@ -112,7 +113,7 @@ RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& gua
   if (int sig = TerminatingSignals::received()) return {.exit_code = 128 + sig};
   Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });
   TerminatingSignals::Started(child.pid());
-  guard.HoldMountNamespaceUntilGuardEnds(child.pid());
+  if (child.mnt_ns_fd() >= 0) guard.HoldUntilGuardEnds(child.mnt_ns_fd());
   if (on_started) {
     on_started({.builder = child.pid(),
                 .timings = child.timings(),
