@@ -17,7 +17,7 @@
 // over its / and chroots into it. $TMPDIR/sbx-floor-build-XXXXXX/build is bound on /build.
 // As sbx's guard does, a holder process (sharing our fd table, killed by our death) keeps
 // the build dir and the builder's mount namespace open past our exit, so that neither their
-// release nor the namespace's teardown is waited for.
+// release nor the namespace's teardown is waited for; and we close our stdio before exiting.
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
@@ -301,6 +301,8 @@ int main(int argc, char** argv) {
   // Removal: the build dir with two rmdirs; the holder keeps TOP (top_fd) and TOP/build.
   Must(unlinkat(top_fd, "build", AT_REMOVEDIR));
   Must(rmdir(top.c_str()));
+  // As sbx does: our reader sees the end of our output at our exit, not at the holder's.
+  for (int fd = 0; fd <= 2; ++fd) close(fd);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 125;
 }
