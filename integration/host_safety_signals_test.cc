@@ -38,11 +38,15 @@ std::string FreshRootOf(const std::string& root_and_type) {
   return root.rfind("/sbx-root-", 0) == 0 ? "/dev/shm" + root : root;
 }
 
+// Who a signal goes to: sbx, or the process group sbx leads (as timeout(1) and a shell's
+// job control send it).
+enum class To { kSbx, kItsProcessGroup };
+
 // Starts `sbx run -- sh -c 'print the root; sleep'` with $TMPDIR `tmpdir` (where the build
 // dir goes), sends `sig`, and returns sbx's wait status; *root is the fresh root's host
 // path ("" for a private tmpfs), *builder the builder's pid.
 int SignalSbx(const std::string& mode, int sig, const std::string& tmpdir, std::string* root,
-              pid_t* builder, const std::vector<std::string>& options = {}) {
+              pid_t* builder, const std::vector<std::string>& options = {}, To to = To::kSbx) {
   *builder = -1;
   *root = "(not printed)";
   int out[2];
@@ -50,6 +54,7 @@ int SignalSbx(const std::string& mode, int sig, const std::string& tmpdir, std::
   const std::string path = testing::SbxPath();
   pid_t sbx = fork();
   if (sbx == 0) {
+    setpgid(0, 0);
     dup2(out[1], 1);
     setenv("TMPDIR", tmpdir.c_str(), 1);
     std::vector<std::string> args = {"sbx", "run", "--mode", mode};
@@ -82,7 +87,7 @@ int SignalSbx(const std::string& mode, int sig, const std::string& tmpdir, std::
     }
     if (*builder <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  kill(sbx, sig);
+  kill(to == To::kSbx ? sbx : -sbx, sig);
   int status = 0;
   waitpid(sbx, &status, 0);
   return status;
@@ -149,6 +154,21 @@ TEST_P(HostSafetyTest, KilledSbxLeavesNoRoot) {
   // would live on had the credential change cleared it).
   EXPECT_TRUE(GoneWithin("/proc/" + std::to_string(builder), std::chrono::seconds(10)))
       << "the builder outlived sbx";
+}
+
+// The same when the SIGKILL goes to sbx's whole process group (timeout -s KILL, the end of a
+// job): the guard, in a group of its own, is not in it.
+TEST_P(HostSafetyTest, KilledProcessGroupLeavesNoBuildDir) {
+  testing::ScratchDir tmpdir("sbx-killed-tmpdir");
+  std::string root;
+  pid_t builder;
+  const int status =
+      SignalSbx(GetParam(), SIGKILL, tmpdir.path(), &root, &builder, {}, To::kItsProcessGroup);
+  ASSERT_GT(builder, 0) << "no builder running sleep";
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  if (!root.empty()) EXPECT_TRUE(GoneWithin(root, std::chrono::seconds(10))) << "left " << root;
+  EXPECT_TRUE(EmptiedWithin(tmpdir.path(), std::chrono::seconds(10))) << "left the build dir";
+  EXPECT_TRUE(GoneWithin("/proc/" + std::to_string(builder), std::chrono::seconds(10)));
 }
 
 // The same for a --cgroup sbx made: the guard kills what is in it and removes it.

@@ -110,11 +110,20 @@ LeftoverGuard::LeftoverGuard(bool reap) : reap_(reap) {
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_ = clone(GuardMain, g_guard.stack + sizeof g_guard.stack, CLONE_VM | CLONE_FILES | SIGCHLD,
                nullptr);
-  const int error = errno;
+  int error = errno;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid_ < 0) {
     g_guard_made = false;
     throw SysError("starting the leftover guard", error);
+  }
+  // A process group of its own, before anything is made: a SIGKILL to sbx's group (timeout(1),
+  // a job's end, a test runner's timeout) must not take the guard with it.
+  if (setpgid(pid_, pid_) < 0) {
+    error = errno;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    g_guard_made = false;
+    throw SysError("giving the leftover guard a process group of its own", error);
   }
 }
 

@@ -1,8 +1,9 @@
 // What `sbx run` leaves on the host while it runs (a fresh root, a cgroup) must not outlive
-// it, not even a SIGKILL of sbx. A guard process keeps the list and sleeps until sbx's
-// process has exited (a pidfd of it becomes readable): if sbx said "done", it exits; else it
-// execs `sbx --leftover-cleanup`, which removes what is listed (the builder dies with sbx: its
-// death signal, or cgroup.kill).
+// it, not even a SIGKILL of sbx or of its process group (the guard has a group of its own).
+// A guard process keeps the list and sleeps until sbx's process has exited (a pidfd of it
+// becomes readable): if sbx said "done", it exits; else it execs `sbx --leftover-cleanup`,
+// which removes what is listed (the builder dies with sbx: its death signal, or
+// cgroup.kill).
 //
 // The guard shares sbx's memory and fd table (CLONE_VM | CLONE_FILES): making it copies
 // neither, sbx adds to its list with a store to memory (no message, no wakeup), and an fd sbx
