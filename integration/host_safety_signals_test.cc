@@ -72,9 +72,7 @@ int SignalSbx(const std::string& mode, int sig, const std::string& tmpdir, std::
     _exit(99);
   }
   close(out[1]);
-  std::string line;
-  char c;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  const std::string line = testing::ReadLine(out[0]);
   close(out[0]);
   if (!line.empty()) *root = FreshRootOf(line);
   // The builder: sbx's child that runs sleep (in lix mode the helper has exited by now).

@@ -153,9 +153,7 @@ TEST_P(RunInSandboxTest, AOneShotRunLeavesTheLastReferencesToItsGuard) {
     _exit(0);
   }
   close(report[1]);
-  std::string line;
-  char c;
-  while (read(report[0], &c, 1) == 1 && c != '\n') line += c;
+  const std::string line = testing::ReadLine(report[0]);
   close(report[0]);
   int status = 0;
   ASSERT_EQ(waitpid(runner, &status, 0), runner);

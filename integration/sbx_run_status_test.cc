@@ -5,13 +5,16 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -30,34 +33,75 @@ using testing::Outcome;
 
 TEST_P(SbxRunTest, ExitStatusComesThrough) { EXPECT_EQ(Run("exit 7").exit_code, 7); }
 
+// A child of `parent` whose comm is `comm` ("sleep\n"), looked for for up to 10 s; -1 if none.
+pid_t ChildNamed(pid_t parent, const std::string& comm) {
+  const std::string children =
+      "/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children";
+  for (int i = 0; i < 1000; ++i) {
+    std::istringstream pids(testing::ReadFile(children));
+    for (pid_t pid; pids >> pid;) {
+      if (testing::ReadFile("/proc/" + std::to_string(pid) + "/comm") == comm) return pid;
+    }
+    usleep(10000);
+  }
+  return -1;
+}
+
+// Starts `sbx run --mode MODE -- /bin/sleep SECONDS` with stdout on `out` (when given).
+pid_t StartSbxSleeping(const std::string& mode, const char* seconds, int out = -1) {
+  const std::string path = testing::SbxPath();
+  pid_t sbx = fork();
+  if (sbx == 0) {
+    if (out >= 0) dup2(out, 1);
+    execl(path.c_str(), "sbx", "run", "--mode", mode.c_str(), "--", "/bin/sleep", seconds, nullptr);
+    _exit(99);
+  }
+  return sbx;
+}
+
 // pid 1 ignores signals sent from inside its namespace, so the signal comes from outside, as
 // it would from a daemon killing a build.
 TEST_P(SbxRunTest, DeathBySignalIs128PlusN) {
-  const std::string path = testing::SbxPath();
-  pid_t sbx = fork();
+  pid_t sbx = StartSbxSleeping(GetParam(), "30");
   ASSERT_GE(sbx, 0);
-  if (sbx == 0) {
-    execl(path.c_str(), "sbx", "run", "--mode", GetParam().c_str(), "--", "/bin/sleep", "30",
-          nullptr);
-    _exit(99);
-  }
   // The builder is the child of sbx that has exec'd sleep (in lix mode the helper comes first).
-  const std::string children =
-      "/proc/" + std::to_string(sbx) + "/task/" + std::to_string(sbx) + "/children";
-  pid_t builder = -1;
-  for (int i = 0; i < 1000 && builder <= 0; ++i) {
-    usleep(10000);
-    std::istringstream pids(testing::ReadFile(children));
-    for (pid_t pid; pids >> pid;) {
-      if (testing::ReadFile("/proc/" + std::to_string(pid) + "/comm") == "sleep\n") builder = pid;
-    }
-  }
+  const pid_t builder = ChildNamed(sbx, "sleep\n");
   ASSERT_GT(builder, 0) << "sbx started no builder running sleep";
   kill(builder, SIGKILL);
   int status = 0;
   ASSERT_EQ(waitpid(sbx, &status, 0), sbx);
   EXPECT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 128 + 9);
+}
+
+// sbx's leftover guard shares its fd table and ends after it; sbx closes its stdio before
+// exiting, so that a reader of its output sees the end at sbx's exit, not at the guard's.
+// The guard is held in a ptrace stop here (a SIGSTOP would not hold: the SIGCONT the kernel
+// sends to an orphaned process group ends it): only sbx's own close can bring the end.
+TEST_P(SbxRunTest, OutputEndsWhenSbxExitsNotWhenItsGuardDoes) {
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  pid_t sbx = StartSbxSleeping(GetParam(), "1", out[1]);
+  close(out[1]);
+  ASSERT_GE(sbx, 0);
+  ASSERT_GT(ChildNamed(sbx, "sleep\n"), 0) << "sbx started no builder running sleep";
+  const pid_t guard = ChildNamed(sbx, "sbx\n");  // by now, sbx's only child of that name
+  ASSERT_GT(guard, 0) << "no leftover guard";
+  if (ptrace(PTRACE_SEIZE, guard, nullptr, nullptr) < 0) {
+    const int error = errno;
+    waitpid(sbx, nullptr, 0);
+    GTEST_SKIP() << "cannot hold sbx's guard: ptrace: " << std::strerror(error);
+  }
+  ASSERT_EQ(ptrace(PTRACE_INTERRUPT, guard, nullptr, nullptr), 0);
+  ASSERT_EQ(waitpid(guard, nullptr, __WALL), guard);  // stopped
+  int status = 0;
+  ASSERT_EQ(waitpid(sbx, &status, 0), sbx);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  struct pollfd end = {.fd = out[0], .events = POLLIN, .revents = 0};
+  const int ready = poll(&end, 1, 5000);
+  ptrace(PTRACE_DETACH, guard, nullptr, nullptr);
+  close(out[0]);
+  EXPECT_EQ(ready, 1) << "sbx's stdout stayed open after its exit (held by its guard)";
 }
 
 // sbx's stderr without what a sanitizer runtime adds (under --config=asan the child, which

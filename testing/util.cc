@@ -87,6 +87,13 @@ std::string ReadAvailable(int fd) {
   return text;
 }
 
+std::string ReadLine(int fd) {
+  std::string line;
+  char c;
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  return line;
+}
+
 std::string Observe(const StartConfig& config, const std::function<std::string()>& probe) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) < 0) throw std::runtime_error("pipe2");

@@ -43,6 +43,10 @@ std::string Observe(const StartConfig& config, const std::function<std::string()
 // Reads everything available from fd without blocking.
 std::string ReadAvailable(int fd);
 
+// Reads one line from fd (a byte at a time, so nothing after it is consumed), without its
+// newline; what there was at EOF.
+std::string ReadLine(int fd);
+
 // For child_main: a child that stays alive until the parent closes `fd`'s write end, then
 // exits with `status`. It execs (a shell reading stdin): a fast-mode child shares the
 // parent's memory until it execs, and StartChild waits for that.

@@ -110,7 +110,6 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const Bui
   }
   if (private_tmpfs_) {
     path_ = ".";
-    name_ = kPrivateTmpfsName;
   } else if (given_root) {
     // The user's own path, symlinks and all, resolved once; from here on only the fd is used.
     root_fd_.reset(open(given_root->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -119,14 +118,12 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const Bui
     char resolved[PATH_MAX];
     if (!realpath(given_root->c_str(), resolved)) throw SysError("resolving " + *given_root, errno);
     path_ = resolved;
-    name_ = path_;
   } else {
     // On a tmpfs where there is one: the root is scaffolding for one run.
     std::string tmpl =
         access("/dev/shm", W_OK) == 0 ? "/dev/shm/sbx-root-XXXXXX" : "/tmp/sbx-root-XXXXXX";
     if (!mkdtemp(tmpl.data())) throw SysError("creating a temporary sandbox root", errno);
     path_ = tmpl;
-    name_ = path_;
     if (on_fresh_root) {
       try {
         on_fresh_root(path_);
@@ -152,7 +149,7 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const Bui
 
 void SandboxRoot::MakeDir(const std::string& relative_path) {
   if (mkdirat(root_fd_.get(), relative_path.c_str(), 0755) < 0) {
-    throw SysError("mkdir " + name_ + "/" + relative_path, errno);
+    throw SysError("mkdir " + name() + "/" + relative_path, errno);
   }
   made_.push_back({relative_path, true});
 }
@@ -167,7 +164,7 @@ void SandboxRoot::MakeDevNode(int dev_fd, const char* node) {
   struct stat st;
   if (errno != EEXIST || fstatat(dev_fd, node, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
       !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
-    throw SysError("creating " + name_ + "/dev/" + node +
+    throw SysError("creating " + name() + "/dev/" + node +
                        " (must be a file or a device node, not a symlink or anything else)",
                    errno);
   }
@@ -177,7 +174,7 @@ void SandboxRoot::MakeDevLink(int dev_fd, const char* const (&link)[2]) {
   if (symlinkat(link[1], dev_fd, link[0]) == 0) {
     made_.push_back({std::string("dev/") + link[0], false});
   } else if (errno != EEXIST) {
-    throw SysError("symlink " + name_ + "/dev/" + link[0], errno);
+    throw SysError("symlink " + name() + "/dev/" + link[0], errno);
   }
 }
 
@@ -190,24 +187,26 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
     for (const char* dir : kSystemDirs) {
       struct stat st;
       if (lstat(dir, &st) < 0) continue;
-      const char* name = dir + 1;
+      const char* relative = dir + 1;
       if (S_ISLNK(st.st_mode)) {  // merged /usr: /bin -> usr/bin, kept as a link
         char target[PATH_MAX];
         ssize_t n = readlink(dir, target, sizeof target - 1);
         if (n < 0) throw SysError(std::string("readlink ") + dir, errno);
         target[n] = '\0';
-        if (symlinkat(target, root_fd, name) < 0) throw SysError("symlink " + name_ + dir, errno);
-        made_.push_back({name, false});
+        if (symlinkat(target, root_fd, relative) < 0) {
+          throw SysError("symlink " + name() + dir, errno);
+        }
+        made_.push_back({relative, false});
         continue;
       }
-      MakeDir(name);
+      MakeDir(relative);
       binds_.push_back({dir, dir, RemountsFor(dir, path_ + dir)});
     }
     for (const char* dir : kMountPointDirs) MakeDir(dir);
     for (const char* file : kStartEtcFiles) made_.push_back({std::string("etc/") + file, false});
     MakeDir(kTmpDir);
     if (fchmodat(root_fd, kTmpDir, 01777, 0) < 0) {
-      throw SysError("chmod 1777 " + name_ + "/" + kTmpDir, errno);
+      throw SysError("chmod 1777 " + name() + "/" + kTmpDir, errno);
     }
   } else {
     for (const char* dir : kMountPointDirs) MakeDirsBeneath(root_fd, dir, 0755, path_);
@@ -215,7 +214,7 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
     if (fchmod(tmp.get(), 01777) < 0) throw SysError("chmod 1777 " + path_ + "/" + kTmpDir, errno);
   }
   UniqueFd dev = OpenBeneath(root_fd, "dev", O_RDONLY | O_DIRECTORY);
-  if (!dev) throw SysError("opening " + name_ + "/dev", errno);
+  if (!dev) throw SysError("opening " + name() + "/dev", errno);
   for (const char* node : kDevNodes) MakeDevNode(dev.get(), node);
   if (steps.bind_kvm) MakeDevNode(dev.get(), kKvmNode);
   for (const auto& link : kDevLinks) MakeDevLink(dev.get(), link);
@@ -223,12 +222,12 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
   UniqueFd hosts = OpenBeneath(root_fd, "etc/hosts", O_WRONLY | O_CREAT | O_TRUNC, 0644);
   const ssize_t hosts_size = sizeof kEtcHosts - 1;
   if (!hosts || write(hosts.get(), kEtcHosts, hosts_size) != hosts_size) {
-    throw SysError("writing " + name_ + "/etc/hosts (a file, not a symlink)", errno);
+    throw SysError("writing " + name() + "/etc/hosts (a file, not a symlink)", errno);
   }
   if (fresh_) made_.push_back({"etc/hosts", false});
   // The builder binds the host build dir (or mounts a tmpfs) here.
   std::vector<std::string> build_dirs_made;
-  MakeDirsBeneath(root_fd, steps.build_dir, 0755, name_, &build_dirs_made);
+  MakeDirsBeneath(root_fd, steps.build_dir, 0755, name(), &build_dirs_made);
   if (fresh_) {
     for (std::string& dir : build_dirs_made) made_.push_back({std::move(dir), true});
   }
@@ -278,6 +277,8 @@ void SandboxRoot::Remove() {
 }
 
 SandboxRoot::~SandboxRoot() { Remove(); }
+
+std::string SandboxRoot::name() const { return private_tmpfs_ ? kPrivateTmpfsName : path_; }
 
 const char* SandboxRoot::kind() const {
   if (private_tmpfs_) return "tmpfs";

@@ -57,7 +57,7 @@ class SandboxRoot {
   // The private tmpfs's mount (a detached mount fd, for the builder to attach), else -1.
   int mount_fd() const { return private_tmpfs_ ? root_fd_.get() : -1; }
   // For messages: the path, or what the root is when it has none.
-  const std::string& name() const { return name_; }
+  std::string name() const;
   // "tmpfs" (a private one), "directory" (a fresh one) or "given".
   const char* kind() const;
   // How the builder makes the binds read-only: "mount_setattr" or "remount".
@@ -80,7 +80,6 @@ class SandboxRoot {
   void Remove();
 
   std::string path_;
-  std::string name_;
   bool fresh_;
   bool private_tmpfs_ = false;
   bool remount_;

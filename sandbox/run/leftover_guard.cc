@@ -130,7 +130,7 @@ LeftoverGuard::LeftoverGuard(bool reap) : reap_(reap) {
 LeftoverGuard::~LeftoverGuard() {
   g_guard.done.store(true, std::memory_order_release);
   if (!reap_) {
-    // Our exit wakes the guard, which exits and releases what we leave open (the held fds,
+    // Our exit wakes the guard, which exits and releases what we leave open (the holds,
     // self_): g_guard_made stays, the storage is the running guard's.
     (void)self_.release();
     return;
@@ -138,7 +138,6 @@ LeftoverGuard::~LeftoverGuard() {
   kill(pid_, SIGKILL);  // our child, not yet reaped: its pid is still its own
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
-  for (int fd : held_) close(fd);
   g_guard_made = false;
 }
 
@@ -160,9 +159,11 @@ void LeftoverGuard::RemoveTreeIfKilled(const std::string& path) { Append(kTree, 
 void LeftoverGuard::DestroyCgroupIfKilled(const std::string& path) { Append(kCgroup, path); }
 
 void LeftoverGuard::HoldUntilGuardEnds(int fd) {
-  const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (copy < 0) throw SysError("keeping an fd open for the leftover guard", errno);
-  held_.push_back(copy);
+  if (reap_) return;  // it ends with our wait for it: nothing would be released later
+  // Never closed by us: the copy in the table we share goes with the guard's exit.
+  if (fcntl(fd, F_DUPFD_CLOEXEC, 3) < 0) {
+    throw SysError("keeping an fd open for the leftover guard", errno);
+  }
 }
 
 namespace {

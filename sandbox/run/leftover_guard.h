@@ -16,7 +16,6 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "sandbox/base/unique_fd.h"
 
@@ -29,7 +28,7 @@ class LeftoverGuard {
   // may make the next guard); else (a process that exits right after, like sbx) it is left
   // to end after this process, and init reaps it: what it holds is released after our exit.
   explicit LeftoverGuard(bool reap = true);
-  // Says "done" (everything was removed); if reaping, ends the guard and closes what it held.
+  // Says "done" (everything was removed); if reaping, ends the guard and waits for it.
   ~LeftoverGuard();
   LeftoverGuard(const LeftoverGuard&) = delete;
   LeftoverGuard& operator=(const LeftoverGuard&) = delete;
@@ -40,11 +39,12 @@ class LeftoverGuard {
   void RemoveTreeIfKilled(const std::string& path);
   void DestroyCgroupIfKilled(const std::string& path);
 
-  // Keeps a duplicate of `fd` open until the guard ends: without reaping, after this process
-  // has exited. Releasing the last reference to a removed directory (where the file system
-  // discards a freed block before returning: ext4 without a journal, mounted `discard`) or to
-  // the builder's mount namespace (the teardown of its mounts: an RCU grace period) is then
-  // the guard's work, not a wait before sbx returns. Throws SysError.
+  // Keeps a duplicate of `fd` open until the guard ends, after this process has exited
+  // (nothing when reaping: the guard then ends at our wait for it). Releasing the last
+  // reference to a removed directory (where the file system discards a freed block before
+  // returning: ext4 without a journal, mounted `discard`) or to the builder's mount namespace
+  // (the teardown of its mounts: an RCU grace period) is then the guard's work, not a wait
+  // before sbx returns. Throws SysError.
   void HoldUntilGuardEnds(int fd);
 
  private:
@@ -52,8 +52,7 @@ class LeftoverGuard {
 
   pid_t pid_ = -1;
   bool reap_;
-  UniqueFd self_;          // a pidfd of this process: the guard waits for it to be readable
-  std::vector<int> held_;  // closed by a reaping destructor; else left to the guard
+  UniqueFd self_;  // a pidfd of this process: the guard waits for it to be readable
 };
 
 // The command the guard execs once sbx has died: `sbx --leftover-cleanup ITEM...`, each
