@@ -18,6 +18,8 @@
 // As sbx's guard does, a holder process (sharing our fd table, killed by our death) keeps
 // the build dir and the builder's mount namespace open past our exit, so that neither their
 // release nor the namespace's teardown is waited for; and we close our stdio before exiting.
+// As sbx's fast mode does, the builder is cloned as soon as the root's (empty) tmpfs exists
+// and makes its network namespace itself, while we fill the root and make the build dir.
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
@@ -98,6 +100,7 @@ Builder g_builder;
 int BuilderMain(void*) {
   Builder& b = g_builder;
   Must(prctl(PR_SET_PDEATHSIG, SIGKILL));
+  Must(unshare(CLONE_NEWNET));
   char go = 0;
   if (read(b.release_read, &go, 1) != 1 || go != '1') std::abort();
   const int lo = static_cast<int>(Must(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)));
@@ -206,6 +209,15 @@ int main(int argc, char** argv) {
       Must(syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)));
   close(fs);
   b.root_mount = root;
+  int release[2];
+  Must(pipe2(release, O_CLOEXEC));
+  b.release_read = release[0];
+  // As sbx's fast mode: the builder makes its network namespace itself, while we fill the
+  // root and make the build dir (nothing it needs as an fd).
+  const int flags =
+      CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_VM | SIGCHLD;
+  const pid_t pid =
+      static_cast<pid_t>(Must(clone(BuilderMain, b.stack + sizeof b.stack, flags, nullptr)));
   std::vector<std::string> read_only, devs;  // host paths bound into the root
   for (const char* dir : kSystemDirs) {
     struct stat st;
@@ -274,19 +286,12 @@ int main(int argc, char** argv) {
     for (const std::string& path : b.paths) b.exec_paths.push_back(path.c_str());
   }
 
-  // The etc files, before the clone (they depend on nothing the builder does).
+  // The etc files (they depend on nothing the builder does).
   const sbx::EtcFiles files = *sbx::GenerateEtcFiles(1000, 100, "/build", nullptr);
   WriteFileAt(etc, "passwd", files.passwd.data(), files.passwd.size(), 0644);
   WriteFileAt(etc, "group", files.group.data(), files.group.size(), 0644);
   close(etc);
 
-  int release[2];
-  Must(pipe2(release, O_CLOEXEC));
-  b.release_read = release[0];
-  const int flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS |
-                    CLONE_NEWNET | CLONE_VM | SIGCHLD;
-  const pid_t pid =
-      static_cast<pid_t>(Must(clone(BuilderMain, b.stack + sizeof b.stack, flags, nullptr)));
   WriteProcFile(pid, "uid_map", ("1000 " + std::to_string(getuid()) + " 1").c_str());
   WriteProcFile(pid, "setgroups", "deny");
   WriteProcFile(pid, "gid_map", ("100 " + std::to_string(host_gid) + " 1").c_str());

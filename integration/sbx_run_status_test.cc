@@ -153,26 +153,34 @@ TEST_P(SbxRunTest, SetupFailureIs125) {
 TEST_P(SbxRunTest, TimingIsOneJsonLine) {
   Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
-  EXPECT_THAT(WithoutSanitizerNotes(o.err),
-              MatchesRegex("\\{\"setup\":[0-9]+,\"clone\":[0-9]+,\"maps\":[0-9]+,"
-                           "\"files\":[0-9]+,\"nsfds\":[0-9]+,\"cgroup\":[0-9]+,"
-                           "\"release\":[0-9]+,\"handoff\":[0-9]+,\"clone_to_release\":[0-9]+,"
-                           "\"call_to_release\":[0-9]+,\"paths\":\\{\"clone\":\"clone3?\","
-                           "\"mount\":\"(mount_setattr|remount)\",\"root\":\"[a-z]+\"\\}\\}\n"));
+  EXPECT_THAT(
+      WithoutSanitizerNotes(o.err),
+      MatchesRegex(
+          "\\{\"setup\":[0-9]+,\"clone\":[0-9]+,\"prepare\":[0-9]+,"
+          "\"maps\":[0-9]+,\"files\":[0-9]+,\"nsfds\":[0-9]+,"
+          "\"cgroup\":[0-9]+,\"release\":[0-9]+,\"handoff\":[0-9]+,\"clone_to_release\":[0-9]+,"
+          "\"call_to_release\":[0-9]+,\"paths\":\\{\"clone\":\"clone3?\","
+          "\"mount\":\"(mount_setattr|remount)\",\"root\":\"[a-z]+\"\\}\\}\n"));
   // A fresh root is a private tmpfs wherever this process could make one itself.
   const std::string root = testing::PrivateTmpfsUnavailableReason().empty() ? "tmpfs" : "directory";
   EXPECT_THAT(o.err, HasSubstr("\"root\":\"" + root + "\"}"));
   // The call-to-release headline holds the clone-to-release one and everything before it.
-  long setup = 0, files = 0, clone_to_release = 0, call_to_release = 0;
+  long setup = 0, prepare = 0, files = 0, clone_to_release = 0, call_to_release = 0;
   ASSERT_EQ(std::sscanf(WithoutSanitizerNotes(o.err).c_str(),
-                        "{\"setup\":%ld,\"clone\":%*d,\"maps\":%*d,\"files\":%ld,\"nsfds\":%*d,"
-                        "\"cgroup\":%*d,\"release\":%*d,\"handoff\":%*d,\"clone_to_release\":%ld,"
+                        "{\"setup\":%ld,\"clone\":%*d,\"prepare\":%ld,\"maps\":%*d,"
+                        "\"files\":%ld,\"nsfds\":%*d,\"cgroup\":%*d,"
+                        "\"release\":%*d,\"handoff\":%*d,\"clone_to_release\":%ld,"
                         "\"call_to_release\":%ld",
-                        &setup, &files, &clone_to_release, &call_to_release),
-            4);
+                        &setup, &prepare, &files, &clone_to_release, &call_to_release),
+            5);
   EXPECT_GE(call_to_release, clone_to_release + setup);
-  // Fast mode writes the files before the clone (off clone-to-release); lix after the maps.
-  if (std::string(GetParam()) == "fast") EXPECT_GE(call_to_release, clone_to_release + files);
+  // sbx's preparation of the root, and the files, are part of the start: in fast mode after
+  // the clone (while the builder makes its network namespace), in lix before it.
+  if (std::string(GetParam()) == "fast") {
+    EXPECT_GE(clone_to_release, prepare + files);
+  } else {
+    EXPECT_GE(call_to_release, clone_to_release + prepare);
+  }
   // Forced fallbacks are taken and reported.
   setenv("SBX_FORCE_FALLBACK", "clone,mount,root", 1);
   o = testing::Sbx({"run", "--mode", GetParam(), "--timing", "--", "/bin/true"});

@@ -63,8 +63,9 @@ constexpr std::string_view kRunHelp =
     "                 with read-only /usr, /bin, /sbin, /lib, /lib64 from the host, on a\n"
     "                 tmpfs of its own where the caller may mount one, else in /dev/shm\n"
     "  --timing       print the start's phases in microseconds as one JSON line on stderr:\n"
-    "                 setup, clone, maps, files, nsfds, cgroup, release (and fast mode's\n"
-    "                 handoff), clone_to_release and call_to_release,\n"
+    "                 setup, clone, prepare (the root's contents and the build dir: after\n"
+    "                 the clone in fast mode), maps, files, nsfds, cgroup, release (and\n"
+    "                 fast mode's handoff), clone_to_release and call_to_release,\n"
     "                 and \"paths\": the syscalls the kernel allowed (clone3 or clone,\n"
     "                 mount_setattr or remount) and the root (tmpfs, directory or given)\n"
     "Environment: SBX_FORCE_FALLBACK=clone,mount,root takes older kernels' paths (tests).\n";

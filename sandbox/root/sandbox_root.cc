@@ -99,11 +99,10 @@ std::vector<Remount> SandboxRoot::RemountsFor(const std::string& source,
   return remounts;
 }
 
-SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
-                         gid_t host_gid,
+SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, gid_t host_gid,
                          const std::function<void(const std::string&)>& on_fresh_root,
                          bool force_remount, FreshRoot fresh)
-    : fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
+    : host_gid_(host_gid), fresh_(!given_root), remount_(force_remount || !HaveMountSetattr()) {
   if (!given_root && fresh == FreshRoot::kPrivateTmpfs) {
     root_fd_ = PrivateTmpfs(host_gid);
     private_tmpfs_ = static_cast<bool>(root_fd_);
@@ -139,12 +138,6 @@ SandboxRoot::SandboxRoot(const std::optional<std::string>& given_root, const Bui
       throw SysError("opening " + path_, error);
     }
   }
-  try {
-    Populate(steps, host_gid);
-  } catch (...) {
-    Remove();  // a destructor does not run for a constructor that throws
-    throw;
-  }
 }
 
 void SandboxRoot::MakeDir(const std::string& relative_path) {
@@ -178,7 +171,7 @@ void SandboxRoot::MakeDevLink(int dev_fd, const char* const (&link)[2]) {
   }
 }
 
-void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
+void SandboxRoot::Populate(const BuilderSteps& steps) {
   const int root_fd = root_fd_.get();
   if (fresh_) {
     // mkdtemp made the root 0700 (opened to others at the end), and no one else can reach a
@@ -242,7 +235,7 @@ void SandboxRoot::Populate(const BuilderSteps& steps, gid_t host_gid) {
   }
   if (fresh_ && !private_tmpfs_) {
     // Nix's chroot: root-owned, the build group may enter, nobody else.
-    const bool chowned = fchown(root_fd, 0, host_gid) == 0;
+    const bool chowned = fchown(root_fd, 0, host_gid_) == 0;
     fchmod(root_fd, chowned ? 0750 : 0755);
   }
 }

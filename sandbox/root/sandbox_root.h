@@ -32,18 +32,21 @@ enum class FreshRoot {
 
 class SandboxRoot {
  public:
-  // Creates or checks the root and makes its mount points: etc, proc, dev (empty files for
-  // the host devices where a given root has no file or device node of its own, /dev/kvm
-  // too where steps bind it, and the fd and ptmx links), dev/shm, tmp (1777) and the build
-  // dir. A fresh root is mode 0750, owned by root
-  // and the build group where we may chown (as Nix's), else 0755.
-  // Throws SysError; a fresh root is removed again on failure.
-  // `on_fresh_root` hears a fresh directory's path as soon as it exists. `force_remount`:
-  // list the mounts to remount one by one even where the kernel has mount_setattr (tests).
-  SandboxRoot(const std::optional<std::string>& given_root, const BuilderSteps& steps,
-              gid_t host_gid,
+  // Creates or checks the root; Populate makes its contents. Two steps, so that a start can
+  // hand a private tmpfs's fd to the builder at its clone and fill it while the builder
+  // makes its namespaces. A fresh root is mode 0750, owned by root and the build group
+  // where we may chown (as Nix's), else 0755. Throws SysError; a fresh root is removed again
+  // on failure. `on_fresh_root` hears a fresh directory's path as soon as it exists.
+  // `force_remount`: list the mounts to remount one by one even where the kernel has
+  // mount_setattr (tests).
+  SandboxRoot(const std::optional<std::string>& given_root, gid_t host_gid,
               const std::function<void(const std::string&)>& on_fresh_root = nullptr,
               bool force_remount = false, FreshRoot fresh = FreshRoot::kDirectory);
+  // Makes the mount points: etc, proc, dev (empty files for the host devices where a given
+  // root has no file or device node of its own, /dev/kvm too where steps bind it, and the
+  // fd and ptmx links), dev/shm, tmp (1777) and the build dir. Throws SysError; what it made
+  // goes with the root.
+  void Populate(const BuilderSteps& steps);
   // Removes a fresh root (without following symlinks or crossing mounts); leaves a given
   // one alone. What the root was made of is removed by name, so only a directory the builder
   // wrote into is listed.
@@ -72,7 +75,6 @@ class SandboxRoot {
     bool dir;
   };
 
-  void Populate(const BuilderSteps& steps, gid_t host_gid);
   void MakeDevNode(int dev_fd, const char* node);
   void MakeDevLink(int dev_fd, const char* const (&link)[2]);
   void MakeDir(const std::string& relative_path);
@@ -80,6 +82,7 @@ class SandboxRoot {
   void Remove();
 
   std::string path_;
+  gid_t host_gid_;
   bool fresh_;
   bool private_tmpfs_ = false;
   bool remount_;

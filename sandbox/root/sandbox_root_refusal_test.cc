@@ -87,7 +87,8 @@ TEST_P(PlantedSymlink, NothingIsCreatedOutside) {
   ASSERT_EQ(symlink(target.c_str(), (root_ + "/" + name).c_str()), 0);
   const mode_t outside_mode = ModeOf(outside_);
   try {
-    SandboxRoot root(root_, StepsIn(GetParam().build_dir), getgid());
+    SandboxRoot root(root_, getgid());
+    root.Populate(StepsIn(GetParam().build_dir));
     ADD_FAILURE() << "a root with " << name << " -> outside was prepared";
   } catch (const SysError& e) {
     EXPECT_NE(std::string(e.what()).find(root_), std::string::npos) << e.what();
@@ -121,7 +122,8 @@ TEST(SandboxRootRefusal, HostRootIsRefusedBeforeAnyWrite) {
   const int code = ExitCodeOf([&] {
     if (!ForbidFileSystemWritesIn(scratch.path())) return 10;
     try {
-      SandboxRoot root(std::string("/"), StepsIn(kBuildDir), getgid());
+      SandboxRoot root(std::string("/"), getgid());
+      root.Populate(StepsIn(kBuildDir));
       return 1;
     } catch (const SysError& e) {
       if (!e.refused()) return 2;
@@ -149,7 +151,8 @@ TEST(SandboxRootRefusal, RootHoldingTheHostsEtcIsRefusedBeforeAnyWrite) {
     if (mount("/etc", etc.c_str(), nullptr, MS_BIND, nullptr) != 0) return 12;
     if (!ForbidFileSystemWritesIn(scratch.path())) return 10;
     try {
-      SandboxRoot sandbox_root(root, StepsIn(kBuildDir), getgid());
+      SandboxRoot sandbox_root(root, getgid());
+      sandbox_root.Populate(StepsIn(kBuildDir));
       return 1;
     } catch (const SysError& e) {
       if (!e.refused()) return 2;

@@ -87,7 +87,8 @@ TEST_F(SandboxRootTest, GivenRootGetsTheLayoutAndIsKept) {
   char resolved[PATH_MAX];
   ASSERT_NE(realpath(root_.c_str(), resolved), nullptr);
   {
-    SandboxRoot root(link, StepsIn(kBuildDir), getgid());
+    SandboxRoot root(link, getgid());
+    root.Populate(StepsIn(kBuildDir));
     EXPECT_EQ(root.path(), resolved);
     EXPECT_EQ(testing::TreeOf(root_), LayoutEntries("build"));
     EXPECT_EQ(ModeOf(root_ + "/" + kTmpDir) & 07777, 01777u);
@@ -102,8 +103,12 @@ TEST_F(SandboxRootTest, GivenRootGetsTheLayoutAndIsKept) {
 // A root prepared once can be prepared again (sbx run --root twice), and a nested build
 // dir is made whole.
 TEST_F(SandboxRootTest, GivenRootCanBePreparedAgain) {
-  { SandboxRoot first(root_, StepsIn("/tmp/build/a"), getgid()); }
-  SandboxRoot again(root_, StepsIn("/tmp/build/a"), getgid());
+  {
+    SandboxRoot first(root_, getgid());
+    first.Populate(StepsIn("/tmp/build/a"));
+  }
+  SandboxRoot again(root_, getgid());
+  again.Populate(StepsIn("/tmp/build/a"));
   Entries expected = LayoutEntries("tmp/build/a");
   expected["tmp/build"] = "dir";
   EXPECT_EQ(testing::TreeOf(root_), expected);
@@ -116,7 +121,8 @@ TEST_F(SandboxRootTest, GivenRootKeepsItsDeviceNodes) {
   if (mknod((root_ + "/dev/null").c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
     GTEST_SKIP() << "cannot make a device node here (no CAP_MKNOD): " << strerror(errno);
   }
-  SandboxRoot root(root_, StepsIn(kBuildDir), getgid());
+  SandboxRoot root(root_, getgid());
+  root.Populate(StepsIn(kBuildDir));
   struct stat st;
   ASSERT_EQ(lstat((root_ + "/dev/null").c_str(), &st), 0);
   EXPECT_TRUE(S_ISCHR(st.st_mode)) << "dev/null was replaced";
@@ -131,10 +137,11 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
   Entries at_announcement;
   std::string path;
   {
-    SandboxRoot root(std::nullopt, StepsIn(kBuildDir), getgid(), [&](const std::string& p) {
+    SandboxRoot root(std::nullopt, getgid(), [&](const std::string& p) {
       announced = p;
       at_announcement = testing::TreeOf(p);
     });
+    root.Populate(StepsIn(kBuildDir));
     path = root.path();
     EXPECT_EQ(announced, path);
     EXPECT_EQ(at_announcement, Entries{}) << "announced only once it exists, before it is filled";
@@ -185,8 +192,8 @@ TEST_F(SandboxRootTest, FreshRootLivesAsLongAsTheObject) {
 // that: no path on the host, the same layout beneath its fd, Nix's 0750 and the build group
 // given at its creation; elsewhere it is a directory, as if none had been asked for.
 TEST_F(SandboxRootTest, PrivateTmpfsRootHasNoPathOnTheHost) {
-  SandboxRoot root(std::nullopt, StepsIn(kBuildDir), getgid(), nullptr, false,
-                   FreshRoot::kPrivateTmpfs);
+  SandboxRoot root(std::nullopt, getgid(), nullptr, false, FreshRoot::kPrivateTmpfs);
+  root.Populate(StepsIn(kBuildDir));
   const std::string why = testing::PrivateTmpfsUnavailableReason();
   if (!why.empty()) {
     EXPECT_STREQ(root.kind(), "directory") << why;
@@ -223,7 +230,8 @@ TEST_F(SandboxRootTest, PrivateTmpfsRootHasNoPathOnTheHost) {
 TEST_F(SandboxRootTest, FreshRootIsRemovedWhateverTheBuilderLeft) {
   std::string path;
   {
-    SandboxRoot root(std::nullopt, StepsIn("/tmp/build/a"), getgid());
+    SandboxRoot root(std::nullopt, getgid());
+    root.Populate(StepsIn("/tmp/build/a"));
     path = root.path();
     for (const char* file : kStartEtcFiles) std::ofstream(path + "/etc/" + file) << "x\n";
     ASSERT_EQ(mkdir((path + "/tmp/deep").c_str(), 0755), 0);
@@ -251,9 +259,10 @@ TEST_F(SandboxRootTest, FreshRootIsRemovedByWhatItWasMadeOf) {
   const int code = ExitCodeOf([&] {
     std::string path;
     {
-      SandboxRoot root(std::nullopt, StepsIn("/tmp/build/a"), getgid(), [&](const std::string& p) {
+      SandboxRoot root(std::nullopt, getgid(), [&](const std::string& p) {
         if (write(path_pipe[1], p.data(), p.size()) != static_cast<ssize_t>(p.size())) _exit(13);
       });
+      root.Populate(StepsIn("/tmp/build/a"));
       path = root.path();
       for (const char* file : kStartEtcFiles) std::ofstream(path + "/etc/" + file) << "x\n";
       if (!ForbidListingDirectories(path)) return 11;
@@ -269,12 +278,12 @@ TEST_F(SandboxRootTest, FreshRootIsRemovedByWhatItWasMadeOf) {
   EXPECT_EQ(code, 0) << "1: the root was left behind (its removal needed a listing), 13: setup";
 }
 
-// A fresh root is removed again when it cannot be completed (the constructor throws).
+// A fresh root is removed again when it cannot be completed (Populate throws).
 TEST_F(SandboxRootTest, FreshRootIsRemovedWhenItFails) {
   std::string announced;
   try {
-    SandboxRoot root(std::nullopt, StepsIn("/build/../escape"), getgid(),
-                     [&](const std::string& p) { announced = p; });
+    SandboxRoot root(std::nullopt, getgid(), [&](const std::string& p) { announced = p; });
+    root.Populate(StepsIn("/build/../escape"));
     ADD_FAILURE() << "a build dir leaving the root was accepted";
   } catch (const SysError& e) {
     EXPECT_EQ(e.error(), EXDEV) << e.what();

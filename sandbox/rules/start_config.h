@@ -25,6 +25,10 @@ struct StartConfig {
   // Spec 10: fail when setgroups is refused. Unset: as Lix, for root only (the plan knows).
   std::optional<bool> require_drop_supplementary_groups;
   bool force_clone_fallback = false;  // fast mode: use clone() + cgroup.procs, not clone3
+  // The caller gives StartChild a `prepare` of its own (RunInSandbox: the root's contents,
+  // the build dir): in fast mode it runs after the clone, and the builder makes its network
+  // namespace itself meanwhile.
+  bool caller_prepares_during_start = false;
   // The builder's command, for a caller that runs it with sandbox/builder's RunChild (as
   // `sbx run` does); empty for one whose ChildMain does its own.
   std::vector<std::string> command;

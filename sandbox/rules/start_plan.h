@@ -47,6 +47,14 @@ struct StartPlan {
   // Fast mode writes the etc files before the clone: they depend on nothing the child does,
   // and so stay off the clone-to-release path. Lix keeps the seed's order (after the maps).
   bool etc_files_before_clone = false;
+  // Fast mode, for a caller that prepares during the start: its `prepare` runs after the
+  // clone (the builder shares our memory, so it sees the result at release), and so do the
+  // files (which go into what prepare made). Else prepare runs before the clone.
+  bool prepare_after_clone = false;
+  // CLONE_NEW* flags taken out of clone_flags, which the builder unshares itself before
+  // release, while the caller prepares (prepare_after_clone): the network namespace, a
+  // third of a millisecond of the clone otherwise.
+  int builder_unshares = 0;
   BuilderSteps builder;
 };
 

@@ -116,6 +116,31 @@ TEST(PlanStart, SharedNetworkHasNoNetNamespace) {
   EXPECT_EQ(PlanStart(config, Host(true, 0)).clone_flags & CLONE_NEWNET, 0);
 }
 
+// A caller that prepares during the start: in fast mode its work and the files come after
+// the clone, and the builder makes the network namespace (and only that) itself meanwhile.
+// Lix's order stays the seed's.
+TEST(PlanStart, APreparingCallerHasTheBuilderMakeItsNetworkNamespaceInFastModeOnly) {
+  StartConfig config = WithBuildUser();
+  config.caller_prepares_during_start = true;
+  const int seed_flags = PlanStart(WithBuildUser(), Host(true, 0)).clone_flags;
+  config.mode = StartMode::kFast;
+  StartPlan plan = PlanStart(config, Host(true, 0));
+  EXPECT_TRUE(plan.prepare_after_clone);
+  EXPECT_FALSE(plan.etc_files_before_clone);
+  EXPECT_EQ(plan.builder_unshares, CLONE_NEWNET);
+  EXPECT_EQ(plan.clone_flags, seed_flags & ~CLONE_NEWNET);
+  config.private_network = false;
+  plan = PlanStart(config, Host(true, 0));
+  EXPECT_TRUE(plan.prepare_after_clone);
+  EXPECT_EQ(plan.builder_unshares, 0) << "no network namespace to make";
+  config.private_network = true;
+  config.mode = StartMode::kLix;
+  plan = PlanStart(config, Host(true, 0));
+  EXPECT_FALSE(plan.prepare_after_clone);
+  EXPECT_EQ(plan.builder_unshares, 0);
+  EXPECT_EQ(plan.clone_flags, seed_flags);
+}
+
 // Spec 3: root with a build user goes on without a user namespace, as the build user.
 TEST(PlanStart, RootWithABuildUserFallsBackWithoutUserNamespaces) {
   StartPlan plan = PlanStart(WithBuildUser(), Host(false, 0));

@@ -64,15 +64,16 @@ std::string TimingsJson(const StartedRun& started) {
   const PhaseTimings& t = started.timings;
   char line[512];
   std::snprintf(line, sizeof line,
-                "{\"setup\":%lld,\"clone\":%lld,\"maps\":%lld,\"files\":%lld,\"nsfds\":%lld,"
-                "\"cgroup\":%lld,\"release\":%lld,\"handoff\":%lld,\"clone_to_release\":%lld,"
+                "{\"setup\":%lld,\"clone\":%lld,\"prepare\":%lld,\"maps\":%lld,"
+                "\"files\":%lld,\"nsfds\":%lld,\"cgroup\":%lld,\"release\":%lld,\"handoff\":%lld,"
+                "\"clone_to_release\":%lld,"
                 "\"call_to_release\":%lld,\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\","
                 "\"root\":\"%s\"}}",
                 static_cast<long long>(t.setup_us), static_cast<long long>(t.clone_us),
-                static_cast<long long>(t.maps_us), static_cast<long long>(t.files_us),
-                static_cast<long long>(t.nsfds_us), static_cast<long long>(t.cgroup_us),
-                static_cast<long long>(t.release_us), static_cast<long long>(t.handoff_us),
-                static_cast<long long>(t.clone_to_release_us),
+                static_cast<long long>(t.prepare_us), static_cast<long long>(t.maps_us),
+                static_cast<long long>(t.files_us), static_cast<long long>(t.nsfds_us),
+                static_cast<long long>(t.cgroup_us), static_cast<long long>(t.release_us),
+                static_cast<long long>(t.handoff_us), static_cast<long long>(t.clone_to_release_us),
                 static_cast<long long>(t.call_to_release_us), started.clone_path,
                 started.read_only_path, started.root_kind);
   return line;
@@ -87,15 +88,8 @@ RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& gua
   // The guard learns of a fresh root or build dir right after it exists, before anything
   // is put in it.
   auto remove_if_killed = [&guard](const std::string& path) { guard.RemoveTreeIfKilled(path); };
-  SandboxRoot root(config.root, plan.builder, identity.host_gid, remove_if_killed,
-                   config.force_remount,
+  SandboxRoot root(config.root, identity.host_gid, remove_if_killed, config.force_remount,
                    config.force_directory_root ? FreshRoot::kDirectory : FreshRoot::kPrivateTmpfs);
-  std::optional<HostBuildDir> build_dir;
-  if (!plan.builder.build_dir_tmpfs) {
-    build_dir.emplace(identity.host_uid, identity.host_gid, remove_if_killed);
-    guard.HoldUntilGuardEnds(build_dir->top_fd());
-    guard.HoldUntilGuardEnds(build_dir->build_fd());
-  }
   RunCgroup cgroup(plan.cgroup, guard);
 
   int fds[2];
@@ -104,14 +98,27 @@ RunResult RunPlanned(const RunConfig& config, StartPlan plan, LeftoverGuard& gua
   // The builder watches for our death while its death signal is cleared (setuid).
   UniqueFd self(sys::PidfdOpen(getpid()));
 
+  // What the builder's main needs and no fd of it: in fast mode made while the builder
+  // makes its network namespace (StartPlan::prepare_after_clone).
+  std::optional<HostBuildDir> build_dir;
+  std::optional<RunChildPlan> run;
+  auto prepare = [&] {
+    root.Populate(plan.builder);
+    if (!plan.builder.build_dir_tmpfs) {
+      build_dir.emplace(identity.host_uid, identity.host_gid, remove_if_killed);
+      guard.HoldUntilGuardEnds(build_dir->top_fd());
+      guard.HoldUntilGuardEnds(build_dir->build_fd());
+    }
+    run.emplace(PrepareRunChild(plan.builder, root.path(), root.mount_fd(), root.read_only_binds(),
+                                build_dir ? build_dir->Bind() : BuildDirBind{}, self.get(),
+                                error_write.get()));
+  };
+
   plan.sandbox_root = root.name();
   plan.sandbox_root_fd = root.mount_fd();  // -1 but for a private tmpfs, which has no path
-  const RunChildPlan run = PrepareRunChild(
-      plan.builder, root.path(), root.mount_fd(), root.read_only_binds(),
-      build_dir ? build_dir->Bind() : BuildDirBind{}, self.get(), error_write.get());
-
   if (int sig = TerminatingSignals::received()) return {.exit_code = 128 + sig};
-  Child child = StartChild(plan, nullptr, [&run]() -> int { RunChild(run); });
+  Child child = StartChild(
+      plan, nullptr, [&run]() -> int { RunChild(*run); }, prepare);
   TerminatingSignals::Started(child.pid());
   if (child.mnt_ns_fd() >= 0) guard.HoldUntilGuardEnds(child.mnt_ns_fd());
   if (on_started) {
@@ -157,6 +164,7 @@ RunResult RunInSandbox(const RunConfig& config,
                        const std::function<void(const StartedRun&)>& on_started) {
   StartConfig start = config.start;
   start.builder_switches_ids = true;
+  start.caller_prepares_during_start = true;  // RunPlanned's prepare
   // A process that runs one sandbox and exits (sbx) does not probe user namespaces first
   // (spec 2): the start's clone tries the same. Only if the run fails is the probe made, and
   // where it finds none the run is planned again with that (spec 3: refused, or root's run

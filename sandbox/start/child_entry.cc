@@ -4,7 +4,10 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include <cerrno>
+
 #include "sandbox/base/raw_syscall.h"
+#include "sandbox/base/sys_error.h"
 #include "sandbox/start/launcher.h"
 #include "sandbox/start/release_channel.h"
 
@@ -29,15 +32,31 @@ void ResetHandlers() {
 
 }  // namespace
 
+void CheckBuilderUnshared(const ChildEntryArgs& entry) {
+  const int unshared = __atomic_load_n(&entry.unshared, __ATOMIC_ACQUIRE);
+  if (unshared == 0) return;
+  if (unshared == ChildEntryArgs::kUnsharing) {
+    throw SysError("the builder ended before making its network namespace", ESRCH);
+  }
+  throw SysError("creating the builder's network namespace", -unshared);
+}
+
 int ChildEntry(void* p) {
-  const auto& args = *static_cast<const ChildEntryArgs*>(p);
+  auto& args = *static_cast<ChildEntryArgs*>(p);
   // The death signal first, so a parent that dies from here on takes the child with it.
   raw::Syscall3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0);
+  // The namespaces the parent left to us (a network namespace costs up to half a
+  // millisecond), made while it prepares; it reads the result once we have exec'd
+  // or ended. Without them we never run main.
+  const long unshared =
+      args.unshare_flags == 0 ? 0 : raw::Syscall3(SYS_unshare, args.unshare_flags, 0, 0);
+  __atomic_store_n(&args.unshared, static_cast<int>(unshared), __ATOMIC_RELEASE);
   if (!ReleaseChannel::AwaitRelease(args.release_read_fd, args.release_write_fd)) {
     static const char kMessage[] = "sbx: user namespace initialisation failed\n";
     return Fail(kMessage, sizeof kMessage - 1);
   }
   raw::Syscall3(SYS_close, args.release_read_fd, 0, 0);
+  if (unshared < 0) return 1;  // the parent says why (CheckBuilderUnshared)
   if (args.unshare_cgroup && raw::Syscall3(SYS_unshare, CLONE_NEWCGROUP, 0, 0) < 0) {
     static const char kMessage[] = "sbx: unsharing the cgroup namespace failed\n";
     return Fail(kMessage, sizeof kMessage - 1);

@@ -28,10 +28,20 @@ struct ChildEntryArgs {
   // The kernel already reset the handlers (clone3's CLONE_CLEAR_SIGHAND, Linux 5.5+): 64
   // sigaction calls fewer on the clone-to-exec path.
   bool handlers_reset_by_kernel = false;
+  // CLONE_NEW* flags the builder unshares itself as soon as it runs (StartPlan's
+  // builder_unshares), while the parent works; it then stores 0 or -errno in `unshared`
+  // (fast mode: in our memory).
+  int unshare_flags = 0;
+  int unshared = kUnsharing;
+  static constexpr int kUnsharing = 1;
 };
 
 // Waits for release, then runs *main. Raw syscalls only until released.
 int ChildEntry(void* child_entry_args);
+
+// Once the fast builder has left our memory (exec or exit): throws SysError where it could
+// not unshare entry.unshare_flags (it then ran nothing), or ended before it tried.
+void CheckBuilderUnshared(const ChildEntryArgs& entry);
 
 // SIGKILLs a child of ours and reaps it: the cleanup of every failed start. Plain
 // syscalls, since it runs after a failed seam call.

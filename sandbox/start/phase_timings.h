@@ -10,6 +10,9 @@ namespace sbx {
 struct PhaseTimings {
   int64_t setup_us = 0;  // from the call to the clone: pipe, stacks (and not the files)
   int64_t clone_us = 0;
+  // StartChild's `prepare`: the caller's own work, before the clone or (prepare_after_clone)
+  // after it, inside clone_to_release then.
+  int64_t prepare_us = 0;
   int64_t maps_us = 0;
   // Before the clone in fast mode (StartPlan::etc_files_before_clone), after the maps in lix.
   int64_t files_us = 0;

@@ -77,7 +77,7 @@ UniqueFd OpenNamespace(pid_t pid, int pidfd, const NamespaceFile& ns) {
 class ChildBuilder {
  public:
   static Child Start(const StartPlan& plan, const OpenSlave& open_slave,
-                     const ChildMain& child_main) {
+                     const ChildMain& child_main, const std::function<void()>& prepare) {
     Child child;
     PhaseTimings& t = child.timings_;
     const Clock::time_point called = Clock::now();
@@ -86,11 +86,16 @@ class ChildBuilder {
     ChildEntryArgs entry{.release_read_fd = channel.child_end(),
                          .release_write_fd = channel.parent_end(),
                          .unshare_cgroup = plan.cgroup.has_value(),
-                         .main = &child_main};
+                         .main = &child_main,
+                         .unshare_flags = plan.builder_unshares};
     std::unique_ptr<Launcher> launcher = plan.mode == StartMode::kLix
                                              ? MakeLixLauncher(plan, open_slave)
                                              : MakeFastLauncher(plan, open_slave);
     t.setup_us = Lap(&mark);
+    if (prepare && !plan.prepare_after_clone) {
+      prepare();
+      t.prepare_us = Lap(&mark);
+    }
     const bool write_files = !plan.sandbox_root.empty() || plan.sandbox_root_fd >= 0;
     if (write_files && plan.etc_files_before_clone) {
       WriteEtcFilesOf(plan);
@@ -102,6 +107,10 @@ class ChildBuilder {
     channel.CloseChildEnd();
     t.clone_us = Lap(&mark);
     try {
+      if (prepare && plan.prepare_after_clone) {
+        prepare();
+        t.prepare_us = Lap(&mark);
+      }
       if (plan.use_user_namespace) WriteIdMaps(child.pid_, plan.identity);
       t.maps_us = Lap(&mark);
       if (write_files && !plan.etc_files_before_clone) {
@@ -127,6 +136,7 @@ class ChildBuilder {
       t.call_to_release_us = Micros(called, mark);
       launcher->AfterRelease();
       t.handoff_us = Lap(&mark);
+      if (plan.builder_unshares) CheckBuilderUnshared(entry);
     } catch (...) {
       channel.Abort();
       KillAndReap(child.pid_);
@@ -137,8 +147,9 @@ class ChildBuilder {
   }
 };
 
-Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main) {
-  return ChildBuilder::Start(plan, open_slave, child_main);
+Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main,
+                 const std::function<void()>& prepare) {
+  return ChildBuilder::Start(plan, open_slave, child_main, prepare);
 }
 
 HostFacts HostFactsOfThisProcess(bool probe_user_namespaces) {
@@ -161,7 +172,7 @@ StartPlan PlanStart(const StartConfig& config) {
 
 Child StartChild(const StartConfig& config, const OpenSlave& open_slave,
                  const ChildMain& child_main) {
-  return ChildBuilder::Start(PlanStart(config), open_slave, child_main);
+  return ChildBuilder::Start(PlanStart(config), open_slave, child_main, nullptr);
 }
 
 Child::Child(Child&& other) noexcept { *this = std::move(other); }

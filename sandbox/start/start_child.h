@@ -57,8 +57,12 @@ StartPlan PlanStart(const StartConfig& config);
 
 // Starts the child as planned. Throws SysError (sandbox/base/sys_error.h) naming the step that
 // failed; on any failure the child never runs child_main, and no fd or process is left
-// behind.
-Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main);
+// behind. `prepare`, where given, is the caller's work that child_main relies on and that
+// makes no fd the child needs (it holds the fds of the clone's time): run right after the
+// clone where the plan says so (prepare_after_clone), while the builder makes its network
+// namespace, else before the clone. Whatever it throws fails the start.
+Child StartChild(const StartPlan& plan, const OpenSlave& open_slave, const ChildMain& child_main,
+                 const std::function<void()>& prepare = nullptr);
 
 // PlanStart(config), then StartChild(plan).
 Child StartChild(const StartConfig& config, const OpenSlave& open_slave,
