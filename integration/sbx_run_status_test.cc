@@ -146,7 +146,9 @@ TEST_P(SbxRunTest, SetupFailureIs125) {
   ASSERT_EQ(close(open((std::string(root) + "/build").c_str(), O_CREAT | O_WRONLY, 0644)), 0);
   Outcome o = testing::Sbx({"run", "--mode", GetParam(), "--root", root, "--", "/bin/true"});
   EXPECT_EQ(o.exit_code, 125);
-  EXPECT_THAT(o.err, HasSubstr("sbx: error: "));
+  // One line: the builder, cloned before the root is filled in fast mode, is aborted and
+  // leaves the explaining to sbx.
+  EXPECT_THAT(WithoutSanitizerNotes(o.err), MatchesRegex("sbx: error: [^\n]*\n"));
   ASSERT_TRUE(testing::ScratchDir::RemoveAll(root));
 }
 

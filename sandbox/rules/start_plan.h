@@ -52,8 +52,8 @@ struct StartPlan {
   // files (which go into what prepare made). Else prepare runs before the clone.
   bool prepare_after_clone = false;
   // CLONE_NEW* flags taken out of clone_flags, which the builder unshares itself before
-  // release, while the caller prepares (prepare_after_clone): the network namespace, a
-  // third of a millisecond of the clone otherwise.
+  // release, while the caller prepares (prepare_after_clone): the network namespace, up
+  // to half a millisecond of the clone otherwise.
   int builder_unshares = 0;
   BuilderSteps builder;
 };

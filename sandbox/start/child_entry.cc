@@ -51,9 +51,15 @@ int ChildEntry(void* p) {
   const long unshared =
       args.unshare_flags == 0 ? 0 : raw::Syscall3(SYS_unshare, args.unshare_flags, 0, 0);
   __atomic_store_n(&args.unshared, static_cast<int>(unshared), __ATOMIC_RELEASE);
-  if (!ReleaseChannel::AwaitRelease(args.release_read_fd, args.release_write_fd)) {
-    static const char kMessage[] = "sbx: user namespace initialisation failed\n";
-    return Fail(kMessage, sizeof kMessage - 1);
+  switch (ReleaseChannel::AwaitRelease(args.release_read_fd, args.release_write_fd)) {
+    case ReleaseChannel::Verdict::kGo:
+      break;
+    case ReleaseChannel::Verdict::kAborted:
+      return 1;  // the parent reports its own failure: a second message would only confuse
+    case ReleaseChannel::Verdict::kBroken: {
+      static const char kMessage[] = "sbx: user namespace initialisation failed\n";
+      return Fail(kMessage, sizeof kMessage - 1);
+    }
   }
   raw::Syscall3(SYS_close, args.release_read_fd, 0, 0);
   if (unshared < 0) return 1;  // the parent says why (CheckBuilderUnshared)

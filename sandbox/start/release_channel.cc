@@ -32,17 +32,19 @@ void ReleaseChannel::Abort() noexcept {
   write_.reset();
 }
 
-bool ReleaseChannel::AwaitRelease(int read_fd, int write_fd) {
+ReleaseChannel::Verdict ReleaseChannel::AwaitRelease(int read_fd, int write_fd) {
   raw::Syscall3(SYS_close, write_fd, 0, 0);
   char line[2];
   size_t got = 0;
   while (got < sizeof line) {
     long n = raw::Syscall3(SYS_read, read_fd, reinterpret_cast<long>(line + got), 1);
     if (n == -EINTR) continue;
-    if (n <= 0) return false;  // EOF: the parent gave up or died
+    if (n <= 0) return Verdict::kBroken;  // EOF: the parent died
     if (line[got++] == '\n') break;
   }
-  return got == 2 && line[0] == '1' && line[1] == '\n';
+  if (got != 2 || line[1] != '\n') return Verdict::kBroken;
+  if (line[0] == '1') return Verdict::kGo;
+  return line[0] == '0' ? Verdict::kAborted : Verdict::kBroken;
 }
 
 }  // namespace sbx

@@ -23,10 +23,15 @@ class ReleaseChannel {
   // Parent, on failure: "0\n" (best effort), then close.
   void Abort() noexcept;
 
-  // Child, before anything else: drops its copy of the write end and reads one line.
-  // True only for exactly "1\n". Raw syscalls only: safe in a child that shares the
-  // parent's memory.
-  static bool AwaitRelease(int read_fd, int write_fd);
+  // What the child read.
+  enum class Verdict {
+    kGo,       // exactly "1\n"
+    kAborted,  // exactly "0\n": the parent failed, and says why itself
+    kBroken,   // anything else, or EOF: the parent died, or something else wrote
+  };
+  // Child, before anything else: drops its copy of the write end and reads one line. Raw
+  // syscalls only: safe in a child that shares the parent's memory.
+  static Verdict AwaitRelease(int read_fd, int write_fd);
 
  private:
   UniqueFd read_, write_;

@@ -39,7 +39,8 @@ bool ReadsEof(int fd) {
   return poll(&p, 1, 1000) == 1 && read(fd, &c, 1) == 0;
 }
 
-// What a forked child's AwaitRelease said: "go", "no-go", or how the child ended otherwise.
+// What a forked child's AwaitRelease said: "go", "aborted", "no-go" (broken), or how the
+// child ended otherwise.
 struct Reader {
   pid_t pid = -1;
 
@@ -58,7 +59,15 @@ struct Reader {
     if (reader.pid == 0) {
       alarm(kAlarmSeconds);  // a reader stuck waiting dies of SIGALRM
       if (on_start) on_start();
-      _exit(ReleaseChannel::AwaitRelease(read_fd, write_fd) ? 0 : 1);
+      switch (ReleaseChannel::AwaitRelease(read_fd, write_fd)) {
+        case ReleaseChannel::Verdict::kGo:
+          _exit(0);
+        case ReleaseChannel::Verdict::kBroken:
+          _exit(1);
+        case ReleaseChannel::Verdict::kAborted:
+          _exit(2);
+      }
+      _exit(3);
     }
     return reader;
   }
@@ -71,6 +80,7 @@ struct Reader {
     if (WIFEXITED(status)) {
       return WEXITSTATUS(status) == 0   ? "go"
              : WEXITSTATUS(status) == 1 ? "no-go"
+             : WEXITSTATUS(status) == 2 ? "aborted"
                                         : "exit " + std::to_string(WEXITSTATUS(status));
     }
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) return "still waiting after alarm";
@@ -139,12 +149,14 @@ TEST(ReleaseChannel, ReleaseIsGo) {
   EXPECT_EQ(reader.Verdict(), "go");
 }
 
-TEST(ReleaseChannel, AbortIsNoGo) {
+// An abort is told apart from a broken channel: the child then leaves the explaining to the
+// parent.
+TEST(ReleaseChannel, AbortIsAbortedNotBroken) {
   ReleaseChannel channel = ReleaseChannel::Open();
   Reader reader = Reader::Start(channel.child_end(), channel.parent_end());
   channel.CloseChildEnd();
   channel.Abort();
-  EXPECT_EQ(reader.Verdict(), "no-go");
+  EXPECT_EQ(reader.Verdict(), "aborted");
 }
 
 // A parent that dies or gives up without a line: the child sees EOF, which is no-go. This
@@ -180,11 +192,11 @@ TEST(ReleaseChannel, StrayHolderOfTheWriteEndDoesNotDelayAbort) {
   Reader reader = Reader::Start(channel.child_end(), channel.parent_end());
   channel.CloseChildEnd();
   channel.Abort();
-  EXPECT_EQ(reader.Verdict(), "no-go");
+  EXPECT_EQ(reader.Verdict(), "aborted");
 }
 
-// Exactly "1\n" is go; anything else, then EOF, is no-go. The line goes through a plain
-// pipe whose write end the reader is handed (and closes) and the test closes too.
+// Exactly "1\n" is go, exactly "0\n" aborted; anything else, then EOF, is no-go. The line goes
+// through a plain pipe whose write end the reader is handed (and closes) and the test closes too.
 struct LineCase {
   std::string bytes;
   const char* verdict;
@@ -210,7 +222,7 @@ INSTANTIATE_TEST_SUITE_P(
                       LineCase{"1\nmore", "go", "GoThenMore"},  // one line read, the rest left
                       LineCase{"", "no-go", "EofAtOnce"},
                       LineCase{"1", "no-go", "OneWithoutNewlineThenEof"},
-                      LineCase{"0\n", "no-go", "Abort"}, LineCase{"2\n", "no-go", "Two"},
+                      LineCase{"0\n", "aborted", "Abort"}, LineCase{"2\n", "no-go", "Two"},
                       LineCase{"11\n", "no-go", "OneOne"}, LineCase{"1x\n", "no-go", "OneX"},
                       LineCase{" 1\n", "no-go", "SpaceOne"}, LineCase{"\n", "no-go", "EmptyLine"},
                       LineCase{"\n1\n", "no-go", "EmptyLineThenGo"},
