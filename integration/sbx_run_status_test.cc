@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "integration/sbx_run_fixture.h"
+#include "sandbox/base/unique_fd.h"
 #include "testing/sbx_process.h"
 #include "testing/scratch_dir.h"
 #include "testing/util.h"
@@ -190,6 +192,36 @@ TEST_P(SbxRunTest, TimingIsOneJsonLine) {
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_THAT(o.err, HasSubstr("\"paths\":{\"clone\":\"clone\",\"mount\":\"remount\","
                                "\"root\":\"directory\"}"));
+}
+
+// The leftover guard lists what it removes one path a line. A path with a newline, as
+// $TMPDIR or as --cgroup, is refused before anything exists: inotify on the directory the
+// build dir or the cgroup would go into sees nothing made there, not even for a moment.
+TEST_P(SbxRunTest, PathsTheGuardCannotListAreRefusedBeforeAnythingIsMade) {
+  testing::ScratchDir scratch("sbx-newline");
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string odd = scratch.path() + "/a\nb";
+  ASSERT_EQ(mkdir(odd.c_str(), 0755), 0);
+  UniqueFd watch(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  ASSERT_TRUE(watch);
+  ASSERT_GE(inotify_add_watch(watch.get(), odd.c_str(), IN_CREATE), 0);
+  ASSERT_GE(inotify_add_watch(watch.get(), scratch.path().c_str(), IN_CREATE), 0);
+  auto tmpdir_is_odd = [&odd] { return setenv("TMPDIR", odd.c_str(), 1) == 0; };
+  const std::vector<std::pair<Outcome, std::string>> runs = {
+      {testing::Sbx({"run", "--mode", GetParam(), "--", "/bin/true"}, "", std::nullopt,
+                    tmpdir_is_odd),
+       "$TMPDIR"},
+      {testing::Sbx(
+           {"run", "--mode", GetParam(), "--cgroup", scratch.path() + "/c\nd", "--", "/bin/true"}),
+       "--cgroup"}};
+  for (const auto& [o, what] : runs) {
+    EXPECT_EQ(o.exit_code, 125) << what << ": " << o.err;
+    EXPECT_THAT(o.err, HasSubstr("sbx: error: " + what + " has a newline")) << what;
+    EXPECT_THAT(o.err, HasSubstr("nothing was made")) << what;
+  }
+  char events[4096];
+  EXPECT_LT(read(watch.get(), events, sizeof events), 0) << "something was made";
+  EXPECT_EQ(errno, EAGAIN);
 }
 
 // Spec 2-3: where user namespaces are forbidden (a nesting limit of 0, set inside one of our

@@ -19,11 +19,14 @@ constexpr char kBuild[] = "build";
 
 }  // namespace
 
+std::string HostBuildDir::Parent() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp";
+}
+
 HostBuildDir::HostBuildDir(uid_t owner_uid, gid_t owner_gid,
                            const std::function<void(const std::string&)>& on_created) {
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string tmpl =
-      (tmpdir && tmpdir[0] == '/' ? std::string(tmpdir) : "/tmp") + "/sbx-build-XXXXXX";
+  std::string tmpl = Parent() + "/sbx-build-XXXXXX";
   if (!mkdtemp(tmpl.data())) throw SysError("creating the build dir in " + tmpl, errno);
   top_ = tmpl;
   try {

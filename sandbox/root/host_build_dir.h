@@ -29,6 +29,9 @@ class HostBuildDir {
   HostBuildDir(const HostBuildDir&) = delete;
   HostBuildDir& operator=(const HostBuildDir&) = delete;
 
+  // Where TOP is made: $TMPDIR where it is absolute, else /tmp.
+  static std::string Parent();
+
   const std::string& top() const { return top_; }
   // TOP and TOP/build, open until the destructor removes them.
   int top_fd() const { return top_fd_.get(); }

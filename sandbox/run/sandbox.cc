@@ -52,6 +52,18 @@ class RunCgroup {
   std::optional<std::string> dir_;
 };
 
+// The leftover guard lists what it removes one path a line, so a path with a newline would
+// be made and then refused: refused here instead, before anything exists.
+void RefuseWhatTheGuardCannotList(const StartPlan& plan) {
+  auto refuse_newline = [](const std::string& what, const std::string& path) {
+    if (path.find('\n') == std::string::npos) return;
+    throw SysError::Refused(what + " has a newline, which sbx cannot list for its removal: " +
+                            path + " (refused; nothing was made)");
+  };
+  if (!plan.builder.build_dir_tmpfs) refuse_newline("$TMPDIR", HostBuildDir::Parent());
+  if (plan.cgroup) refuse_newline("--cgroup", *plan.cgroup);
+}
+
 int ExitCodeOf(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -173,6 +185,7 @@ RunResult RunInSandbox(const RunConfig& config,
   HostFacts host = HostFactsOfThisProcess(probe_first);
   // Every decision, once: refused input ends here with nothing made.
   const StartPlan plan = PlanStart(start, host);
+  RefuseWhatTheGuardCannotList(plan);
 
   // The guard first: it is the one-run-at-a-time gate (EBUSY), so that a second run refused
   // never touches the first one's process-wide signal handlers.
