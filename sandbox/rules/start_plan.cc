@@ -67,10 +67,8 @@ StartPlan PlanStart(const StartConfig& config, const HostFacts& host) {
   plan.require_drop_supplementary_groups =
       config.require_drop_supplementary_groups.value_or(host.uid == 0);
   plan.force_clone_fallback = config.force_clone_fallback;
-  plan.etc_files_before_clone = config.mode == StartMode::kFast;
   if (config.mode == StartMode::kFast && config.caller_prepares_during_start) {
     plan.prepare_after_clone = true;
-    plan.etc_files_before_clone = false;
     plan.builder_unshares = plan.clone_flags & CLONE_NEWNET;
     plan.clone_flags &= ~CLONE_NEWNET;
   }

@@ -44,9 +44,6 @@ struct StartPlan {
   std::optional<std::string> cgroup;
   bool require_drop_supplementary_groups = true;
   bool force_clone_fallback = false;
-  // Fast mode writes the etc files before the clone: they depend on nothing the child does,
-  // and so stay off the clone-to-release path. Lix keeps the seed's order (after the maps).
-  bool etc_files_before_clone = false;
   // Fast mode, for a caller that prepares during the start: its `prepare` runs after the
   // clone (the builder shares our memory, so it sees the result at release), and so do the
   // files (which go into what prepare made). Else prepare runs before the clone.
@@ -56,6 +53,11 @@ struct StartPlan {
   // to half a millisecond of the clone otherwise.
   int builder_unshares = 0;
   BuilderSteps builder;
+
+  // Fast mode writes the etc files before the clone (they depend on nothing the child does,
+  // and so stay off the clone-to-release path), unless prepare runs after it: the files go
+  // into what prepare makes. Lix keeps the seed's order (after the maps).
+  bool etc_files_before_clone() const { return mode == StartMode::kFast && !prepare_after_clone; }
 };
 
 // Spec 11: the namespaces every sandbox gets (pid, mount, ipc, uts), a user namespace where

@@ -126,7 +126,7 @@ TEST(PlanStart, APreparingCallerHasTheBuilderMakeItsNetworkNamespaceInFastModeOn
   config.mode = StartMode::kFast;
   StartPlan plan = PlanStart(config, Host(true, 0));
   EXPECT_TRUE(plan.prepare_after_clone);
-  EXPECT_FALSE(plan.etc_files_before_clone);
+  EXPECT_FALSE(plan.etc_files_before_clone());
   EXPECT_EQ(plan.builder_unshares, CLONE_NEWNET);
   EXPECT_EQ(plan.clone_flags, seed_flags & ~CLONE_NEWNET);
   config.private_network = false;

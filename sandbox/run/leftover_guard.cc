@@ -142,9 +142,7 @@ LeftoverGuard::~LeftoverGuard() {
 }
 
 void LeftoverGuard::Append(char kind, const std::string& path) {
-  if (path.find('\n') != std::string::npos) {
-    throw SysError("a path with a newline: " + path, EINVAL);
-  }
+  if (!CanList(path)) throw SysError("a path with a newline: " + path, EINVAL);
   const std::string line = kind + path + "\n";
   const size_t size = g_guard.list_size.load(std::memory_order_relaxed);
   if (size + line.size() > kListSize) {

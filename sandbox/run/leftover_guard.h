@@ -33,9 +33,12 @@ class LeftoverGuard {
   LeftoverGuard(const LeftoverGuard&) = delete;
   LeftoverGuard& operator=(const LeftoverGuard&) = delete;
 
+  // Whether a path can be listed: the list is one path a line, so none with a newline.
+  static bool CanList(const std::string& path) { return path.find('\n') == std::string::npos; }
+
   // Registers a directory tree to remove (no symlink followed, no mount crossed), or a cgroup
-  // to kill and remove, should this process die first. Throws SysError (a path with a
-  // newline, or a list longer than any run makes).
+  // to kill and remove, should this process die first. Throws SysError (a path it cannot
+  // list, or a list longer than any run makes).
   void RemoveTreeIfKilled(const std::string& path);
   void DestroyCgroupIfKilled(const std::string& path);
 

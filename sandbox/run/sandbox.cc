@@ -52,11 +52,11 @@ class RunCgroup {
   std::optional<std::string> dir_;
 };
 
-// The leftover guard lists what it removes one path a line, so a path with a newline would
-// be made and then refused: refused here instead, before anything exists.
+// A path the leftover guard cannot list would be made and then refused when the guard is
+// told of it: refused here instead, before anything exists.
 void RefuseWhatTheGuardCannotList(const StartPlan& plan) {
   auto refuse_newline = [](const std::string& what, const std::string& path) {
-    if (path.find('\n') == std::string::npos) return;
+    if (LeftoverGuard::CanList(path)) return;
     throw SysError::Refused(what + " has a newline, which sbx cannot list for its removal: " +
                             path + " (refused; nothing was made)");
   };
@@ -77,10 +77,9 @@ std::string TimingsJson(const StartedRun& started) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "{\"setup\":%lld,\"clone\":%lld,\"prepare\":%lld,\"maps\":%lld,"
-                "\"files\":%lld,\"nsfds\":%lld,\"cgroup\":%lld,\"release\":%lld,\"handoff\":%lld,"
-                "\"clone_to_release\":%lld,"
-                "\"call_to_release\":%lld,\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\","
-                "\"root\":\"%s\"}}",
+                "\"files\":%lld,\"nsfds\":%lld,\"cgroup\":%lld,\"release\":%lld,"
+                "\"handoff\":%lld,\"clone_to_release\":%lld,\"call_to_release\":%lld,"
+                "\"paths\":{\"clone\":\"%s\",\"mount\":\"%s\",\"root\":\"%s\"}}",
                 static_cast<long long>(t.setup_us), static_cast<long long>(t.clone_us),
                 static_cast<long long>(t.prepare_us), static_cast<long long>(t.maps_us),
                 static_cast<long long>(t.files_us), static_cast<long long>(t.nsfds_us),

@@ -14,7 +14,8 @@ struct PhaseTimings {
   // after it, inside clone_to_release then.
   int64_t prepare_us = 0;
   int64_t maps_us = 0;
-  // Before the clone in fast mode (StartPlan::etc_files_before_clone), after the maps in lix.
+  // Before the clone where the plan says so (StartPlan::etc_files_before_clone), else after
+  // the maps.
   int64_t files_us = 0;
   int64_t nsfds_us = 0;
   int64_t cgroup_us = 0;

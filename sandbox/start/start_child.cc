@@ -97,7 +97,7 @@ class ChildBuilder {
       t.prepare_us = Lap(&mark);
     }
     const bool write_files = !plan.sandbox_root.empty() || plan.sandbox_root_fd >= 0;
-    if (write_files && plan.etc_files_before_clone) {
+    if (write_files && plan.etc_files_before_clone()) {
       WriteEtcFilesOf(plan);
       t.files_us = Lap(&mark);
     }
@@ -113,7 +113,7 @@ class ChildBuilder {
       }
       if (plan.use_user_namespace) WriteIdMaps(child.pid_, plan.identity);
       t.maps_us = Lap(&mark);
-      if (write_files && !plan.etc_files_before_clone) {
+      if (write_files && !plan.etc_files_before_clone()) {
         WriteEtcFilesOf(plan);
         t.files_us = Lap(&mark);
       }
